@@ -1,0 +1,5 @@
+import sys
+
+from assetpub.cli import main
+
+sys.exit(main())

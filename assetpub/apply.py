@@ -1,0 +1,104 @@
+"""Run plans against origins, phase by phase; each phase finishes on every origin before the
+next starts. Nothing is switched anywhere until every asset is on every origin.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+
+from assetpub.errors import AlreadyExistsError, AssetpubError, OriginError
+from assetpub.origins.base import Origin
+from assetpub.plan import OriginPlan, Upload
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[Upload], None]
+
+
+@dataclass(frozen=True)
+class Target:
+    origin: Origin
+    plan: OriginPlan
+
+
+class PartialSwitchError(AssetpubError):
+    """Some origins switched and some did not: the message says which is live on what."""
+
+
+def _write(origin: Origin, upload: Upload) -> None:
+    if upload.data is not None:
+        origin.put_bytes(upload.key, upload.data, upload.headers, if_absent=upload.create_only)
+    else:
+        assert upload.path is not None
+        origin.put_file(upload.key, upload.path, upload.headers)
+
+
+def _run_parallel(
+    jobs: Sequence[tuple[Origin, Upload]], workers: int, progress: Progress | None
+) -> None:
+    """Run uploads on a bounded pool; on the first failure cancel what has not started and
+    re-raise it, so a failed phase never lets the next one begin."""
+    if not jobs:
+        return
+    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(jobs)))) as pool:
+        futures: dict[Future[None], Upload] = {
+            pool.submit(_write, origin, upload): upload for origin, upload in jobs
+        }
+        pending = set(futures)
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_EXCEPTION)
+            for future in done:
+                error = future.exception()
+                if error is not None:
+                    for other in pending:
+                        other.cancel()
+                    raise error
+                if progress:
+                    progress(futures[future])
+
+
+def write_records(targets: Sequence[Target]) -> None:
+    """The release record goes first: it is the intent that tells a later GC which uploads
+    belong to this release, should the publish die half-way."""
+    for target in targets:
+        try:
+            _write(target.origin, target.plan.record)
+        except AlreadyExistsError:
+            raise OriginError(
+                f"{target.origin.url}: release record {target.plan.record.key} already exists; "
+                "refusing to overwrite a release record"
+            ) from None
+
+
+def upload_assets(targets: Sequence[Target], workers: int, progress: Progress | None) -> None:
+    jobs = [(t.origin, u) for t in targets for u in t.plan.assets]
+    _run_parallel(jobs, workers, progress)
+
+
+def switch(target: Target, workers: int, progress: Progress | None) -> None:
+    for _name, group in target.plan.switch_groups:
+        _run_parallel([(target.origin, u) for u in group], workers, progress)
+
+
+def apply_plans(
+    targets: Sequence[Target], release_id: str, workers: int, progress: Progress | None = None
+) -> None:
+    write_records(targets)
+    upload_assets(targets, workers, progress)
+    switched: list[str] = []
+    for index, target in enumerate(targets):
+        try:
+            switch(target, workers, progress)
+        except AssetpubError as exc:
+            if not switched:
+                raise
+            not_switched = [t.origin.url for t in targets[index:]]
+            raise PartialSwitchError(
+                f"{target.origin.url}: switch failed ({exc.message}); live on {release_id}: "
+                f"{', '.join(switched)}; not switched: {', '.join(not_switched)}. "
+                "Run the same publish again to converge"
+            ) from exc
+        switched.append(target.origin.url)

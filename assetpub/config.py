@@ -1,0 +1,230 @@
+"""Settings for a run, merged from assetpub.toml / [tool.assetpub] in pyproject.toml, the
+environment and flags (flags win), validated once. Unknown keys are errors, not silent typos.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from assetpub.errors import ConfigError
+from assetpub.headers import HeaderRule
+from assetpub.origins import OriginSpec
+
+DEFAULT_ORIGIN = "assetpub-origin"
+DEFAULT_ENTRY_PATTERNS = (
+    "*.html",
+    "robots.txt",
+    "favicon.ico",
+    "*.webmanifest",
+    "manifest.json",
+    "sw.js",
+    "service-worker.js",
+    ".well-known/**",
+)
+# Names a bundler already made unique per content, so assetpub keeps them (its runtime computes
+# them, e.g. webpack's lazy-chunk map). A digit or capital is required in the hash so ordinary
+# names like "polyfill-elements.js" are not mistaken for Vite output.
+DEFAULT_HASHED_NAME_PATTERNS = (
+    # webpack: name.[contenthash].ext (hex, 8 or more), and its source map
+    r"^.+\.(?=[0-9a-f]*[0-9])[0-9a-f]{8,}\.[A-Za-z0-9]+(\.map)?$",
+    # Vite/Rollup: name-[hash].ext (8 chars of base64url, which may include '-' and '_')
+    r"^.+-(?=[A-Za-z0-9_-]*[0-9A-Z])[A-Za-z0-9_-]{8}\.[A-Za-z0-9]+(\.map)?$",
+)
+
+_ORIGIN_KEYS = {f.name for f in fields(OriginSpec)}
+
+
+@dataclass(frozen=True)
+class PublishSettings:
+    build_dir: Path
+    origins: tuple[OriginSpec, ...]
+    public_url: str | None = None
+    message: str | None = None
+    strict: bool = False
+    dry_run: bool = False
+    concurrency: int = 8
+    entry_patterns: tuple[str, ...] = DEFAULT_ENTRY_PATTERNS
+    hashed_name_patterns: tuple[str, ...] = DEFAULT_HASHED_NAME_PATTERNS
+    include_dotfiles: tuple[str, ...] = ()
+    header_rules: tuple[HeaderRule, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class FileConfig:
+    """What a config file says; every field optional so flags and defaults can fill the rest."""
+
+    source: str | None = None
+    origins: tuple[OriginSpec, ...] = ()
+    public_url: str | None = None
+    strict: bool | None = None
+    concurrency: int | None = None
+    entry_patterns: tuple[str, ...] | None = None
+    hashed_name_patterns: tuple[str, ...] | None = None
+    include_dotfiles: tuple[str, ...] = ()
+    header_rules: tuple[HeaderRule, ...] = ()
+
+
+def find_config_file(cwd: Path) -> tuple[Path, Mapping[str, Any]] | None:
+    """assetpub.toml wins over pyproject.toml's [tool.assetpub]; only the current folder counts."""
+    candidate = cwd / "assetpub.toml"
+    if candidate.is_file():
+        return candidate, _read_toml(candidate)
+    pyproject = cwd / "pyproject.toml"
+    if pyproject.is_file():
+        section = _read_toml(pyproject).get("tool", {}).get("assetpub")
+        if section is not None:
+            return pyproject, section
+    return None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as f:
+            return tomllib.load(f)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+
+
+def load_file_config(config_path: Path | None, cwd: Path) -> FileConfig:
+    if config_path is not None:
+        if not config_path.is_file():
+            raise ConfigError(f"config file {config_path} does not exist")
+        data: Mapping[str, Any] = _read_toml(config_path)
+        if config_path.name == "pyproject.toml":
+            data = data.get("tool", {}).get("assetpub", {})
+        found: tuple[Path, Mapping[str, Any]] | None = (config_path, data)
+    else:
+        found = find_config_file(cwd)
+    if found is None:
+        return FileConfig()
+    path, data = found
+    return parse_file_config(data, str(path))
+
+
+_TOP_LEVEL_KEYS = {
+    "origins",
+    "public_url",
+    "strict",
+    "concurrency",
+    "entry_patterns",
+    "hashed_name_patterns",
+    "include_dotfiles",
+    "headers",
+}
+
+
+def parse_file_config(data: Mapping[str, Any], source: str) -> FileConfig:
+    unknown = sorted(set(data) - _TOP_LEVEL_KEYS)
+    if unknown:
+        raise ConfigError(f"{source}: unknown config key '{unknown[0]}'")
+    where = source
+    return FileConfig(
+        source=source,
+        origins=tuple(_origin_spec(o, where) for o in _list(data, "origins", where)),
+        public_url=_optional(data, "public_url", str, where),
+        strict=_optional(data, "strict", bool, where),
+        concurrency=_optional(data, "concurrency", int, where),
+        entry_patterns=_string_tuple(data, "entry_patterns", where),
+        hashed_name_patterns=_string_tuple(data, "hashed_name_patterns", where),
+        include_dotfiles=_string_tuple(data, "include_dotfiles", where) or (),
+        header_rules=tuple(_header_rule(r, where) for r in _list(data, "headers", where)),
+    )
+
+
+def _list(data: Mapping[str, Any], key: str, where: str) -> list[Any]:
+    value = data.get(key, [])
+    if not isinstance(value, list):
+        raise ConfigError(f"{where}: '{key}' must be a list")
+    return value
+
+
+def _optional(data: Mapping[str, Any], key: str, kind: type, where: str) -> Any:
+    value = data.get(key)
+    # bool is an int in Python; "concurrency = true" is still a mistake.
+    if value is not None and (not isinstance(value, kind) or (kind is int and value is True)):
+        raise ConfigError(f"{where}: '{key}' must be a {kind.__name__}")
+    return value
+
+
+def _string_tuple(data: Mapping[str, Any], key: str, where: str) -> tuple[str, ...] | None:
+    if key not in data:
+        return None
+    values = _list(data, key, where)
+    if not all(isinstance(v, str) for v in values):
+        raise ConfigError(f"{where}: '{key}' must be a list of strings")
+    return tuple(values)
+
+
+def _origin_spec(entry: Any, where: str) -> OriginSpec:
+    if isinstance(entry, str):
+        return OriginSpec(url=entry)
+    if not isinstance(entry, dict) or "url" not in entry:
+        raise ConfigError(f"{where}: each origin must be a URL string or a table with 'url'")
+    unknown = sorted(set(entry) - _ORIGIN_KEYS)
+    if unknown:
+        raise ConfigError(f"{where}: unknown origin key '{unknown[0]}'")
+    return OriginSpec(**entry)
+
+
+def _header_rule(entry: Any, where: str) -> HeaderRule:
+    allowed = {"pattern", "content_type", "cache_control"}
+    if not isinstance(entry, dict) or "pattern" not in entry:
+        raise ConfigError(f"{where}: each [[headers]] entry needs a 'pattern'")
+    unknown = sorted(set(entry) - allowed)
+    if unknown:
+        raise ConfigError(f"{where}: unknown headers key '{unknown[0]}'")
+    return HeaderRule(**entry)
+
+
+def origin_urls_from_env() -> tuple[str, ...]:
+    """ASSETPUB_ORIGIN holds one or more origin URLs separated by commas or spaces."""
+    raw = os.environ.get("ASSETPUB_ORIGIN", "")
+    return tuple(u for u in re.split(r"[,\s]+", raw) if u)
+
+
+def resolve_origins(
+    flag_urls: Sequence[str], file_config: FileConfig, endpoint_url: str | None
+) -> tuple[OriginSpec, ...]:
+    """Flags win over ASSETPUB_ORIGIN, which wins over the config file; an origin named by a flag
+    still takes its options (endpoint, region...) from a config entry with the same URL."""
+    configured = {spec.url: spec for spec in file_config.origins}
+    urls = tuple(flag_urls) or origin_urls_from_env()
+    specs = (
+        tuple(configured.get(url, OriginSpec(url=url)) for url in urls)
+        if urls
+        else file_config.origins or (OriginSpec(url=DEFAULT_ORIGIN),)
+    )
+    if endpoint_url:
+        specs = tuple(
+            replace(s, endpoint_url=endpoint_url) if s.url.startswith("s3://") else s
+            for s in specs
+        )
+    if len({s.url for s in specs}) != len(specs):
+        raise ConfigError("the same origin is given twice")
+    return specs
+
+
+def validate_patterns(patterns: Sequence[str]) -> None:
+    for pattern in patterns:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ConfigError(f"invalid hashed_name_patterns regex {pattern!r}: {exc}") from None
+
+
+def validate_public_url(url: str | None) -> str | None:
+    if url is None:
+        return None
+    if not re.match(r"^(https?:)?//[^/]+", url):
+        raise ConfigError(
+            f"--public-url must be an absolute URL like https://cdn.example.com/, got {url!r}"
+        )
+    return url if url.endswith("/") else url + "/"

@@ -1,0 +1,42 @@
+"""The one exception family the CLI turns into a one-line message.
+
+Anything that is not an AssetpubError is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+
+class AssetpubError(Exception):
+    """A problem the user can fix; the message says what and what to do next."""
+
+    exit_code = 1
+
+    @property
+    def message(self) -> str:
+        return str(self)
+
+
+class ConfigError(AssetpubError):
+    """Bad flags, TOML or config keys."""
+
+    exit_code = 2
+
+
+class BuildError(AssetpubError):
+    """The build folder cannot be published as it is (missing, no HTML, bad reference...)."""
+
+
+class OriginError(AssetpubError):
+    """An origin refused or failed a request (missing bucket, credentials, network...)."""
+
+
+class AlreadyExistsError(OriginError):
+    """A create-only write found the key already there."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"{key} already exists")
+        self.key = key
+
+
+class ConflictError(AssetpubError):
+    """An immutable name on an origin already holds different bytes."""

@@ -1,0 +1,59 @@
+"""Content digests and the hashed-name format.
+
+The name carries the first 12 hex digits of the SHA-256 of the file's final bytes (after its own
+references were rewritten), so the same bytes get the same name on every machine.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import posixpath
+from dataclasses import dataclass
+from pathlib import Path
+
+HASH_LENGTH = 12
+_CHUNK = 1024 * 1024
+# Suffixes kept together after the hash: "app.js.map" -> "app.<hash>.js.map".
+_COMPOUND_SUFFIXES = (".js.map", ".css.map", ".mjs.map")
+
+
+@dataclass(frozen=True)
+class Digests:
+    sha256: str
+    # MD5 only to compare with an S3 ETag from a listing (a single-part ETag is the MD5), which
+    # saves a HEAD per object; never used as the content identity.
+    md5: str
+    size: int
+
+
+def digest_bytes(data: bytes) -> Digests:
+    return Digests(hashlib.sha256(data).hexdigest(), hashlib.md5(data).hexdigest(), len(data))
+
+
+def digest_file(path: Path) -> Digests:
+    sha, md5, size = hashlib.sha256(), hashlib.md5(), 0
+    with path.open("rb") as f:
+        while chunk := f.read(_CHUNK):
+            sha.update(chunk)
+            md5.update(chunk)
+            size += len(chunk)
+    return Digests(sha.hexdigest(), md5.hexdigest(), size)
+
+
+def split_suffix(basename: str) -> tuple[str, str]:
+    """Split a file name into stem and the suffix the hash goes in front of."""
+    lower = basename.lower()
+    for compound in _COMPOUND_SUFFIXES:
+        if lower.endswith(compound) and len(basename) > len(compound):
+            return basename[: -len(compound)], basename[-len(compound) :]
+    stem, dot, ext = basename.rpartition(".")
+    if not dot or not stem:  # "LICENSE", ".htaccess"
+        return basename, ""
+    return stem, dot + ext
+
+
+def hashed_name(path: str, sha256: str) -> str:
+    """'css/site.css' + digest -> 'css/site.3f2a1b9c0d4e.css'."""
+    folder, basename = posixpath.split(path)
+    stem, suffix = split_suffix(basename)
+    return posixpath.join(folder, f"{stem}.{sha256[:HASH_LENGTH]}{suffix}")

@@ -1,0 +1,157 @@
+"""Where a build is published: choose a backend from an origin URL.
+
+    s3://bucket[/prefix]   S3 or an S3-compatible service (R2, MinIO, GCS interop)
+    file:///abs/path       a local folder, e.g. one nginx serves
+    some/path              the same, relative to the working directory
+    memory://name          in-process storage for tests
+
+Backends are imported on first use, so the planning core never imports boto3.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from assetpub.errors import ConfigError
+from assetpub.origins.base import ObjectHeaders, Origin, OriginStats, RemoteObject
+from assetpub.origins.keys import check_key
+
+__all__ = [
+    "ObjectHeaders",
+    "Origin",
+    "OriginSpec",
+    "OriginStats",
+    "RemoteObject",
+    "open_origin",
+    "parse_origin_url",
+]
+
+_CHECKSUM_MODES = ("when_required", "when_supported")
+_ADDRESSING_STYLES = ("path", "virtual", "auto")
+_S3_MIN_PART_SIZE = 5 * 1024 * 1024
+# AWS rules (3-63 chars, lowercase, digits, '.', '-', alphanumeric at both ends) plus '_', which
+# GCS interop buckets may use.
+_BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]")
+_URL_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+
+
+@dataclass(frozen=True)
+class OriginSpec:
+    """Everything needed to open one origin; validated on construction (ConfigError)."""
+
+    url: str
+    # Else boto3's own AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL handling applies.
+    endpoint_url: str | None = None
+    region: str | None = None
+    profile: str | None = None
+    # "path" | "virtual" | "auto": MinIO wants path; R2 takes either.
+    addressing_style: str | None = None
+    # botocore's request_checksum_calculation / response_checksum_validation. boto3's default,
+    # "when_supported", sends CRC headers that several S3-compatible services reject.
+    checksums: str = "when_required"
+    # No x-amz-acl header unless set: R2 and ACL-less AWS buckets reject it.
+    acl: str | None = None
+    # Also the part size; S3 refuses parts under 5 MiB.
+    multipart_threshold: int = 8 * 1024 * 1024
+    max_connections: int = 16
+    # Attempts per request (botocore standard retry mode) and seconds to wait for a connection.
+    max_attempts: int = 5
+    connect_timeout: float = 5.0
+
+    def __post_init__(self) -> None:
+        parse_origin_url(self.url)
+        if self.checksums not in _CHECKSUM_MODES:
+            raise ConfigError(f"checksums must be one of {_CHECKSUM_MODES}, not {self.checksums!r}")
+        if self.addressing_style not in (None, *_ADDRESSING_STYLES):
+            raise ConfigError(
+                f"addressing_style must be one of {_ADDRESSING_STYLES}, "
+                f"not {self.addressing_style!r}"
+            )
+        if self.multipart_threshold < _S3_MIN_PART_SIZE:
+            raise ConfigError("multipart_threshold must be at least 5 MiB (the S3 part minimum)")
+        if self.max_connections < 1 or self.max_attempts < 1 or self.connect_timeout <= 0:
+            raise ConfigError("max_connections, max_attempts and connect_timeout must be positive")
+
+
+def parse_origin_url(url: str) -> tuple[str, str, str]:
+    """Split an origin URL into (scheme, location, prefix), or raise ConfigError.
+
+    location is the bucket (s3), the absolute folder (file, plain paths) or the name (memory);
+    prefix is '' or 'a/b' without leading or trailing '/'. Only s3 URLs carry a prefix.
+    """
+    if not url or not url.strip():
+        raise ConfigError("the origin URL is empty: use s3://bucket/prefix or a folder path")
+    if not _URL_SCHEME.match(url):
+        return "file", _check_folder("", str(Path(url).expanduser().resolve()), url), ""
+    if "://" not in url:
+        raise ConfigError(f"bad origin URL {url!r}: expected scheme://..., e.g. s3://bucket/site")
+    parts = urlsplit(url)
+    if parts.query or parts.fragment or url.endswith(("?", "#")):
+        raise ConfigError(f"bad origin URL {url!r}: query strings and fragments are not allowed")
+    if parts.scheme == "s3":
+        return "s3", _check_bucket(parts.netloc, url), _normalise_prefix(parts.path, url)
+    if parts.scheme == "file":
+        return "file", _check_folder(parts.netloc, unquote(parts.path), url), ""
+    if parts.scheme == "memory":
+        if not parts.netloc or parts.path.strip("/"):
+            raise ConfigError(f"bad origin URL {url!r}: use memory://NAME")
+        return "memory", parts.netloc, ""
+    raise ConfigError(
+        f"unknown origin scheme {parts.scheme!r} in {url!r}: "
+        "use s3://bucket/prefix, file:///path, a folder path or memory://name"
+    )
+
+
+def _check_bucket(bucket: str, url: str) -> str:
+    if not bucket:
+        raise ConfigError(f"bad origin URL {url!r}: the bucket name is empty")
+    if not _BUCKET_NAME.fullmatch(bucket) or ".." in bucket:
+        raise ConfigError(
+            f"bad origin URL {url!r}: {bucket!r} is not a valid bucket name "
+            "(3-63 lowercase letters, digits, '.', '-')"
+        )
+    return bucket
+
+
+def _normalise_prefix(path: str, url: str) -> str:
+    prefix = path.strip("/")
+    if not prefix:
+        return ""
+    try:
+        return check_key(prefix)
+    except ValueError:
+        raise ConfigError(
+            f"bad origin URL {url!r}: the prefix must not contain '..', '.', '//' or backslashes"
+        ) from None
+
+
+def _check_folder(host: str, path: str, url: str) -> str:
+    if host not in ("", "localhost"):
+        raise ConfigError(f"bad origin URL {url!r}: file:// URLs cannot name a host")
+    if not path.startswith("/"):
+        raise ConfigError(f"bad origin URL {url!r}: use an absolute path (file:///abs/path)")
+    if ".." in path.split("/"):
+        raise ConfigError(f"bad origin URL {url!r}: '..' is not allowed in the folder path")
+    folder = str(Path(path))  # drops '//', '/./' and a trailing '/'
+    if folder == "/":
+        raise ConfigError(f"refusing to publish to the filesystem root ({url!r})")
+    return folder
+
+
+def open_origin(spec: OriginSpec) -> Origin:
+    """The origin `spec.url` names. Nothing is contacted yet: call `check()` for that."""
+    scheme, location, prefix = parse_origin_url(spec.url)
+    if scheme == "s3":
+        from assetpub.origins.s3 import S3Origin
+
+        return S3Origin(location, prefix, spec)
+    if scheme == "memory":
+        from assetpub.origins.memory import shared_memory_origin
+
+        return shared_memory_origin(location)
+    from assetpub.origins.local import FolderOrigin
+
+    return FolderOrigin(Path(location))

@@ -1,0 +1,81 @@
+"""The interface every origin implements: a flat key space under one prefix.
+
+Keys are always relative to the origin's prefix, '/'-separated, never starting with '/'.
+An origin never reads or writes outside its prefix.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class RemoteObject:
+    """What one LIST entry tells about an object, without a request per object."""
+
+    key: str
+    size: int
+    # S3: the ETag without quotes. Only a plain MD5 for single-part, unencrypted uploads, so it
+    # is a hint, never proof of content. None where the origin has no ETag (folder origin).
+    etag: str | None = None
+
+
+@dataclass(frozen=True)
+class ObjectHeaders:
+    """The headers and metadata assetpub sets on every object it writes."""
+
+    content_type: str
+    cache_control: str
+    # sha256 hex of the bytes, kept in object metadata (x-amz-meta-assetpub-sha256): unlike the
+    # ETag it survives multipart uploads.
+    sha256: str
+
+
+@dataclass
+class OriginStats:
+    """Requests one origin made; tests and benchmarks assert on these."""
+
+    requests: int = 0
+    by_operation: dict[str, int] = field(default_factory=dict)
+
+    def count(self, operation: str) -> None:
+        self.requests += 1
+        self.by_operation[operation] = self.by_operation.get(operation, 0) + 1
+
+
+class Origin(Protocol):
+    """A place a build is published to: an S3 bucket prefix, a local folder, memory."""
+
+    url: str
+    stats: OriginStats
+
+    def check(self) -> None:
+        """Fail with OriginError now if the origin cannot be reached or written (bucket missing,
+        credentials rejected, endpoint down), before anything is uploaded anywhere."""
+
+    def list(self, prefix: str = "") -> Iterator[RemoteObject]:
+        """Every object whose key starts with `prefix` (one request per 1,000 keys on S3)."""
+
+    def sha256(self, key: str) -> str | None:
+        """The content digest of `key` (metadata on S3, hashing the file on a folder); None when
+        the object is missing or carries no digest."""
+
+    def get(self, key: str) -> bytes | None:
+        """The object's bytes, or None when missing."""
+
+    def put_file(self, key: str, path: Path, headers: ObjectHeaders) -> None:
+        """Upload a file, streaming it (multipart above the threshold). Atomic: readers see the
+        old object or the new one, never a part."""
+
+    def put_bytes(
+        self, key: str, data: bytes, headers: ObjectHeaders, *, if_absent: bool = False
+    ) -> None:
+        """Write small content atomically. With if_absent, raise AlreadyExistsError instead of
+        replacing an existing object (S3: If-None-Match: *)."""
+
+    def delete(self, keys: builtins.list[str]) -> None:
+        """Delete keys (batched: up to 1,000 per request on S3). Missing keys are not an error."""

@@ -1,0 +1,32 @@
+"""Key and prefix validation shared by every origin: the one place that keeps writes inside the
+origin's prefix (or folder), whatever key a caller passes."""
+
+from __future__ import annotations
+
+_FORBIDDEN_SEGMENTS = frozenset({"", ".", ".."})
+
+
+def check_key(key: str) -> str:
+    """Return `key` if it is a safe relative key, else raise ValueError.
+
+    Refused: empty keys, a leading '/', backslashes and NUL (a folder origin would read them as
+    path syntax), and empty, '.' or '..' segments ('a//b', 'a/./b', '../x', 'a/').
+    """
+    if not isinstance(key, str) or not key:
+        raise ValueError(f"invalid key {key!r}: keys are non-empty strings")
+    if key.startswith("/") or "\\" in key or "\0" in key:
+        raise ValueError(f"invalid key {key!r}: no leading '/', backslash or NUL allowed")
+    if any(segment in _FORBIDDEN_SEGMENTS for segment in key.split("/")):
+        raise ValueError(f"invalid key {key!r}: empty, '.' and '..' segments are not allowed")
+    return key
+
+
+def check_list_prefix(prefix: str) -> str:
+    """Return `prefix` if it is a valid argument to `Origin.list`, else raise ValueError.
+
+    A list prefix is a key prefix, not a folder: '' (everything), 'assets/' and 'assets/ma' are
+    all fine; it may end with '/' but must not escape the origin.
+    """
+    if prefix:
+        check_key(prefix.removesuffix("/"))
+    return prefix

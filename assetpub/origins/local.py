@@ -1,0 +1,195 @@
+"""A local folder as an origin, e.g. the document root nginx serves.
+
+Every write goes to a temp file in the target's own directory, is fsynced, then renamed into
+place (rename is atomic within one filesystem), so a reader sees the old file or the new one,
+never a part.
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import hashlib
+import os
+import secrets
+import shutil
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from assetpub.errors import AlreadyExistsError, OriginError
+from assetpub.origins.base import ObjectHeaders, OriginStats, RemoteObject
+from assetpub.origins.keys import check_key, check_list_prefix
+
+TEMP_PREFIX = ".assetpub-tmp-"
+_CHUNK = 1024 * 1024
+
+
+class FolderOrigin:
+    """A folder whose files are the objects; keys are paths relative to `root`.
+
+    Plain files cannot carry headers: content type and cache control are ignored here and the
+    web server's configuration decides them. Symlinks are never followed out of `root`. Stats
+    count one operation per call, and one "delete" per key (each is its own unlink).
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(os.path.abspath(root))
+        self.url = self.root.as_uri()
+        self.stats = OriginStats()
+        self._lock = threading.Lock()  # stats are counted from the uploader's thread pool
+
+    def check(self) -> None:
+        with self._os_errors("create", self.root):
+            self.root.mkdir(parents=True, exist_ok=True)
+        if not self.root.is_dir():
+            raise OriginError(f"{self.root} is not a directory ({self.url})")
+        if not os.access(self.root, os.W_OK | os.X_OK):
+            raise OriginError(f"{self.root} is not writable: fix its permissions or owner")
+
+    def list(self, prefix: str = "") -> Iterator[RemoteObject]:
+        check_list_prefix(prefix)
+        self._count("list")
+        # Walk only the deepest folder the prefix names; filter the rest by name.
+        start = self.root.joinpath(*prefix.split("/")[:-1])
+        found = [obj for obj in self._walk(start) if obj.key.startswith(prefix)]
+        return iter(sorted(found, key=lambda obj: obj.key))
+
+    def _walk(self, folder: Path) -> Iterator[RemoteObject]:
+        if not self._is_inside_root(folder):
+            return
+        try:
+            entries = list(os.scandir(folder))
+        except (FileNotFoundError, NotADirectoryError):
+            return
+        for entry in entries:
+            if entry.name.startswith(TEMP_PREFIX):
+                continue
+            path = Path(entry.path)
+            # A symlinked folder is never entered (escapes and cycles); a symlinked file counts
+            # only when it points inside root.
+            if entry.is_dir(follow_symlinks=False):
+                yield from self._walk(path)
+            elif entry.is_file() and (not entry.is_symlink() or self._is_inside_root(path)):
+                key = path.relative_to(self.root).as_posix()
+                yield RemoteObject(key, entry.stat().st_size, None)
+
+    def sha256(self, key: str) -> str | None:
+        path = self._path(key, follow=True)
+        self._count("head")
+        digest = hashlib.sha256()
+        with self._open_existing(path) as file:
+            if file is None:
+                return None
+            while chunk := file.read(_CHUNK):
+                digest.update(chunk)
+        return digest.hexdigest()
+
+    def get(self, key: str) -> bytes | None:
+        path = self._path(key, follow=True)
+        self._count("get")
+        with self._open_existing(path) as file:
+            return None if file is None else file.read()
+
+    def put_file(self, key: str, path: Path, headers: ObjectHeaders) -> None:
+        target = self._path(key, follow=False)
+        self._count("put")
+        with path.open("rb") as source:
+            self._write(target, lambda out: shutil.copyfileobj(source, out, _CHUNK), False, key)
+
+    def put_bytes(
+        self, key: str, data: bytes, headers: ObjectHeaders, *, if_absent: bool = False
+    ) -> None:
+        target = self._path(key, follow=False)
+        self._count("put")
+        self._write(target, lambda out: out.write(data), if_absent, key)
+
+    def delete(self, keys: builtins.list[str]) -> None:
+        targets = [self._path(key, follow=False) for key in keys]
+        for target in targets:
+            self._count("delete")
+            with self._os_errors("delete", target):
+                # A folder or a file in place of a parent folder is no object: nothing to delete.
+                with contextlib.suppress(FileNotFoundError, IsADirectoryError, NotADirectoryError):
+                    target.unlink()
+                self._remove_empty_parents(target.parent)
+
+    def _write(
+        self, target: Path, fill: Callable[[BinaryIO], object], if_absent: bool, key: str
+    ) -> None:
+        with self._os_errors("write", target):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            temp = target.parent / f"{TEMP_PREFIX}{secrets.token_hex(8)}"
+            # O_EXCL on a fresh random name; mode 0o666 lets the umask decide, as for any file
+            # (a mkstemp file would be 0600 and unreadable to the web server).
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+            try:
+                with os.fdopen(fd, "wb") as out:
+                    fill(out)
+                    out.flush()
+                    os.fsync(out.fileno())
+                if if_absent:
+                    # link() fails if the target exists: an atomic create-if-absent.
+                    try:
+                        os.link(temp, target)
+                    except FileExistsError:
+                        raise AlreadyExistsError(key) from None
+                else:
+                    os.replace(temp, target)
+            finally:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(temp)
+            _fsync_directory(target.parent)
+
+    def _remove_empty_parents(self, folder: Path) -> None:
+        while folder != self.root and self.root in folder.parents:
+            try:
+                folder.rmdir()
+            except OSError:  # not empty (or already gone): stop climbing
+                return
+            folder = folder.parent
+
+    def _path(self, key: str, *, follow: bool) -> Path:
+        """The file for `key`, refused when a symlink leads it out of root: reads follow the
+        final symlink, writes and deletes replace it, so only its folder must stay inside."""
+        path = self.root.joinpath(*check_key(key).split("/"))
+        if not self._is_inside_root(path if follow else path.parent):
+            raise OriginError(f"{key} leads outside {self.root} through a symlink: refusing it")
+        return path
+
+    def _is_inside_root(self, path: Path) -> bool:
+        real_root = os.path.realpath(self.root)
+        real = os.path.realpath(path)
+        return real == real_root or real.startswith(real_root.rstrip("/") + "/")
+
+    @contextlib.contextmanager
+    def _open_existing(self, path: Path) -> Iterator[BinaryIO | None]:
+        """The file opened for reading, or None when there is no object at `path`."""
+        try:
+            file = path.open("rb")
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            yield None
+            return
+        with self._os_errors("read", path), file:
+            yield file
+
+    @contextlib.contextmanager
+    def _os_errors(self, action: str, path: Path) -> Iterator[None]:
+        try:
+            yield
+        except OSError as exc:
+            raise OriginError(f"cannot {action} {path}: {exc.strerror or exc}") from exc
+
+    def _count(self, operation: str) -> None:
+        with self._lock:
+            self.stats.count(operation)
+
+
+def _fsync_directory(folder: Path) -> None:
+    """Make the rename itself durable, not just the file's bytes."""
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

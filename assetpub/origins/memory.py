@@ -1,0 +1,113 @@
+"""An origin in a dict, for fast tests: S3-like request counts, ETags and failure injection."""
+
+from __future__ import annotations
+
+import builtins
+import hashlib
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from assetpub.errors import AlreadyExistsError, OriginError
+from assetpub.origins.base import ObjectHeaders, OriginStats, RemoteObject
+from assetpub.origins.keys import check_key, check_list_prefix
+
+# S3's page size for ListObjectsV2 and batch size for DeleteObjects, so request counts match.
+PAGE_SIZE = 1000
+
+FailurePredicate = Callable[[str, str], bool]
+
+
+class MemoryOrigin:
+    """Objects kept in `objects` (bytes) and `headers` (ObjectHeaders) for tests to inspect.
+
+    `fail(operation, key)` is asked before each write ("put", "delete"); when it returns True the
+    write raises OriginError instead, e.g. to fail an upload phase half way. Stats count like S3:
+    one "list" per 1,000 keys listed, one "delete" per 1,000 keys deleted, one per other call.
+    """
+
+    def __init__(
+        self, name: str = "mem", *, fail: FailurePredicate | None = None, page_size: int = PAGE_SIZE
+    ) -> None:
+        self.url = f"memory://{name}"
+        self.stats = OriginStats()
+        self.objects: dict[str, bytes] = {}
+        self.headers: dict[str, ObjectHeaders] = {}
+        self.fail = fail
+        self.page_size = page_size
+        # Uploads run from a thread pool; the lock keeps stats and create-if-absent consistent.
+        self._lock = threading.Lock()
+
+    def check(self) -> None:
+        pass
+
+    def list(self, prefix: str = "") -> Iterator[RemoteObject]:
+        check_list_prefix(prefix)
+        return self._list(prefix)
+
+    def _list(self, prefix: str) -> Iterator[RemoteObject]:
+        with self._lock:
+            keys = sorted(key for key in self.objects if key.startswith(prefix))
+        # S3 answers an empty listing with one request too.
+        for start in range(0, max(len(keys), 1), self.page_size):
+            self._count("list")
+            for key in keys[start : start + self.page_size]:
+                data = self.objects.get(key)
+                if data is not None:
+                    yield RemoteObject(key, len(data), hashlib.md5(data).hexdigest())
+
+    def sha256(self, key: str) -> str | None:
+        check_key(key)
+        self._count("head")
+        headers = self.headers.get(key)
+        return headers.sha256 if headers else None
+
+    def get(self, key: str) -> bytes | None:
+        check_key(key)
+        self._count("get")
+        return self.objects.get(key)
+
+    def put_file(self, key: str, path: Path, headers: ObjectHeaders) -> None:
+        self.put_bytes(key, path.read_bytes(), headers)
+
+    def put_bytes(
+        self, key: str, data: bytes, headers: ObjectHeaders, *, if_absent: bool = False
+    ) -> None:
+        check_key(key)
+        self._maybe_fail("put", key)
+        with self._lock:
+            self.stats.count("put")
+            if if_absent and key in self.objects:
+                raise AlreadyExistsError(key)
+            self.objects[key] = bytes(data)
+            self.headers[key] = headers
+
+    def delete(self, keys: builtins.list[str]) -> None:
+        for key in keys:
+            check_key(key)
+        for start in range(0, len(keys), self.page_size):
+            self._count("delete")
+            for key in keys[start : start + self.page_size]:
+                self._maybe_fail("delete", key)
+                with self._lock:
+                    self.objects.pop(key, None)
+                    self.headers.pop(key, None)
+
+    def _count(self, operation: str) -> None:
+        with self._lock:
+            self.stats.count(operation)
+
+    def _maybe_fail(self, operation: str, key: str) -> None:
+        if self.fail is not None and self.fail(operation, key):
+            raise OriginError(f"injected failure: {operation} {key}")
+
+
+_shared: dict[str, MemoryOrigin] = {}
+_shared_lock = threading.Lock()
+
+
+def shared_memory_origin(name: str) -> MemoryOrigin:
+    """The process-wide origin for memory://name: every open of one name sees the same objects,
+    so a test can publish through the CLI and then inspect what arrived."""
+    with _shared_lock:
+        return _shared.setdefault(name, MemoryOrigin(name))

@@ -1,0 +1,285 @@
+"""S3 and S3-compatible services (R2, MinIO, GCS interop) through boto3."""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import boto3
+import boto3.exceptions
+import botocore.exceptions as boto_errors
+from boto3.s3.transfer import TransferConfig
+from botocore.config import Config
+
+from assetpub.errors import AlreadyExistsError, OriginError
+from assetpub.origins.base import ObjectHeaders, OriginStats, RemoteObject
+from assetpub.origins.keys import check_key, check_list_prefix
+
+if TYPE_CHECKING:
+    from assetpub.origins import OriginSpec
+
+log = logging.getLogger(__name__)
+
+SHA256_METADATA = "assetpub-sha256"  # sent as x-amz-meta-assetpub-sha256
+BATCH_SIZE = 1000  # DeleteObjects' limit
+_CONFLICT_ATTEMPTS = 4
+_MISSING = frozenset({"404", "NoSuchKey", "NotFound"})
+_BAD_CREDENTIALS = frozenset(
+    {"InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken", "ExpiredToken"}
+)
+# Stats use the same operation names as the memory and folder origins, so tests and benchmarks
+# compare origins directly; a multipart upload counts as several "put" requests.
+OPERATION_NAMES = {
+    "ListObjectsV2": "list",
+    "HeadObject": "head",
+    "GetObject": "get",
+    "PutObject": "put",
+    "CreateMultipartUpload": "put",
+    "UploadPart": "put",
+    "CompleteMultipartUpload": "put",
+    "AbortMultipartUpload": "put",
+    "DeleteObjects": "delete",
+    "DeleteObject": "delete",
+}
+
+
+class S3Origin:
+    """One bucket prefix. Keys are relative to the prefix; nothing outside it is read or written.
+
+    `check()` sends one ListObjectsV2 (MaxKeys=1) under the prefix rather than HeadBucket: it
+    works with credentials scoped to the prefix and proves listing, which planning needs. It does
+    not probe write access: a probe object would break "a dry run changes nothing".
+    """
+
+    def __init__(self, bucket: str, prefix: str, spec: OriginSpec) -> None:
+        self.bucket = bucket
+        self.prefix = prefix
+        self.url = f"s3://{bucket}/{prefix}" if prefix else f"s3://{bucket}"
+        self.stats = OriginStats()
+        self._spec = spec
+        self._stats_lock = threading.Lock()  # requests are sent from the uploader's threads
+        self._batch_delete = True  # False once the endpoint refuses DeleteObjects (GCS interop)
+        self._endpoint = spec.endpoint_url or "the S3 endpoint"
+        with self._errors():
+            self._client = self._make_client()
+        self._endpoint = self._client.meta.endpoint_url
+        self._client.meta.events.register("before-send.s3", self._count_request)
+
+    def _make_client(self) -> Any:
+        spec = self._spec
+        session = boto3.session.Session(profile_name=spec.profile, region_name=spec.region)
+        options: dict[str, Any] = {
+            "request_checksum_calculation": spec.checksums,
+            "response_checksum_validation": spec.checksums,
+            "retries": {"mode": "standard", "max_attempts": spec.max_attempts},
+            "max_pool_connections": spec.max_connections,
+            "connect_timeout": spec.connect_timeout,
+            "read_timeout": 60,
+        }
+        if spec.addressing_style:
+            options["s3"] = {"addressing_style": spec.addressing_style}
+        # endpoint_url=None lets boto3 apply AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL itself.
+        return session.client("s3", config=Config(**options), endpoint_url=spec.endpoint_url)
+
+    def _count_request(self, event_name: str, **_: Any) -> None:
+        # before-send fires once per HTTP attempt, retries included; returning None lets the
+        # request go out.
+        operation = event_name.rsplit(".", 1)[-1]
+        with self._stats_lock:
+            self.stats.count(OPERATION_NAMES.get(operation, operation))
+
+    def _key(self, key: str) -> str:
+        check_key(key)
+        return f"{self.prefix}/{key}" if self.prefix else key
+
+    def check(self) -> None:
+        with self._errors():
+            self._client.list_objects_v2(Bucket=self.bucket, Prefix=self._key_prefix(), MaxKeys=1)
+
+    def list(self, prefix: str = "") -> Iterator[RemoteObject]:
+        check_list_prefix(prefix)
+        return self._list(self._key_prefix() + prefix)
+
+    def _list(self, full_prefix: str) -> Iterator[RemoteObject]:
+        strip = len(self._key_prefix())
+        paginator = self._client.get_paginator("list_objects_v2")
+        with self._errors():
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=full_prefix):
+                for item in page.get("Contents", []):
+                    key = item["Key"][strip:]
+                    try:
+                        check_key(key)
+                    except ValueError:  # e.g. a console's "folder/" marker: not ours to touch
+                        log.debug("skipping %s/%s: not a valid key", self.url, key)
+                        continue
+                    yield RemoteObject(key, item["Size"], item.get("ETag", "").strip('"') or None)
+
+    def sha256(self, key: str) -> str | None:
+        full_key = self._key(key)
+        with self._errors(key):
+            try:
+                response = self._client.head_object(Bucket=self.bucket, Key=full_key)
+            except boto_errors.ClientError as exc:
+                if _code(exc) in _MISSING:
+                    return None
+                raise
+        digest: str | None = response.get("Metadata", {}).get(SHA256_METADATA)
+        return digest
+
+    def get(self, key: str) -> bytes | None:
+        full_key = self._key(key)
+        with self._errors(key):
+            try:
+                response = self._client.get_object(Bucket=self.bucket, Key=full_key)
+            except boto_errors.ClientError as exc:
+                if _code(exc) in _MISSING:
+                    return None
+                raise
+            data: bytes = response["Body"].read()
+        return data
+
+    def put_file(self, key: str, path: Path, headers: ObjectHeaders) -> None:
+        full_key = self._key(key)
+        # Our caller runs a bounded thread pool: s3transfer must not start threads of its own.
+        transfer = TransferConfig(
+            multipart_threshold=self._spec.multipart_threshold,
+            multipart_chunksize=self._spec.multipart_threshold,
+            use_threads=False,
+        )
+        with self._errors(key):
+            self._client.upload_file(
+                str(path), self.bucket, full_key, ExtraArgs=self._headers(headers), Config=transfer
+            )
+
+    def put_bytes(
+        self, key: str, data: bytes, headers: ObjectHeaders, *, if_absent: bool = False
+    ) -> None:
+        request: dict[str, Any] = {"Bucket": self.bucket, "Key": self._key(key), "Body": data}
+        request.update(self._headers(headers))
+        if if_absent:
+            request["IfNoneMatch"] = "*"
+        with self._errors(key):
+            for attempt in range(1, _CONFLICT_ATTEMPTS + 1):
+                try:
+                    self._client.put_object(**request)
+                    return
+                except boto_errors.ClientError as exc:
+                    if _code(exc) == "PreconditionFailed":
+                        raise AlreadyExistsError(key) from None
+                    # A concurrent conditional write on the same key: S3 asks us to retry.
+                    if _code(exc) != "ConditionalRequestConflict" or attempt == _CONFLICT_ATTEMPTS:
+                        raise
+                    time.sleep(0.05 * 2**attempt)
+
+    def delete(self, keys: builtins.list[str]) -> None:
+        full_keys = [self._key(key) for key in keys]
+        for start in range(0, len(full_keys), BATCH_SIZE):
+            batch = full_keys[start : start + BATCH_SIZE]
+            if self._batch_delete:
+                self._delete_batch(batch)
+            else:
+                self._delete_one_by_one(batch)
+
+    def _delete_batch(self, full_keys: builtins.list[str]) -> None:
+        with self._errors():
+            try:
+                response = self._client.delete_objects(
+                    Bucket=self.bucket,
+                    Delete={"Objects": [{"Key": key} for key in full_keys], "Quiet": True},
+                )
+            except boto_errors.ClientError as exc:
+                if _code(exc) != "NotImplemented":
+                    raise
+                log.info("%s does not support DeleteObjects: deleting one key at a time", self.url)
+                self._batch_delete = False
+                self._delete_one_by_one(full_keys)
+                return
+        errors = response.get("Errors", [])
+        if errors:
+            first = errors[0]
+            raise OriginError(
+                f"could not delete {len(errors)} objects from {self.url}, e.g. {first.get('Key')}: "
+                f"{first.get('Code')} {first.get('Message', '')}".rstrip()
+            )
+
+    def _delete_one_by_one(self, full_keys: builtins.list[str]) -> None:
+        with self._errors():
+            for key in full_keys:
+                self._client.delete_object(Bucket=self.bucket, Key=key)
+
+    def _key_prefix(self) -> str:
+        """The origin prefix as a key prefix: 'site/' (so 'site2/x' stays out) or ''."""
+        return f"{self.prefix}/" if self.prefix else ""
+
+    def _headers(self, headers: ObjectHeaders) -> dict[str, Any]:
+        extra: dict[str, Any] = {
+            "ContentType": headers.content_type,
+            "CacheControl": headers.cache_control,
+            "Metadata": {SHA256_METADATA: headers.sha256},
+        }
+        if self._spec.acl:
+            extra["ACL"] = self._spec.acl
+        return extra
+
+    @contextlib.contextmanager
+    def _errors(self, key: str | None = None) -> Iterator[None]:
+        """Turn botocore's exceptions into one OriginError line that names the origin and says
+        what to do. Messages never include credentials."""
+        try:
+            yield
+        except boto3.exceptions.S3UploadFailedError as exc:
+            # upload_file wraps the ClientError it got; unwrap it to say what went wrong.
+            cause = exc.__cause__ or exc.__context__
+            if isinstance(cause, boto_errors.ClientError):
+                raise self._client_error(cause, key) from exc
+            raise OriginError(f"upload to {self.url} failed: {exc}") from exc
+        except boto_errors.ClientError as exc:
+            raise self._client_error(exc, key) from exc
+        except (boto_errors.NoCredentialsError, boto_errors.PartialCredentialsError) as exc:
+            raise OriginError(
+                f"no AWS credentials found for {self.url}: set AWS_ACCESS_KEY_ID and "
+                "AWS_SECRET_ACCESS_KEY, or AWS_PROFILE"
+            ) from exc
+        except boto_errors.ProfileNotFound as exc:
+            raise OriginError(
+                f"AWS profile {self._spec.profile!r} not found: check the profile setting, "
+                "AWS_PROFILE and ~/.aws/config"
+            ) from exc
+        except (boto_errors.ConnectionError, boto_errors.HTTPClientError) as exc:
+            raise OriginError(
+                f"cannot reach endpoint {self._endpoint} for {self.url} ({type(exc).__name__}): "
+                "check endpoint_url / AWS_ENDPOINT_URL and the network"
+            ) from exc
+
+    def _client_error(self, exc: boto_errors.ClientError, key: str | None) -> OriginError:
+        code = _code(exc)
+        operation = exc.operation_name
+        where = f"{self.url} ({operation} {key})" if key else f"{self.url} ({operation})"
+        if code == "NoSuchBucket":
+            return OriginError(
+                f"bucket {self.bucket!r} does not exist ({self.url}): create it or fix the URL"
+            )
+        if code in ("AccessDenied", "403", "AllAccessDisabled"):
+            return OriginError(
+                f"access denied to {where}: the credentials need list, get, put and delete "
+                "permissions on this bucket prefix"
+            )
+        if code in _BAD_CREDENTIALS:
+            return OriginError(
+                f"credentials rejected by {self._endpoint} ({code}) for {self.url}: check "
+                "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE and the endpoint"
+            )
+        if code in ("NotImplemented", "501"):
+            return OriginError(f"{self._endpoint} does not support {operation} ({self.url})")
+        message = exc.response.get("Error", {}).get("Message") or ""
+        return OriginError(f"{operation} failed on {where}: {code} {message}".rstrip())
+
+
+def _code(exc: boto_errors.ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))

@@ -1,0 +1,202 @@
+"""Pure planning: (prepared build, release, what an origin holds) -> what to write, in what order,
+and why. No I/O, so every decision is testable without storage.
+
+Order is the whole point: immutable assets first on every origin, then the mutable names, then
+asset-manifest.json, then the entry files, with the root index.html last, because it is the one
+file a visitor fetches without a hash and everything it references must already be there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from assetpub.classify import FileKind
+from assetpub.headers import NO_CACHE, PRIVATE
+from assetpub.origins.base import ObjectHeaders, RemoteObject
+from assetpub.prepare import PreparedBuild, PreparedFile
+from assetpub.release import MANIFEST_KEY, Release, blob_key
+from assetpub.hashing import digest_bytes
+
+ROOT_INDEX = "index.html"
+
+
+@dataclass(frozen=True)
+class Upload:
+    key: str
+    headers: ObjectHeaders
+    reason: str
+    size: int
+    path: Path | None = None  # stream from this file...
+    data: bytes | None = None  # ...or write these bytes
+    create_only: bool = False
+    from_build: bool = True  # counts as an uploaded build file in the summary
+
+
+@dataclass(frozen=True)
+class Skip:
+    key: str
+    size: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class Conflict:
+    key: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class OriginPlan:
+    url: str
+    record: Upload  # the release record: the intent, written before anything else
+    assets: tuple[Upload, ...]  # immutable names and content-addressed blobs
+    plain: tuple[Upload, ...]  # names we keep but cannot hash: replaced in place
+    manifest: Upload
+    entries: tuple[Upload, ...]  # entry files except the root index.html
+    index: tuple[Upload, ...]  # the root index.html, alone and last
+    skipped: tuple[Skip, ...]
+    conflicts: tuple[Conflict, ...]
+
+    @property
+    def switch_groups(self) -> list[tuple[str, tuple[Upload, ...]]]:
+        """The switch, in order; each group finishes before the next starts."""
+        return [
+            ("plain", self.plain),
+            ("manifest", (self.manifest,)),
+            ("entries", self.entries),
+            ("index", self.index),
+        ]
+
+    @property
+    def all_uploads(self) -> list[Upload]:
+        return [self.record, *self.assets, *(u for _, g in self.switch_groups for u in g)]
+
+
+def _headers(file: PreparedFile) -> ObjectHeaders:
+    return ObjectHeaders(file.content_type, file.cache_control, file.digests.sha256)
+
+
+def _upload(file: PreparedFile, reason: str) -> Upload:
+    return Upload(file.key, _headers(file), reason, file.digests.size, path=file.local_path)
+
+
+def _same_by_listing(remote: RemoteObject, file: PreparedFile) -> bool | None:
+    """True/False when the listing alone decides; None when a digest must be fetched."""
+    if remote.size != file.digests.size:
+        return False
+    if remote.etag is not None and remote.etag.lower() == file.digests.md5:
+        return True
+    return None  # multipart or encrypted ETag, or an origin without ETags
+
+
+def keys_to_verify(build: PreparedBuild, listing: Mapping[str, RemoteObject]) -> set[str]:
+    """Existing keys whose content the listing cannot settle: only these cost a request each."""
+    keys = set()
+    for file in build.files:
+        if file.kind == FileKind.ENTRY:
+            continue
+        remote = listing.get(file.key)
+        if remote is not None and _same_by_listing(remote, file) is None:
+            keys.add(file.key)
+    return keys
+
+
+def _entry_order(entries: Iterable[PreparedFile]) -> list[PreparedFile]:
+    """Non-HTML entry files, then HTML pages, deepest first: a page's links to shallower pages
+    then point at pages already switched."""
+
+    def rank(file: PreparedFile) -> tuple[int, int, str]:
+        is_html = file.key.lower().endswith((".html", ".htm"))
+        return (int(is_html), -file.key.count("/"), file.key)
+
+    return sorted(entries, key=rank)
+
+
+def plan_origin(
+    url: str,
+    build: PreparedBuild,
+    release: Release,
+    listing: Mapping[str, RemoteObject],
+    verified_sha256: Mapping[str, str | None],
+) -> OriginPlan:
+    assets: list[Upload] = []
+    plain: list[Upload] = []
+    skipped: list[Skip] = []
+    conflicts: list[Conflict] = []
+
+    def same_content(file: PreparedFile, remote: RemoteObject) -> bool:
+        decided = _same_by_listing(remote, file)
+        if decided is None:
+            return verified_sha256.get(file.key) == file.digests.sha256
+        return decided
+
+    for file in build.files:
+        remote = listing.get(file.key)
+        if file.kind == FileKind.ENTRY:
+            continue
+        if file.is_immutable:
+            if remote is None:
+                assets.append(_upload(file, "not on origin"))
+            elif same_content(file, remote):
+                skipped.append(Skip(file.key, file.digests.size, "already on origin"))
+            else:
+                conflicts.append(
+                    Conflict(
+                        file.key,
+                        "holds different bytes under an immutable name (older releases and CDN "
+                        "caches depend on it); is the bundler's output deterministic?",
+                    )
+                )
+            continue
+        # Plain files: a copy of the bytes goes to a content-addressed blob so a rollback can
+        # restore this release's version after a later release replaced it.
+        blob = blob_key(file.digests.sha256)
+        if blob not in listing:
+            assets.append(
+                Upload(blob, _headers(file), "blob for rollback", file.digests.size,
+                       path=file.local_path, from_build=False)
+            )
+        if remote is None:
+            plain.append(_upload(file, "not on origin"))
+        elif same_content(file, remote):
+            skipped.append(Skip(file.key, file.digests.size, "unchanged"))
+        else:
+            plain.append(_upload(file, "changed"))
+
+    ordered = _entry_order(build.by_kind(FileKind.ENTRY))
+    entries = [_upload(f, "switch") for f in ordered if f.key != ROOT_INDEX]
+    index = [_upload(f, "switch") for f in ordered if f.key == ROOT_INDEX]
+    manifest_sha = digest_bytes(release.manifest).sha256
+    manifest = Upload(
+        MANIFEST_KEY,
+        ObjectHeaders("application/json; charset=utf-8", NO_CACHE, manifest_sha),
+        "switch",
+        len(release.manifest),
+        data=release.manifest,
+        from_build=False,
+    )
+    record_bytes = release.to_json()
+    record = Upload(
+        release.record_key,
+        ObjectHeaders(
+            "application/json; charset=utf-8", PRIVATE, digest_bytes(record_bytes).sha256
+        ),
+        "release record",
+        len(record_bytes),
+        data=record_bytes,
+        create_only=True,
+        from_build=False,
+    )
+    return OriginPlan(
+        url=url,
+        record=record,
+        assets=tuple(assets),
+        plain=tuple(plain),
+        manifest=manifest,
+        entries=tuple(entries),
+        index=tuple(index),
+        skipped=tuple(skipped),
+        conflicts=tuple(conflicts),
+    )

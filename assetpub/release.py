@@ -1,0 +1,196 @@
+"""Release records: what one publish put live, kept on every origin so a release can be restored
+without the build folder.
+
+A record is written once under _assetpub/releases/<id>.json with a create-only write and never
+changed. It holds the full file map plus the exact bytes of the entry files and of
+asset-manifest.json (small, and exactly what a rollback must put back), while plain files'
+bytes live in content-addressed blobs under _assetpub/blobs/ because their names get reused.
+"""
+
+from __future__ import annotations
+
+import base64
+import getpass
+import json
+import os
+import secrets
+import socket
+import subprocess
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from assetpub import __version__
+from assetpub.classify import FileKind
+from assetpub.prepare import PreparedBuild
+
+RECORDS_PREFIX = "_assetpub/"
+RELEASES_PREFIX = "_assetpub/releases/"
+BLOBS_PREFIX = "_assetpub/blobs/"
+MANIFEST_KEY = "asset-manifest.json"
+RECORD_FORMAT = 1
+
+# CI systems put the commit being built here; checked before asking git.
+_COMMIT_VARIABLES = (
+    "GITHUB_SHA",
+    "CI_COMMIT_SHA",
+    "BITBUCKET_COMMIT",
+    "CIRCLE_SHA1",
+    "BUILDKITE_COMMIT",
+    "DRONE_COMMIT_SHA",
+    "TRAVIS_COMMIT",
+    "VERCEL_GIT_COMMIT_SHA",
+    "COMMIT_REF",
+    "GIT_COMMIT",
+)
+
+
+@dataclass(frozen=True)
+class RecordedFile:
+    key: str
+    kind: str
+    sha256: str
+    size: int
+    content_type: str
+    cache_control: str
+
+
+@dataclass(frozen=True)
+class Release:
+    id: str
+    created_at: str  # ISO 8601, UTC
+    git_commit: str | None
+    message: str | None
+    tool_version: str
+    created_by: str
+    files: dict[str, RecordedFile]  # path in build -> what was published
+    entry_content: dict[str, bytes]  # published key -> exact bytes, for entry files
+    manifest: bytes  # the exact asset-manifest.json this release switched to
+    format: int = RECORD_FORMAT
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def record_key(self) -> str:
+        return release_record_key(self.id)
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(f.size for f in self.files.values())
+
+    def to_json(self) -> bytes:
+        data = {
+            "format": self.format,
+            "id": self.id,
+            "created_at": self.created_at,
+            "git_commit": self.git_commit,
+            "message": self.message,
+            "tool_version": self.tool_version,
+            "created_by": self.created_by,
+            "files": {path: asdict(f) for path, f in sorted(self.files.items())},
+            "entry_content": {k: _b64(v) for k, v in sorted(self.entry_content.items())},
+            "manifest": _b64(self.manifest),
+            **self.extra,
+        }
+        return json.dumps(data, indent=1, sort_keys=True).encode()
+
+    @classmethod
+    def from_json(cls, raw: bytes) -> Release:
+        data = json.loads(raw)
+        known = {"format", "id", "created_at", "git_commit", "message", "tool_version",
+                 "created_by", "files", "entry_content", "manifest"}
+        return cls(
+            id=data["id"],
+            created_at=data["created_at"],
+            git_commit=data.get("git_commit"),
+            message=data.get("message"),
+            tool_version=data.get("tool_version", "?"),
+            created_by=data.get("created_by", "?"),
+            files={p: RecordedFile(**f) for p, f in data["files"].items()},
+            entry_content={k: base64.b64decode(v) for k, v in data["entry_content"].items()},
+            manifest=base64.b64decode(data["manifest"]),
+            format=data.get("format", RECORD_FORMAT),
+            extra={k: v for k, v in data.items() if k not in known},
+        )
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def release_record_key(release_id: str) -> str:
+    return f"{RELEASES_PREFIX}{release_id}.json"
+
+
+def blob_key(sha256: str) -> str:
+    return f"{BLOBS_PREFIX}{sha256}"
+
+
+def new_release_id(now: datetime) -> str:
+    """UTC time first so ids sort by creation; random tail so two publishes in one second
+    still get distinct ids."""
+    return now.strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(4)
+
+
+def manifest_bytes(release_id: str, file_map: dict[str, str]) -> bytes:
+    data = {"release": release_id, "files": dict(sorted(file_map.items()))}
+    return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode()
+
+
+def detect_git_commit(build_dir: Path) -> str | None:
+    for variable in _COMMIT_VARIABLES:
+        value = os.environ.get(variable, "").strip()
+        if value:
+            return value
+    try:
+        result = subprocess.run(
+            ["git", "-C", str(build_dir), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    commit = result.stdout.strip()
+    return commit if result.returncode == 0 and commit else None
+
+
+def current_user() -> str:
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    return f"{user}@{socket.gethostname()}"
+
+
+def build_release(
+    prepared: PreparedBuild,
+    *,
+    release_id: str,
+    created_at: datetime,
+    git_commit: str | None,
+    message: str | None,
+) -> Release:
+    file_map = prepared.file_map
+    file_map[MANIFEST_KEY] = MANIFEST_KEY
+    entry_content = {
+        f.key: f.local_path.read_bytes() for f in prepared.files if f.kind == FileKind.ENTRY
+    }
+    return Release(
+        id=release_id,
+        created_at=created_at.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        git_commit=git_commit,
+        message=message,
+        tool_version=__version__,
+        created_by=current_user(),
+        files={
+            f.source: RecordedFile(
+                f.key, str(f.kind), f.digests.sha256, f.digests.size, f.content_type,
+                f.cache_control,
+            )
+            for f in prepared.files
+        },
+        entry_content=entry_content,
+        manifest=manifest_bytes(release_id, file_map),
+    )

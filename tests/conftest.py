@@ -1,0 +1,89 @@
+"""Shared fixtures: a real S3 server over HTTP (moto's server mode) for the whole session,
+plus factories for buckets and build folders.
+
+Credentials are dummies and the endpoint is loopback: no test reaches the network.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+# Set before boto3 is imported anywhere, so no test ever picks up a developer's real account.
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+    }
+)
+for _name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"):
+    os.environ.pop(_name, None)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """URL of a moto S3 server on loopback, shared by the whole test session."""
+    from moto.server import ThreadedMotoServer
+
+    port = _free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def s3_client(s3_endpoint: str):  # type: ignore[no-untyped-def]
+    import boto3
+
+    return boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1")
+
+
+@pytest.fixture
+def make_bucket(s3_client) -> Callable[[], str]:  # type: ignore[no-untyped-def]
+    """Create a fresh, uniquely named bucket on the moto server and return its name."""
+
+    def make() -> str:
+        name = f"test-{uuid.uuid4().hex[:12]}"
+        s3_client.create_bucket(Bucket=name)
+        return name
+
+    return make
+
+
+@pytest.fixture
+def make_build(tmp_path: Path) -> Callable[[dict[str, str | bytes]], Path]:
+    """Write a build folder from {relative path: text or bytes} and return its path."""
+
+    counter = iter(range(1_000_000))
+
+    def make(files: dict[str, str | bytes]) -> Path:
+        root = tmp_path / f"build{next(counter)}"
+        root.mkdir()
+        for rel, content in files.items():
+            target = root / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(content, bytes):
+                target.write_bytes(content)
+            else:
+                target.write_text(content, encoding="utf-8")
+        return root
+
+    return make

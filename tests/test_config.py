@@ -1,0 +1,93 @@
+from pathlib import Path
+
+import pytest
+
+from assetpub.config import (
+    DEFAULT_ORIGIN,
+    load_file_config,
+    parse_file_config,
+    resolve_origins,
+    validate_public_url,
+)
+from assetpub.errors import ConfigError
+from assetpub.origins import OriginSpec
+
+
+def test_assetpub_toml_wins_over_pyproject(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.assetpub]\npublic_url = "https://a/"\n')
+    assert load_file_config(None, tmp_path).public_url == "https://a/"
+    (tmp_path / "assetpub.toml").write_text('public_url = "https://b/"\n')
+    assert load_file_config(None, tmp_path).public_url == "https://b/"
+
+
+def test_full_config(tmp_path: Path) -> None:
+    (tmp_path / "assetpub.toml").write_text(
+        """
+origins = [
+  "file:///srv/www",
+  {url = "s3://bucket/site", endpoint_url = "http://minio:9000", addressing_style = "path", region = "auto"},
+]
+strict = true
+concurrency = 4
+entry_patterns = ["*.html"]
+include_dotfiles = [".htaccess"]
+[[headers]]
+pattern = "*.pdf"
+cache_control = "public, max-age=3600"
+"""
+    )
+    config = load_file_config(None, tmp_path)
+    assert config.origins[1] == OriginSpec(
+        url="s3://bucket/site", endpoint_url="http://minio:9000", addressing_style="path",
+        region="auto",
+    )
+    assert config.strict is True and config.concurrency == 4
+    assert config.entry_patterns == ("*.html",)
+    assert config.header_rules[0].matches("docs/a.pdf")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("colour = 1", "unknown config key 'colour'"),
+        ("origins = [{url = 's3://b', endpont_url = 'x'}]", "unknown origin key 'endpont_url'"),
+        ("strict = 'yes'", "'strict' must be a bool"),
+        ("concurrency = true", "'concurrency' must be a int"),
+        ("[[headers]]\ncache_control = 'x'", "needs a 'pattern'"),
+        ("origins = [", "invalid TOML"),
+    ],
+)
+def test_bad_config_is_one_clear_error(tmp_path: Path, text: str, message: str) -> None:
+    (tmp_path / "assetpub.toml").write_text(text)
+    with pytest.raises(ConfigError, match=message):
+        load_file_config(None, tmp_path)
+
+
+def test_origins_flags_then_env_then_file_then_default(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.delenv("ASSETPUB_ORIGIN", raising=False)
+    config = parse_file_config(
+        {"origins": [{"url": "s3://bkt/p", "region": "auto"}, "file:///srv"]}, "x"
+    )
+    assert [s.url for s in resolve_origins((), parse_file_config({}, "x"), None)] == [
+        DEFAULT_ORIGIN
+    ]
+    assert [s.url for s in resolve_origins((), config, None)] == ["s3://bkt/p", "file:///srv"]
+    monkeypatch.setenv("ASSETPUB_ORIGIN", "s3://envbkt/a, file:///tmp/x")
+    assert [s.url for s in resolve_origins((), config, None)] == ["s3://envbkt/a", "file:///tmp/x"]
+    flagged = resolve_origins(("s3://bkt/p",), config, "http://127.0.0.1:9000")
+    # The flag names a configured origin: its options still apply, and --endpoint-url wins.
+    assert flagged == (
+        OriginSpec(url="s3://bkt/p", region="auto", endpoint_url="http://127.0.0.1:9000"),
+    )
+
+
+def test_same_origin_twice_is_an_error() -> None:
+    with pytest.raises(ConfigError, match="twice"):
+        resolve_origins(("s3://bkt/p", "s3://bkt/p"), parse_file_config({}, "x"), None)
+
+
+def test_public_url_validation() -> None:
+    assert validate_public_url("https://cdn.example.com") == "https://cdn.example.com/"
+    assert validate_public_url("//cdn.example.com/app/") == "//cdn.example.com/app/"
+    with pytest.raises(ConfigError, match="absolute URL"):
+        validate_public_url("cdn.example.com")

@@ -1,0 +1,663 @@
+"""Origins: one contract run on memory, a local folder and S3 (moto over HTTP), then what each
+backend adds (atomic files, S3 error messages, request counts), URL parsing and dry runs."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from assetpub.errors import AlreadyExistsError, ConfigError, OriginError
+from assetpub.origins import (
+    ObjectHeaders,
+    Origin,
+    OriginSpec,
+    RemoteObject,
+    open_origin,
+    parse_origin_url,
+)
+from assetpub.origins.dryrun import DryRunOrigin
+from assetpub.origins.local import TEMP_PREFIX, FolderOrigin
+from assetpub.origins.memory import MemoryOrigin
+
+MiB = 1024 * 1024
+
+
+def headers_for(data: bytes, content_type: str = "text/plain") -> ObjectHeaders:
+    return ObjectHeaders(content_type, "no-cache", hashlib.sha256(data).hexdigest())
+
+
+def requests(origin: Origin, operation: str) -> int:
+    return origin.stats.by_operation.get(operation, 0)
+
+
+@dataclass
+class Backend:
+    """One origin under test plus back doors that bypass it, to set up state quickly."""
+
+    name: str
+    make: Callable[..., Origin]  # make(**OriginSpec overrides): an origin on the same storage
+    seed: Callable[[Iterable[str]], None]  # tiny objects at these keys, written directly
+    write_outside: Callable[[str, bytes], None] | None  # next to the origin, not inside it
+
+
+@pytest.fixture(params=["memory", "folder", "s3"])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
+    if request.param == "memory":
+        memory = MemoryOrigin("contract")
+
+        def seed_memory(keys: Iterable[str]) -> None:
+            for key in keys:
+                memory.objects[key] = b"x"
+
+        return Backend("memory", lambda **_: memory, seed_memory, None)
+    if request.param == "folder":
+        root = tmp_path / "origin" / "site"
+
+        def seed_folder(keys: Iterable[str]) -> None:
+            for key in keys:
+                (root / key).parent.mkdir(parents=True, exist_ok=True)
+                (root / key).write_bytes(b"x")
+
+        def write_beside(name: str, data: bytes) -> None:
+            (root.parent / name).parent.mkdir(parents=True, exist_ok=True)
+            (root.parent / name).write_bytes(data)
+
+        return Backend("folder", lambda **_: FolderOrigin(root), seed_folder, write_beside)
+    s3_client = request.getfixturevalue("s3_client")
+    endpoint = request.getfixturevalue("s3_endpoint")
+    bucket = request.getfixturevalue("make_bucket")()
+
+    def make_s3(**overrides: Any) -> Origin:
+        return open_origin(OriginSpec(f"s3://{bucket}/site", endpoint_url=endpoint, **overrides))
+
+    def seed_s3(keys: Iterable[str]) -> None:
+        with ThreadPoolExecutor(16) as pool:
+            for key in keys:
+                pool.submit(s3_client.put_object, Bucket=bucket, Key=f"site/{key}", Body=b"x")
+
+    def write_in_bucket(name: str, data: bytes) -> None:
+        s3_client.put_object(Bucket=bucket, Key=name, Body=data)
+
+    return Backend("s3", make_s3, seed_s3, write_in_bucket)
+
+
+@pytest.fixture
+def origin(backend: Backend) -> Origin:
+    return backend.make()
+
+
+# --- the contract every origin keeps --------------------------------------------------------
+
+
+def test_put_get_round_trip(origin: Origin, tmp_path: Path) -> None:
+    origin.check()
+    origin.put_bytes("index.html", b"<h1>hi</h1>", headers_for(b"<h1>hi</h1>", "text/html"))
+    source = tmp_path / "app.js"
+    source.write_bytes(b"console.log(1)")
+    origin.put_file("assets/app.1234.js", source, headers_for(b"console.log(1)"))
+
+    assert origin.get("index.html") == b"<h1>hi</h1>"
+    assert origin.get("assets/app.1234.js") == b"console.log(1)"
+    assert origin.get("missing.html") is None
+    assert origin.sha256("missing.html") is None
+    listing = {obj.key: obj.size for obj in origin.list()}
+    assert listing == {"index.html": 11, "assets/app.1234.js": 14}
+
+
+def test_put_replaces_existing_object(origin: Origin) -> None:
+    origin.put_bytes("index.html", b"old", headers_for(b"old"))
+    origin.put_bytes("index.html", b"new!", headers_for(b"new!"))
+    assert origin.get("index.html") == b"new!"
+    assert origin.sha256("index.html") == hashlib.sha256(b"new!").hexdigest()
+
+
+def test_bulk_list_and_delete_go_1000_keys_a_request(backend: Backend, origin: Origin) -> None:
+    # One seeding for both checks: 1,500 tiny objects take seconds to create on moto.
+    pages = [f"bulk/{i:04}.js" for i in range(1001)]
+    rest = [f"old/{i:03}.js" for i in range(499)]
+    backend.seed([*pages, *rest, "keep.js"])
+    lists, deletes = requests(origin, "list"), requests(origin, "delete")
+
+    listed = list(origin.list("bulk/"))
+
+    assert sorted(obj.key for obj in listed) == pages
+    assert all(obj.size == 1 for obj in listed)
+    origin.delete([*pages, *rest, "never-existed.js"])
+    assert [obj.key for obj in origin.list()] == ["keep.js"]
+    if backend.name != "folder":  # a folder has no pages, and unlinks file by file
+        assert requests(origin, "list") - lists == 2 + 1
+        assert requests(origin, "delete") - deletes == 2
+
+
+def test_list_filters_by_key_prefix_not_folder(origin: Origin) -> None:
+    for key in ("assets/main.js", "assets/main.css", "assets/vendor.js", "assets-old/x.js"):
+        origin.put_bytes(key, b"x", headers_for(b"x"))
+    assert sorted(obj.key for obj in origin.list("assets/main")) == [
+        "assets/main.css",
+        "assets/main.js",
+    ]
+    assert [obj.key for obj in origin.list("assets-old/")] == ["assets-old/x.js"]
+    assert list(origin.list("nothing/")) == []
+
+
+def test_objects_outside_the_prefix_are_never_listed(backend: Backend, origin: Origin) -> None:
+    if backend.write_outside is None:
+        pytest.skip("a memory origin has nothing outside it")
+    origin.put_bytes("index.html", b"in", headers_for(b"in"))
+    for name in ("site2/index.html", "sitemap.xml", "other/site/index.html"):
+        backend.write_outside(name, b"out")
+
+    assert [obj.key for obj in origin.list()] == ["index.html"]
+    assert origin.get("index.html") == b"in"
+
+
+def test_if_absent_refuses_to_replace(origin: Origin) -> None:
+    origin.put_bytes("releases/r1.json", b"first", headers_for(b"first"), if_absent=True)
+    with pytest.raises(AlreadyExistsError) as caught:
+        origin.put_bytes("releases/r1.json", b"second", headers_for(b"second"), if_absent=True)
+    assert caught.value.key == "releases/r1.json"
+    assert origin.get("releases/r1.json") == b"first"
+    assert origin.sha256("releases/r1.json") == hashlib.sha256(b"first").hexdigest()
+
+
+def test_sha256_round_trips_through_metadata(origin: Origin) -> None:
+    data = b"body { color: red }"
+    origin.put_bytes("assets/site.css", data, headers_for(data, "text/css"))
+    assert origin.sha256("assets/site.css") == hashlib.sha256(data).hexdigest()
+
+
+def test_large_file_streams_and_keeps_its_digest(backend: Backend, tmp_path: Path) -> None:
+    origin = backend.make(multipart_threshold=5 * MiB)
+    data = os.urandom(6 * MiB)
+    source = tmp_path / "big.wasm"
+    source.write_bytes(data)
+    origin.put_file("assets/big.wasm", source, headers_for(data, "application/wasm"))
+
+    assert origin.sha256("assets/big.wasm") == hashlib.sha256(data).hexdigest()
+    assert origin.get("assets/big.wasm") == data
+    [listed] = origin.list("assets/")
+    assert listed.size == len(data)
+    if backend.name == "s3":
+        assert listed.etag is not None and "-" in listed.etag  # really a multipart upload
+
+
+def test_delete_nothing_sends_nothing(origin: Origin) -> None:
+    before = origin.stats.requests
+    origin.delete([])
+    assert origin.stats.requests == before
+
+
+BAD_KEYS = ["../x", "/x", "a//b", "a/./b", "a/../b", "a/", "", "a\\b", "."]
+
+
+@pytest.mark.parametrize("key", BAD_KEYS)
+def test_bad_keys_are_refused_everywhere(origin: Origin, key: str, tmp_path: Path) -> None:
+    source = tmp_path / "f"
+    source.write_bytes(b"x")
+    for call in (
+        lambda: origin.get(key),
+        lambda: origin.sha256(key),
+        lambda: origin.put_bytes(key, b"x", headers_for(b"x")),
+        lambda: origin.put_file(key, source, headers_for(b"x")),
+        lambda: origin.delete(["fine.js", key]),
+    ):
+        with pytest.raises(ValueError):
+            call()
+    assert list(origin.list()) == []
+
+
+@pytest.mark.parametrize("prefix", ["../", "/assets", "a//", "..", "a\\"])
+def test_bad_list_prefixes_are_refused(origin: Origin, prefix: str) -> None:
+    with pytest.raises(ValueError):
+        origin.list(prefix)  # refused when called, not when first iterated
+
+
+def test_concurrent_puts_are_all_counted(origin: Origin) -> None:
+    with ThreadPoolExecutor(16) as pool:
+        for i in range(200):
+            pool.submit(origin.put_bytes, f"a/{i}.js", b"x", headers_for(b"x")).add_done_callback(
+                lambda future: future.result()
+            )
+    assert requests(origin, "put") == 200
+    assert len(list(origin.list())) == 200
+
+
+def test_dry_run_leaves_the_origin_unchanged(origin: Origin, tmp_path: Path) -> None:
+    for key in ("index.html", "assets/a.js", "assets/b.js"):
+        origin.put_bytes(key, key.encode(), headers_for(key.encode()))
+
+    def snapshot() -> dict[str, tuple[RemoteObject, bytes | None]]:
+        return {obj.key: (obj, origin.get(obj.key)) for obj in origin.list()}
+
+    before = snapshot()
+    dry = DryRunOrigin(origin)
+    source = tmp_path / "new.js"
+    source.write_bytes(b"new")
+    dry.put_file("assets/new.js", source, headers_for(b"new"))
+    dry.put_bytes("index.html", b"changed", headers_for(b"changed"))
+    dry.put_bytes("release.json", b"{}", headers_for(b"{}"), if_absent=True)
+    dry.delete(["assets/a.js", "assets/b.js"])
+
+    assert snapshot() == before
+    assert dry.writes == [
+        ("put", "assets/new.js"),
+        ("put", "index.html"),
+        ("put", "release.json"),
+        ("delete", "assets/a.js"),
+        ("delete", "assets/b.js"),
+    ]
+    # Reads go through, and are counted on the inner origin.
+    reader: Origin = dry  # mypy checks DryRunOrigin keeps the protocol
+    assert reader.get("index.html") == b"index.html"
+    assert dry.stats is origin.stats and dry.url == origin.url
+    with pytest.raises(ValueError):
+        dry.put_bytes("../escape", b"x", headers_for(b"x"))
+
+
+# --- origin URLs and specs ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("s3://my-bucket", ("s3", "my-bucket", "")),
+        ("s3://my-bucket/", ("s3", "my-bucket", "")),
+        ("s3://my-bucket/site/v1/", ("s3", "my-bucket", "site/v1")),
+        ("s3://my.bucket-1//site", ("s3", "my.bucket-1", "site")),
+        ("s3://gcs_style_bucket/a", ("s3", "gcs_style_bucket", "a")),
+        ("file:///srv/www", ("file", "/srv/www", "")),
+        ("file://localhost/srv/www/", ("file", "/srv/www", "")),
+        ("file:///srv/my%20site", ("file", "/srv/my site", "")),
+        ("memory://t1", ("memory", "t1", "")),
+    ],
+)
+def test_parse_origin_url_accepts(url: str, expected: tuple[str, str, str]) -> None:
+    assert parse_origin_url(url) == expected
+
+
+def test_plain_paths_are_absolute_folders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert parse_origin_url("out/site") == ("file", str(tmp_path / "out" / "site"), "")
+    origin = open_origin(OriginSpec("out/site"))
+    assert isinstance(origin, FolderOrigin)
+    assert origin.root == tmp_path / "out" / "site"
+    assert origin.url == (tmp_path / "out" / "site").as_uri()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "",
+        "gs://bucket/site",
+        "https://cdn.example.com/site",
+        "s3://",
+        "s3:///site",
+        "s3://Uppercase",
+        "s3://ab",
+        "s3://-bucket",
+        "s3://a..b",
+        "s3://bucket:9000/site",
+        "s3://user@bucket/site",
+        "s3://bucket/../site",
+        "s3://bucket/a/../b",
+        "s3://bucket/a/./b",
+        "s3://bucket/a//b",
+        "s3://bucket/a\\b",
+        "s3://bucket/site?versionId=1",
+        "s3://bucket/site?",
+        "s3://bucket/site#top",
+        "s3:/bucket",
+        "file://relative/path",
+        "file:relative",
+        "file:///",
+        "file:///srv/../etc",
+        "memory://",
+        "memory://name/prefix",
+        "/",
+    ],
+)
+def test_parse_origin_url_rejects(url: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_origin_url(url)
+    assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"checksums": "always"},
+        {"addressing_style": "sideways"},
+        {"multipart_threshold": 1024},
+        {"max_connections": 0},
+        {"max_attempts": 0},
+        {"url": "ftp://host/x"},
+    ],
+)
+def test_origin_spec_validates(overrides: dict[str, Any]) -> None:
+    with pytest.raises(ConfigError):
+        OriginSpec(**{"url": "s3://bucket/site", **overrides})
+
+
+def test_memory_urls_share_one_store_per_name() -> None:
+    first = open_origin(OriginSpec("memory://shared-test"))
+    first.put_bytes("a.js", b"x", headers_for(b"x"))
+    assert open_origin(OriginSpec("memory://shared-test")).get("a.js") == b"x"
+    assert open_origin(OriginSpec("memory://other-test")).get("a.js") is None
+
+
+# --- memory origin --------------------------------------------------------------------------
+
+
+def test_memory_failure_injection() -> None:
+    origin = MemoryOrigin(fail=lambda operation, key: key.endswith(".html"))
+    origin.put_bytes("a.js", b"x", headers_for(b"x"))
+    with pytest.raises(OriginError, match=r"injected failure: put index\.html"):
+        origin.put_bytes("index.html", b"x", headers_for(b"x"))
+    with pytest.raises(OriginError, match=r"injected failure: delete old\.html"):
+        origin.delete(["old.html"])
+    assert origin.objects == {"a.js": b"x"}
+    assert origin.headers["a.js"] == headers_for(b"x")
+
+
+def test_memory_etag_is_md5_and_empty_listing_costs_a_request() -> None:
+    origin = MemoryOrigin()
+    assert list(origin.list()) == []
+    assert requests(origin, "list") == 1
+    origin.put_bytes("a.js", b"abc", headers_for(b"abc"))
+    [listed] = origin.list()
+    assert listed.etag == hashlib.md5(b"abc").hexdigest()
+
+
+# --- folder origin --------------------------------------------------------------------------
+
+
+def leftover_temp_files(root: Path) -> list[Path]:
+    return [path for path in root.rglob("*") if path.name.startswith(TEMP_PREFIX)]
+
+
+def test_folder_put_replaces_the_file_atomically(tmp_path: Path) -> None:
+    origin = FolderOrigin(tmp_path / "www")
+    origin.put_bytes("index.html", b"v1", headers_for(b"v1"))
+    inode = (tmp_path / "www" / "index.html").stat().st_ino
+    origin.put_bytes("index.html", b"v2", headers_for(b"v2"))
+
+    target = tmp_path / "www" / "index.html"
+    assert target.read_bytes() == b"v2"
+    assert target.stat().st_ino != inode  # a new file renamed over the old, not rewritten
+    with pytest.raises(AlreadyExistsError):
+        origin.put_bytes("index.html", b"v3", headers_for(b"v3"), if_absent=True)
+    assert target.read_bytes() == b"v2"
+    assert leftover_temp_files(tmp_path) == []
+
+
+def test_folder_reader_never_sees_a_partial_file(tmp_path: Path) -> None:
+    origin = FolderOrigin(tmp_path / "www")
+    versions = [b"a" * 300_000, b"b" * 600_000]
+    origin.put_bytes("index.html", versions[0], headers_for(versions[0]))
+    target = tmp_path / "www" / "index.html"
+    done = threading.Event()
+    seen: set[bytes] = set()
+
+    def read_constantly() -> None:
+        while not done.is_set():
+            seen.add(target.read_bytes())
+
+    reader = threading.Thread(target=read_constantly)
+    reader.start()
+    try:
+        for i in range(40):
+            data = versions[i % 2]
+            origin.put_bytes("index.html", data, headers_for(data))
+    finally:
+        done.set()
+        reader.join()
+    assert seen <= set(versions)
+
+
+def test_folder_files_are_readable_by_the_web_server(tmp_path: Path) -> None:
+    old_umask = os.umask(0o022)
+    try:
+        FolderOrigin(tmp_path / "www").put_bytes("a.js", b"x", headers_for(b"x"))
+    finally:
+        os.umask(old_umask)
+    assert (tmp_path / "www" / "a.js").stat().st_mode & 0o777 == 0o644
+
+
+def test_folder_list_skips_temp_files_and_symlinks_out(tmp_path: Path) -> None:
+    root = tmp_path / "www"
+    origin = FolderOrigin(root)
+    origin.put_bytes("assets/a.js", b"x", headers_for(b"x"))
+    (root / "assets" / f"{TEMP_PREFIX}half").write_bytes(b"partial")
+    (tmp_path / "secret").mkdir()
+    (tmp_path / "secret" / "key.pem").write_bytes(b"private")
+    (root / "escape").symlink_to(tmp_path / "secret")
+    (root / "escape.pem").symlink_to(tmp_path / "secret" / "key.pem")
+    (root / "alias.js").symlink_to(root / "assets" / "a.js")
+
+    assert sorted(obj.key for obj in origin.list()) == ["alias.js", "assets/a.js"]
+    with pytest.raises(OriginError, match="outside"):
+        origin.get("escape/key.pem")
+    with pytest.raises(OriginError, match="outside"):
+        origin.get("escape.pem")
+    with pytest.raises(OriginError, match="outside"):
+        origin.put_bytes("escape/new.txt", b"x", headers_for(b"x"))
+    with pytest.raises(OriginError, match="outside"):
+        origin.delete(["escape/key.pem"])
+    assert (tmp_path / "secret" / "key.pem").read_bytes() == b"private"
+    assert not (tmp_path / "secret" / "new.txt").exists()
+
+
+def test_folder_delete_removes_empty_folders_up_to_root(tmp_path: Path) -> None:
+    root = tmp_path / "www"
+    origin = FolderOrigin(root)
+    origin.put_bytes("a/b/c.js", b"x", headers_for(b"x"))
+    origin.put_bytes("a/keep.js", b"x", headers_for(b"x"))
+    origin.delete(["a/b/c.js"])
+    assert not (root / "a" / "b").exists()
+    assert (root / "a" / "keep.js").exists()
+    origin.delete(["a/keep.js", "a"])  # 'a' is a folder, not an object: nothing to delete
+    assert root.is_dir() and list(root.iterdir()) == []
+
+
+def test_folder_check_creates_the_root_or_explains(tmp_path: Path) -> None:
+    FolderOrigin(tmp_path / "deep" / "www").check()
+    assert (tmp_path / "deep" / "www").is_dir()
+    (tmp_path / "file").write_bytes(b"")
+    with pytest.raises(OriginError, match="file"):
+        FolderOrigin(tmp_path / "file").check()
+
+
+def test_folder_put_over_a_folder_is_an_origin_error(tmp_path: Path) -> None:
+    origin = FolderOrigin(tmp_path / "www")
+    origin.put_bytes("a/b.js", b"x", headers_for(b"x"))
+    with pytest.raises(OriginError, match="cannot write"):
+        origin.put_bytes("a", b"x", headers_for(b"x"))
+    assert origin.get("a") is None and origin.sha256("a") is None
+    assert leftover_temp_files(tmp_path) == []
+
+
+# --- S3 origin ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def s3_origin(s3_endpoint: str, make_bucket: Callable[[], str]) -> Origin:
+    return open_origin(OriginSpec(f"s3://{make_bucket()}/site", endpoint_url=s3_endpoint))
+
+
+def bucket_of(origin: Origin) -> str:
+    return origin.url.removeprefix("s3://").split("/")[0]
+
+
+def test_s3_headers_and_metadata_reach_the_object(s3_origin: Origin, s3_client: Any) -> None:
+    data = b"console.log(1)"
+    headers = ObjectHeaders(
+        "text/javascript", "public, max-age=31536000, immutable", hashlib.sha256(data).hexdigest()
+    )
+    s3_origin.put_bytes("assets/app.js", data, headers)
+    head = s3_client.head_object(Bucket=bucket_of(s3_origin), Key="site/assets/app.js")
+    assert head["ContentType"] == "text/javascript"
+    assert head["CacheControl"] == "public, max-age=31536000, immutable"
+    assert head["ResponseMetadata"]["HTTPHeaders"]["x-amz-meta-assetpub-sha256"] == headers.sha256
+    [listed] = s3_origin.list()
+    assert listed.etag == hashlib.md5(data).hexdigest()  # unquoted
+
+
+def test_s3_multipart_upload_keeps_headers(
+    s3_endpoint: str, make_bucket: Callable[[], str], s3_client: Any, tmp_path: Path
+) -> None:
+    bucket = make_bucket()
+    origin = open_origin(
+        OriginSpec(f"s3://{bucket}", endpoint_url=s3_endpoint, multipart_threshold=5 * MiB)
+    )
+    source = tmp_path / "big.bin"
+    source.write_bytes(b"z" * (6 * MiB))
+    origin.put_file("big.bin", source, headers_for(b"z" * (6 * MiB), "application/octet-stream"))
+    head = s3_client.head_object(Bucket=bucket, Key="big.bin")
+    assert head["ETag"].strip('"').endswith("-2")
+    assert head["ContentType"] == "application/octet-stream"
+    assert head["Metadata"] == {"assetpub-sha256": hashlib.sha256(b"z" * (6 * MiB)).hexdigest()}
+    # create + 2 parts + complete, all counted, and no thread pool of s3transfer's own
+    assert requests(origin, "put") == 4
+
+
+def test_s3_acl_only_when_configured(
+    s3_endpoint: str, make_bucket: Callable[[], str], s3_client: Any
+) -> None:
+    bucket = make_bucket()
+    plain = open_origin(OriginSpec(f"s3://{bucket}/a", endpoint_url=s3_endpoint))
+    public = open_origin(
+        OriginSpec(f"s3://{bucket}/b", endpoint_url=s3_endpoint, acl="public-read")
+    )
+    sent: list[dict[str, Any]] = []
+    for origin in (plain, public):
+        origin._client.meta.events.register(  # type: ignore[attr-defined]
+            "before-send.s3.PutObject", lambda request, **_: sent.append(dict(request.headers))
+        )
+        origin.put_bytes("x.js", b"x", headers_for(b"x"))
+    assert "x-amz-acl" not in {name.lower() for name in sent[0]}
+    assert sent[1]["x-amz-acl"] == b"public-read"
+    # boto3's default CRC checksum headers stay off unless asked for
+    assert not any(name.lower().startswith("x-amz-checksum") for name in sent[0])
+
+
+def test_s3_check_is_one_request(s3_origin: Origin) -> None:
+    s3_origin.check()
+    assert s3_origin.stats.by_operation == {"list": 1}
+
+
+def test_s3_skips_folder_markers(s3_origin: Origin, s3_client: Any) -> None:
+    s3_client.put_object(Bucket=bucket_of(s3_origin), Key="site/assets/", Body=b"")
+    s3_origin.put_bytes("assets/a.js", b"x", headers_for(b"x"))
+    assert [obj.key for obj in s3_origin.list()] == ["assets/a.js"]
+
+
+def test_s3_missing_bucket_names_it(s3_endpoint: str) -> None:
+    origin = open_origin(OriginSpec("s3://no-such-bucket-here/site", endpoint_url=s3_endpoint))
+    for call in (origin.check, lambda: origin.put_bytes("a", b"x", headers_for(b"x"))):
+        with pytest.raises(OriginError, match="bucket 'no-such-bucket-here' does not exist"):
+            call()
+
+
+def test_s3_unreachable_endpoint_fails_fast() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    endpoint = f"http://127.0.0.1:{port}"
+    origin = open_origin(
+        OriginSpec("s3://bucket/site", endpoint_url=endpoint, max_attempts=1, connect_timeout=1)
+    )
+    started = time.monotonic()
+    with pytest.raises(OriginError) as caught:
+        origin.check()
+    assert f"cannot reach endpoint {endpoint}" in str(caught.value)
+    assert time.monotonic() - started < 5
+
+
+def test_s3_missing_credentials(s3_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")  # no instance-metadata probing
+    origin = open_origin(OriginSpec("s3://bucket/site", endpoint_url=s3_endpoint))
+    with pytest.raises(OriginError, match="no AWS credentials found"):
+        origin.check()
+
+
+def test_s3_unknown_profile() -> None:
+    with pytest.raises(OriginError, match="AWS profile 'nope' not found"):
+        open_origin(OriginSpec("s3://bucket/site", profile="nope"))
+
+
+def test_s3_endpoint_from_environment(
+    s3_endpoint: str, make_bucket: Callable[[], str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bucket = make_bucket()
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", s3_endpoint)
+    origin = open_origin(OriginSpec(f"s3://{bucket}/site"))
+    origin.put_bytes("a.js", b"x", headers_for(b"x"))
+    assert origin.get("a.js") == b"x"
+
+
+class _Body:
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        yield self.data
+
+
+def answer_with_error(
+    origin: Origin, operation: str, status: int, code: str, times: int
+) -> list[int]:
+    """Make the next `times` requests of `operation` fail with an S3 error, before they leave;
+    returns a list that grows by one per request of that operation."""
+    from botocore.awsrequest import AWSResponse, HTTPHeaders
+
+    calls: list[int] = []
+    body = f"<Error><Code>{code}</Code><Message>injected</Message></Error>".encode()
+
+    def respond(request: Any, **_: Any) -> AWSResponse | None:
+        calls.append(1)
+        if len(calls) > times:
+            return None
+        return AWSResponse(request.url, status, HTTPHeaders(), _Body(body))
+
+    origin._client.meta.events.register(f"before-send.s3.{operation}", respond)  # type: ignore[attr-defined]
+    return calls
+
+
+def test_s3_falls_back_to_single_deletes(
+    s3_origin: Origin, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("assetpub.origins.s3.BATCH_SIZE", 2)
+    keys = [f"k{i}" for i in range(5)]
+    for key in keys:
+        s3_origin.put_bytes(key, b"x", headers_for(b"x"))
+    batch_calls = answer_with_error(s3_origin, "DeleteObjects", 501, "NotImplemented", times=99)
+
+    s3_origin.delete(keys)
+
+    assert list(s3_origin.list()) == []
+    assert len(batch_calls) == 1  # remembered after the first refusal
+
+
+def test_s3_retries_a_conditional_write_conflict(s3_origin: Origin) -> None:
+    calls = answer_with_error(s3_origin, "PutObject", 409, "ConditionalRequestConflict", times=2)
+    s3_origin.put_bytes("live.json", b"{}", headers_for(b"{}"), if_absent=True)
+    assert len(calls) == 3
+    assert s3_origin.get("live.json") == b"{}"
+
+
+def test_s3_other_errors_name_origin_and_operation(s3_origin: Origin) -> None:
+    answer_with_error(s3_origin, "GetObject", 403, "AccessDenied", times=1)
+    with pytest.raises(OriginError, match=r"access denied to s3://.*/site \(GetObject a\.js\)"):
+        s3_origin.get("a.js")

@@ -1,0 +1,83 @@
+import os
+from pathlib import Path
+
+import pytest
+
+from assetpub.errors import BuildError
+from assetpub.scan import scan_build
+
+
+def paths(build: Path, **kwargs) -> list[str]:  # type: ignore[no-untyped-def]
+    return [f.path for f in scan_build(build, **kwargs).files]
+
+
+def test_dotfiles_and_dotfolders_are_never_published(make_build) -> None:  # type: ignore[no-untyped-def]
+    build = make_build(
+        {
+            "index.html": "<p>",
+            ".env": "SECRET=1",
+            ".git/config": "[core]",
+            "sub/.DS_Store": "x",
+            ".well-known/security.txt": "Contact: x",
+            ".vite/manifest.json": '{"src/a.js": {"file": "assets/a-AbCd1234.js"}}',
+            "assets/a-AbCd1234.js": "x",
+        }
+    )
+    scanned = scan_build(build)
+    assert [f.path for f in scanned.files] == [
+        ".well-known/security.txt",
+        "assets/a-AbCd1234.js",
+        "index.html",
+    ]
+    assert set(scanned.skipped_dotfiles) == {".env", ".git/", "sub/.DS_Store", ".vite/"}
+    assert ".vite/manifest.json" in scanned.private_manifests
+
+
+def test_include_dotfiles_opts_in(make_build) -> None:  # type: ignore[no-untyped-def]
+    build = make_build({"index.html": "<p>", ".htaccess": "x", ".env": "y"})
+    assert paths(build, include_dotfiles=(".htaccess",)) == [".htaccess", "index.html"]
+
+
+def test_symlink_out_of_the_build_is_refused(make_build, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    secret = tmp_path / "secret.txt"
+    secret.write_text("key")
+    build = make_build({"index.html": "<p>"})
+    os.symlink(secret, build / "innocent.txt")
+    with pytest.raises(BuildError, match="innocent.txt is a symlink to .*outside the build"):
+        scan_build(build)
+
+
+def test_symlink_inside_the_build_is_followed_and_loops_end(make_build) -> None:  # type: ignore[no-untyped-def]
+    build = make_build({"index.html": "<p>", "real/a.css": "x"})
+    os.symlink(build / "real", build / "alias")
+    os.symlink(build, build / "real" / "loop")
+    assert paths(build) == ["alias/a.css", "index.html", "real/a.css"]
+
+
+@pytest.mark.parametrize(
+    ("files", "message"),
+    [
+        ({"app.js": "x"}, "no HTML file"),
+        ({"index.html": "x", "_assetpub/releases/x.json": "{}"}, "reserved"),
+    ],
+)
+def test_bad_builds(make_build, files, message) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(BuildError, match=message):
+        scan_build(make_build(files))
+
+
+def test_missing_empty_and_file_build_dirs(tmp_path: Path) -> None:
+    with pytest.raises(BuildError, match="does not exist"):
+        scan_build(tmp_path / "nope")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(BuildError, match="is empty"):
+        scan_build(tmp_path / "empty")
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(BuildError, match="is not a folder"):
+        scan_build(tmp_path / "file")
+
+
+def test_own_asset_manifest_is_replaced(make_build) -> None:  # type: ignore[no-untyped-def]
+    scanned = scan_build(make_build({"index.html": "<p>", "asset-manifest.json": "{}"}))
+    assert scanned.replaced_manifest
+    assert [f.path for f in scanned.files] == ["index.html"]
