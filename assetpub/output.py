@@ -7,7 +7,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, TextIO
+from typing import Any
 
 import click
 
@@ -27,35 +27,33 @@ def human_bytes(size: float) -> str:
 class Reporter:
     verbosity: int = 0  # -1 quiet, 0 normal, 1+ verbose
     as_json: bool = False
-    out: TextIO = sys.stdout
-    err: TextIO = sys.stderr
 
     def warn(self, message: str) -> None:
         if self.verbosity >= 0:
-            click.echo(f"warning: {message}", file=self.err)
+            click.echo(f"warning: {message}", err=True)
 
     def info(self, message: str) -> None:
         if self.verbosity >= 0 and not self.as_json:
-            click.echo(message, file=self.out)
+            click.echo(message)
 
     def detail(self, message: str) -> None:
         if self.verbosity >= 1 and not self.as_json:
-            click.echo(message, file=self.out)
+            click.echo(message)
 
     def emit_json(self, data: Any) -> None:
-        click.echo(json.dumps(data, indent=2, sort_keys=False), file=self.out)
+        click.echo(json.dumps(data, indent=2))
 
     @contextmanager
     def progress(self) -> Iterator[Hooks]:
         """A progress bar on an interactive stderr for long uploads; silent otherwise."""
-        if self.as_json or self.verbosity < 0 or not self.err.isatty():
+        if self.as_json or self.verbosity < 0 or not sys.stderr.isatty():
             yield Hooks()
             return
         bars: list[Any] = []
 
         def on_plan(total: int) -> None:
             if total > 20:
-                bar = click.progressbar(length=total, label="Uploading", file=self.err)
+                bar = click.progressbar(length=total, label="Uploading", file=sys.stderr)
                 bar.__enter__()
                 bars.append(bar)
 

@@ -1,0 +1,71 @@
+import './styles.css';
+
+// Every check resolves to true or false (never throws), so the report always appears and a
+// headless browser's DOM dump shows exactly what failed.
+
+function pageLoaded() {
+  if (document.readyState === 'complete') return Promise.resolve();
+  return new Promise((resolve) => window.addEventListener('load', resolve, { once: true }));
+}
+
+function imageLoads(img) {
+  if (img.complete) return Promise.resolve(img.naturalWidth > 0);
+  return new Promise((resolve) => {
+    img.addEventListener('load', () => resolve(img.naturalWidth > 0), { once: true });
+    img.addEventListener('error', () => resolve(false), { once: true });
+  });
+}
+
+function backgroundImageLoads(element) {
+  const match = /url\("?([^")]+)"?\)/.exec(getComputedStyle(element).backgroundImage);
+  if (!match) return Promise.resolve(false);
+  const probe = new Image();
+  probe.src = match[1];
+  return imageLoads(probe);
+}
+
+async function fontLoads(family) {
+  const faces = await document.fonts.load(`16px "${family}"`);
+  return faces.length > 0 && faces.every((face) => face.status === 'loaded');
+}
+
+async function lazyChunk() {
+  const lazy = await import(/* webpackChunkName: "lazy" */ './lazy.js');
+  return { lazy: lazy.ready, lazyCss: lazy.isLazyCssApplied() };
+}
+
+async function settle(name, check) {
+  try {
+    return [name, (await check()) === true];
+  } catch (error) {
+    console.error(`check ${name} failed:`, error);
+    return [name, false];
+  }
+}
+
+async function runChecks() {
+  await pageLoaded();
+  const card = document.querySelector('.card');
+  const lazyResult = lazyChunk().catch((error) => {
+    console.error('lazy chunk failed:', error);
+    return { lazy: false, lazyCss: false };
+  });
+  const entries = await Promise.all([
+    settle('js', () => true),
+    settle('css', () => getComputedStyle(card).borderTopWidth === '6px'),
+    settle('cssImage', () => backgroundImageLoads(card)),
+    settle('themeCss', () => getComputedStyle(document.querySelector('.themed')).letterSpacing === '2px'),
+    settle('font', () => fontLoads('Sample Sans')),
+    settle('image', () => imageLoads(document.querySelector('img[alt="logo"]'))),
+    settle('bgImage', () => backgroundImageLoads(document.body)),
+    settle('lazy', async () => (await lazyResult).lazy),
+    settle('lazyCss', async () => (await lazyResult).lazyCss),
+  ]);
+  const report = Object.fromEntries(entries);
+  const ok = Object.values(report).every(Boolean);
+  document.getElementById('report').textContent = JSON.stringify(report);
+  document.body.dataset.status = ok ? 'ok' : 'failed';
+  document.title = ok ? 'ok: assetpub sample site' : 'FAILED: assetpub sample site';
+}
+
+runChecks();

@@ -1,0 +1,259 @@
+"""The command line: CliRunner for most cases, real subprocesses for a few."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from assetpub.cli import main
+
+SITE: dict[str, str | bytes] = {
+    "index.html": "<link rel=stylesheet href=site.css><img src=logo.png>",
+    "site.css": "body{color:red}",
+    "logo.png": b"png",
+}
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    """Run main() in-process, as the console script does, capturing both streams."""
+    with CliRunner().isolation() as (out, err, *_):
+        code = main(list(args))
+    return code, out.getvalue().decode(), err.getvalue().decode()
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    if not folder.exists():
+        return {}
+    return {
+        str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
+    }
+
+
+def test_publish_to_a_folder_and_json(make_build, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    build, origin = make_build(SITE), tmp_path / "www"
+    code, out, _ = run("publish", str(build), "--origin", str(origin), "--json", "-m", "hello")
+    assert code == 0
+    data = json.loads(out)
+    assert data["uploaded"] == 3 and data["skipped"] == 0
+    assert data["origins"][0]["url"] == origin.as_uri()
+    manifest = json.loads((origin / "asset-manifest.json").read_text())
+    assert manifest["release"] == data["release"]
+    assert (origin / manifest["files"]["site.css"]).read_text() == "body{color:red}"
+
+
+def test_human_summary_names_release_counts_and_live_url(make_build, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    origin = tmp_path / "www"
+    code, out, _ = run("publish", str(make_build(SITE)), "--origin", str(origin))
+    assert code == 0
+    assert "Published release 2" in out
+    assert f"{origin.as_uri()}: uploaded 3" in out
+    assert f"live: {(origin / 'index.html').as_uri()}" in out
+    code, out, _ = run(
+        "publish", str(make_build(SITE)), "--origin", str(origin),
+        "--public-url", "https://cdn.example.com",
+    )
+    assert "skipped 2 already there" in out and "live: https://cdn.example.com/" in out
+
+
+def test_dry_run_prints_the_plan_and_writes_nothing(make_build, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    origin = tmp_path / "www"
+    run("publish", str(make_build(SITE)), "--origin", str(origin))
+    before = tree(origin)
+    changed = {**SITE, "site.css": "body{color:blue}"}
+    code, out, _ = run("publish", str(make_build(changed)), "--origin", str(origin), "--dry-run")
+    assert code == 0
+    assert tree(origin) == before
+    assert "Would publish release" in out
+    assert "assets   put  site." in out and "(not on origin)" in out
+    assert "index    put  index.html  (switch)" in out
+
+
+def test_default_origin_is_a_local_folder(make_build, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("ASSETPUB_ORIGIN", raising=False)
+    code, _, _ = run("publish", str(make_build(SITE)))
+    assert code == 0
+    assert (tmp_path / "assetpub-origin" / "index.html").is_file()
+
+
+def test_config_file_and_flags(make_build, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.assetpub]\norigins = ["from-config"]\npublic_url = "https://cdn.example.com/"\n'
+    )
+    assert run("publish", str(make_build(SITE)))[0] == 0
+    html = (tmp_path / "from-config" / "index.html").read_text()
+    assert "href=https://cdn.example.com/site." in html
+    # A flag wins over the config file.
+    assert run("publish", str(make_build(SITE)), "--origin", "from-flag")[0] == 0
+    assert (tmp_path / "from-flag" / "index.html").is_file()
+
+
+def one_line_error(code: int, out: str, err: str, expected: str) -> None:
+    assert code != 0
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("assetpub: error: ") and expected in lines[0], err
+    assert "Traceback" not in out + err
+
+
+@pytest.fixture
+def forbidding_endpoint() -> Iterator[str]:
+    """A loopback HTTP server answering every S3 request as AWS does for an unknown key id."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def _deny(self) -> None:
+            body = (
+                b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>InvalidAccessKeyId</Code>'
+                b"<Message>The AWS Access Key Id you provided does not exist.</Message></Error>"
+            )
+            self.send_response(403)
+            self.send_header("Content-Type", "application/xml")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_GET = do_PUT = do_HEAD = do_POST = _deny
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_bad_input_is_one_line_and_changes_nothing(  # type: ignore[no-untyped-def]
+    make_build, tmp_path: Path, monkeypatch, s3_endpoint, make_bucket, s3_client,
+    forbidding_endpoint,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    good = make_build(SITE)
+    origin = tmp_path / "www"
+    bucket = make_bucket()
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    cases = [
+        (["publish", str(tmp_path / "missing")], "does not exist"),
+        (["publish", str(empty)], "is empty"),
+        (["publish", str(good / "index.html")], "is not a folder"),
+        (["publish", str(make_build({"app.js": "x"}))], "no HTML file"),
+        (["publish", str(good), "--origin", "ftp://x/y"], "unknown origin scheme"),
+        (["publish", str(good), "--origin", "s3://"], "bad origin URL"),
+        (["publish", str(good), "--public-url", "cdn.example.com"], "absolute URL"),
+        (
+            ["publish", str(good), "--origin", "s3://no-such-bucket-here/site",
+             "--endpoint-url", s3_endpoint],
+            "no-such-bucket-here",
+        ),
+        (
+            ["publish", str(good), "--origin", f"s3://{bucket}/site",
+             "--endpoint-url", forbidding_endpoint],
+            "credentials rejected",
+        ),
+        (
+            ["publish", str(good), "--origin", f"s3://{bucket}/site",
+             "--endpoint-url", f"http://127.0.0.1:{closed_port()}"],
+            "cannot reach",
+        ),
+        (
+            ["publish", str(make_build({"index.html": "<img src=gone.png>"})), "--strict",
+             "--origin", str(origin)],
+            "gone.png",
+        ),
+    ]
+    for args, expected in cases:
+        code, out, err = run(*args)
+        one_line_error(code, out, err, expected)
+    assert not origin.exists()
+    assert "Contents" not in s3_client.list_objects_v2(Bucket=bucket)
+
+
+@pytest.mark.parametrize(
+    ("config", "expected"),
+    [("colour = 'red'", "unknown config key 'colour'"), ("origins = [", "invalid TOML")],
+)
+def test_bad_config_is_one_line(make_build, tmp_path, monkeypatch, config, expected) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "assetpub.toml").write_text(config)
+    one_line_error(*run("publish", str(make_build(SITE))), expected)
+    assert not (tmp_path / "assetpub-origin").exists()
+
+
+def test_missing_credentials(make_build, s3_endpoint, make_bucket, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    bucket = make_bucket()
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    args = ["publish", str(make_build(SITE)), "--origin", f"s3://{bucket}/x",
+            "--endpoint-url", s3_endpoint]
+    one_line_error(*run(*args), "no AWS credentials")
+
+
+def test_unreadable_file_is_named(make_build, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # Tests run as root in CI, where chmod cannot make a file unreadable: fail the read instead.
+    import assetpub.prepare
+
+    real = assetpub.prepare.digest_file
+
+    def deny(path: Path):  # type: ignore[no-untyped-def]
+        if path.name == "logo.png":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path)
+
+    monkeypatch.setattr(assetpub.prepare, "digest_file", deny)
+    origin = tmp_path / "www"
+    one_line_error(
+        *run("publish", str(make_build(SITE)), "--origin", str(origin)),
+        "cannot read logo.png: Permission denied",
+    )
+    assert not origin.exists()
+
+
+def test_debug_shows_the_traceback(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "assetpub", "--debug", "publish", str(tmp_path / "missing")],
+        capture_output=True, text=True, check=False,
+    )
+    assert proc.returncode != 0 and "Traceback" in proc.stderr and "BuildError" in proc.stderr
+
+
+def test_real_subprocess_publish_to_s3(make_build, s3_endpoint, make_bucket, s3_client) -> None:  # type: ignore[no-untyped-def]
+    bucket = make_bucket()
+    env = {**os.environ, "AWS_ENDPOINT_URL_S3": s3_endpoint}  # boto3's own variable
+    cmd = [sys.executable, "-m", "assetpub", "publish", str(make_build(SITE)),
+           "--origin", f"s3://{bucket}/site", "--json"]
+    first = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+    assert first.returncode == 0, first.stderr
+    assert json.loads(first.stdout)["uploaded"] == 3
+    second = json.loads(subprocess.run(cmd, capture_output=True, text=True, env=env,
+                                       check=True).stdout)
+    assert second["skipped"] == 2
+    # check + one LIST + record + manifest + index.html: no request per unchanged file.
+    assert second["origins"][0]["requests"] == 5
+    body = s3_client.get_object(Bucket=bucket, Key="site/index.html")["Body"].read()
+    assert b"href=site." in body and b".css>" in body
+
+
+def test_version_and_help() -> None:
+    code, out, _ = run("--version")
+    assert code == 0 and "assetpub" in out
+    code, out, _ = run("publish", "--help")
+    assert code == 0 and "--origin" in out and "--dry-run" in out

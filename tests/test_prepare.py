@@ -1,0 +1,164 @@
+"""Scan + classify + rewrite + hash over real build folders: names and rewritten bytes."""
+
+import hashlib
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from assetpub.classify import FileKind
+from assetpub.config import DEFAULT_ENTRY_PATTERNS, DEFAULT_HASHED_NAME_PATTERNS
+from assetpub.errors import BuildError
+from assetpub.prepare import PreparedBuild, PrepareOptions, prepare_build
+from assetpub.scan import scan_build
+
+
+def prepare(build: Path, tmp_path: Path, **options) -> PreparedBuild:  # type: ignore[no-untyped-def]
+    opts = PrepareOptions(DEFAULT_ENTRY_PATTERNS, DEFAULT_HASHED_NAME_PATTERNS, **options)
+    return prepare_build(scan_build(build), opts, Path(tempfile.mkdtemp(dir=tmp_path)))
+
+
+def published(result: PreparedBuild, source: str) -> bytes:
+    return next(f for f in result.files if f.source == source).local_path.read_bytes()
+
+
+def key_of(result: PreparedBuild, source: str) -> str:
+    return result.file_map[source]
+
+
+def short_sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()[:12]
+
+
+SITE = {
+    "index.html": (
+        "<!doctype html><html><head><link rel=stylesheet href=css/site.css>"
+        '<link rel="icon" href="favicon.ico"></head>\n'
+        '<body><img src="img/caf%C3%A9.png?v=2#x" alt="caf\u00e9 &amp; co">'
+        "<script defer src=main.4978e1e1d5ce0a1ff0a4.js></script></body></html>\n"
+    ),
+    "css/site.css": '@import "base.css";\nbody{background:url(  ../img/bg.png  )}\n',
+    "css/base.css": "h1{background-image:image-set('../img/bg.png' 1x)}\n",
+    "img/bg.png": b"\x89PNG bg",
+    "img/caf\u00e9.png": b"\x89PNG cafe",
+    "favicon.ico": b"ico",
+    "main.4978e1e1d5ce0a1ff0a4.js": "console.log(1)\n",
+}
+
+
+def test_hashes_in_dependency_order_and_rewrites_every_reference(make_build, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    result = prepare(make_build(SITE), tmp_path)
+    bg = key_of(result, "img/bg.png")
+    assert bg == f"img/bg.{short_sha(SITE['img/bg.png'])}.png"  # type: ignore[arg-type]
+    base_css = published(result, "css/base.css")
+    assert base_css == f"h1{{background-image:image-set('../{bg}' 1x)}}\n".encode()
+    # base.css's name is the hash of its rewritten bytes, so site.css's @import changes with it.
+    assert key_of(result, "css/base.css") == f"css/base.{short_sha(base_css)}.css"
+    site_css = published(result, "css/site.css")
+    base_name = key_of(result, "css/base.css").removeprefix("css/")
+    assert site_css == (
+        f'@import "{base_name}";\nbody{{background:url(  ../{bg}  )}}\n'.encode()
+    )
+    assert key_of(result, "css/site.css") == f"css/site.{short_sha(site_css)}.css"
+
+    html = published(result, "index.html").decode()
+    site_name = key_of(result, "css/site.css")
+    cafe = key_of(result, "img/caf\u00e9.png")
+    assert cafe.startswith("img/caf\u00e9.") and cafe.endswith(".png")
+    cafe_hash = cafe.split(".")[1]
+    # Only the references changed: unquoted stays unquoted, percent-encoding and query kept.
+    assert html == SITE["index.html"].replace("css/site.css", site_name).replace(  # type: ignore[union-attr]
+        "img/caf%C3%A9.png", f"img/caf%C3%A9.{cafe_hash}.png"
+    )
+    kinds = {f.source: f.kind for f in result.files}
+    assert kinds["favicon.ico"] == FileKind.ENTRY
+    assert kinds["main.4978e1e1d5ce0a1ff0a4.js"] == FileKind.BUNDLER
+    assert key_of(result, "favicon.ico") == "favicon.ico"
+
+
+def test_names_are_deterministic_across_builds(make_build, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    first = prepare(make_build(SITE), tmp_path)
+    second = prepare(make_build(SITE), tmp_path)
+    assert first.file_map == second.file_map
+    assert published(first, "index.html") == published(second, "index.html")
+
+
+def test_headers_by_kind(make_build, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    result = prepare(make_build({**SITE, "other/480.js": "chunk"}), tmp_path)
+    by_source = {f.source: f for f in result.files}
+    assert by_source["index.html"].cache_control == "no-cache"
+    assert by_source["index.html"].content_type == "text/html; charset=utf-8"
+    assert by_source["css/site.css"].cache_control == "public, max-age=31536000, immutable"
+    assert by_source["css/site.css"].content_type == "text/css; charset=utf-8"
+    assert by_source["main.4978e1e1d5ce0a1ff0a4.js"].cache_control.endswith("immutable")
+    assert "immutable" not in by_source["other/480.js"].cache_control
+    assert any("other/480.js" in w and "contenthash" in w for w in result.warnings)
+
+
+def test_public_url_makes_rewritten_references_absolute(make_build, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    result = prepare(make_build(SITE), tmp_path, public_url="https://cdn.example.com/app/")
+    html = published(result, "index.html").decode()
+    assert f"href=https://cdn.example.com/app/{key_of(result, 'css/site.css')}>" in html
+    # The non-ASCII name is percent-encoded in an absolute URL; the query string is kept.
+    assert "https://cdn.example.com/app/img/caf%C3%A9." in html and ".png?v=2#x" in html
+
+
+def test_missing_reference_warns_or_fails_with_strict(make_build, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    build = make_build({"index.html": '<img src="gone.png"><img src="../../etc/passwd">'})
+    result = prepare(build, tmp_path)
+    assert any("index.html" in w and "gone.png" in w for w in result.warnings)
+    assert any("outside the build" in w for w in result.warnings)
+    with pytest.raises(BuildError, match="gone.png"):
+        prepare(build, tmp_path, strict=True)
+
+
+def test_reference_cycle_is_an_error_naming_it(make_build, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    build = make_build(
+        {
+            "index.html": "<link rel=stylesheet href=a.css>",
+            "a.css": '@import "b.css";',
+            "b.css": '@import "a.css";',
+        }
+    )
+    with pytest.raises(BuildError, match=r"cycle.*a\.css -> b\.css -> a\.css"):
+        prepare(build, tmp_path)
+
+
+def test_file_named_in_js_keeps_its_name(make_build, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    build = make_build(
+        {
+            "index.html": '<img src="logo.png"><script src="app.js"></script>',
+            "app.js": 'document.body.style.background="url("+__p+"logo.png)"\n'
+            "//# sourceMappingURL=app.js.map\n",
+            "app.js.map": "{}",
+            "logo.png": b"png",
+        }
+    )
+    result = prepare(build, tmp_path)
+    assert key_of(result, "logo.png") == "logo.png"
+    # The map's name only appears in the comment, which assetpub rewrites itself.
+    map_key = key_of(result, "app.js.map")
+    assert map_key != "app.js.map"
+    app = published(result, "app.js").decode()
+    assert app.endswith(f"//# sourceMappingURL={map_key}\n")
+    assert key_of(result, "app.js") == f"app.{short_sha(app.encode())}.js"
+
+
+def test_html_bytes_outside_references_are_untouched(make_build, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    page = (
+        "<!DOCTYPE html>\r\n<!-- <img src=a.png> -->\r\n<div   class = 'x'  >\xe9\r\n"
+        "<img src = 'a.png' ><script>var s='<img src=a.png>'</script>\r\n"
+    )
+    result = prepare(make_build({"index.html": page, "a.png": b"a"}), tmp_path)
+    new = key_of(result, "a.png")
+    assert published(result, "index.html").decode() == page.replace(
+        "src = 'a.png'", f"src = '{new}'"
+    )
+
+
+def test_non_utf8_html_round_trips(make_build, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    page = b"<p>caf\xe9</p><img src=a.png>"
+    result = prepare(make_build({"index.html": page, "a.png": b"a"}), tmp_path)
+    assert published(result, "index.html") == page.replace(
+        b"a.png", key_of(result, "a.png").encode()
+    )

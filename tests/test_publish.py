@@ -1,0 +1,223 @@
+"""publish() end to end against every kind of origin: memory, folder and S3 over HTTP."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from assetpub.apply import PartialSwitchError
+from assetpub.config import PublishSettings
+from assetpub.errors import ConflictError, OriginError
+from assetpub.origins import Origin, OriginSpec, open_origin
+from assetpub.origins.base import ObjectHeaders
+from assetpub.origins.memory import MemoryOrigin
+from assetpub.publish import publish
+from assetpub.release import Release
+
+SITE: dict[str, str | bytes] = {
+    "index.html": "<!doctype html><link rel=stylesheet href=css/site.css>"
+    "<script defer src=main.0123456789abcdef.js></script><img src=img/logo.png>",
+    "about/index.html": '<link rel="stylesheet" href="../css/site.css">',
+    "css/site.css": "body{background:url(../img/bg.png)}",
+    "img/bg.png": b"\x89PNG bg",
+    "img/logo.png": b"\x89PNG logo",
+    "main.0123456789abcdef.js": "import('./480.js')",
+    "480.js": "export default 1",
+    "robots.txt": "User-agent: *",
+}
+
+OriginFactory = Callable[[], Origin]
+
+
+@pytest.fixture(params=["memory", "folder", "s3"])
+def make_origin(request, tmp_path: Path) -> OriginFactory:  # type: ignore[no-untyped-def]
+    counter = iter(range(1000))
+
+    def make() -> Origin:
+        n = next(counter)
+        if request.param == "memory":
+            return MemoryOrigin(f"m{n}")
+        if request.param == "folder":
+            return open_origin(OriginSpec(url=str(tmp_path / f"origin{n}")))
+        bucket = request.getfixturevalue("make_bucket")()
+        endpoint = request.getfixturevalue("s3_endpoint")
+        return open_origin(OriginSpec(url=f"s3://{bucket}/site", endpoint_url=endpoint))
+
+    return make
+
+
+def settings(build: Path, **overrides) -> PublishSettings:  # type: ignore[no-untyped-def]
+    return PublishSettings(build_dir=build, origins=(), **overrides)
+
+
+def snapshot(origin: Origin) -> dict[str, bytes]:
+    return {obj.key: origin.get(obj.key) or b"" for obj in origin.list()}
+
+
+def test_publish_puts_a_consistent_site_live(make_build, make_origin) -> None:  # type: ignore[no-untyped-def]
+    origin = make_origin()
+    result = publish(settings(make_build(SITE), message="first"), origins=[origin])
+    objects = snapshot(origin)
+    manifest = json.loads(objects["asset-manifest.json"])
+    assert manifest["release"] == result.release.id
+    assert set(manifest["files"]) == set(SITE) | {"asset-manifest.json"}
+    # Every published path exists, and every reference in the live HTML resolves.
+    for published in manifest["files"].values():
+        assert published in objects
+    css_key = manifest["files"]["css/site.css"]
+    assert css_key.startswith("css/site.") and css_key != "css/site.css"
+    assert f"href={css_key}>".encode() in objects["index.html"]
+    assert f'href="../{css_key}"'.encode() in objects["about/index.html"]
+    assert manifest["files"]["480.js"] == "480.js"  # named in JS: never renamed
+    assert manifest["files"]["main.0123456789abcdef.js"] == "main.0123456789abcdef.js"
+
+    record = Release.from_json(objects[f"_assetpub/releases/{result.release.id}.json"])
+    assert record.message == "first"
+    assert record.files["css/site.css"].key == css_key
+    assert record.entry_content["index.html"] == objects["index.html"]
+    assert record.manifest == objects["asset-manifest.json"]
+    assert result.uploaded == len(SITE) and result.skipped == 0
+
+
+def test_unchanged_publish_uploads_only_the_switch(make_build, make_origin) -> None:  # type: ignore[no-untyped-def]
+    origin = make_origin()
+    build = make_build(SITE)
+    publish(settings(build), origins=[origin])
+    before = dict(origin.stats.by_operation)
+    second = publish(settings(build), origins=[origin])
+    entries = {"index.html", "about/index.html", "robots.txt"}
+    assert second.uploaded == len(entries)
+    assert second.skipped == len(SITE) - len(entries)
+    ops = {k: v - before.get(k, 0) for k, v in origin.stats.by_operation.items()}
+    # Two release records, the manifest, and the entry files: nothing else is written.
+    assert ops["put"] == 1 + 1 + len(entries)
+    if not origin.url.startswith("file://"):
+        # S3 and memory decide "already there" from one LIST: no request per file.
+        assert ops.get("head", 0) == 0
+        assert ops["list"] <= 2
+
+
+def test_old_release_assets_stay_for_open_pages(make_build, make_origin) -> None:  # type: ignore[no-untyped-def]
+    origin = make_origin()
+    first = publish(settings(make_build(SITE)), origins=[origin])
+    changed = {**SITE, "css/site.css": "body{color:red;background:url(../img/bg.png)}"}
+    second = publish(settings(make_build(changed)), origins=[origin])
+    old_css = first.build.file_map["css/site.css"]
+    new_css = second.build.file_map["css/site.css"]
+    assert old_css != new_css
+    objects = snapshot(origin)
+    assert old_css in objects and new_css in objects
+    assert new_css.encode() in objects["index.html"]
+
+
+def test_immutable_name_with_other_bytes_stops_before_any_write(make_build, make_origin) -> None:  # type: ignore[no-untyped-def]
+    origin = make_origin()
+    headers = ObjectHeaders("text/javascript", "no-cache", "0" * 64)
+    origin.put_bytes("main.0123456789abcdef.js", b"someone else's bytes", headers)
+    before = snapshot(origin)
+    with pytest.raises(ConflictError, match=r"main\.0123456789abcdef\.js holds different bytes"):
+        publish(settings(make_build(SITE)), origins=[origin])
+    assert snapshot(origin) == before
+
+
+def test_dry_run_leaves_the_origin_byte_for_byte_unchanged(make_build, make_origin) -> None:  # type: ignore[no-untyped-def]
+    origin = make_origin()
+    publish(settings(make_build(SITE)), origins=[origin])
+    before = snapshot(origin)
+    changed = {**SITE, "img/bg.png": b"new bg"}
+    from assetpub.origins.dryrun import DryRunOrigin
+
+    dry = DryRunOrigin(origin)
+    result = publish(settings(make_build(changed), dry_run=True), origins=[dry])
+    assert snapshot(origin) == before
+    written = {key for _, key in dry.writes}
+    assert result.build.file_map["img/bg.png"] in written and "index.html" in written
+
+
+class RecordingOrigin(MemoryOrigin):
+    """A memory origin that also logs every write, in order, into a shared list."""
+
+    def __init__(self, name: str, log: list[tuple[str, str]], **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(name, **kwargs)
+        self.log = log
+
+    def put_bytes(self, key, data, headers, *, if_absent=False) -> None:  # type: ignore[no-untyped-def]
+        super().put_bytes(key, data, headers, if_absent=if_absent)
+        self.log.append((self.url, key))
+
+
+def test_switch_order_across_origins(make_build) -> None:  # type: ignore[no-untyped-def]
+    log: list[tuple[str, str]] = []
+    a, b = RecordingOrigin("a", log), RecordingOrigin("b", log)
+    result = publish(settings(make_build(SITE)), origins=[a, b])
+    keys = [key for _, key in log]
+    immutable = {f.key for f in result.build.files if f.is_immutable}
+    last_asset = max(i for i, key in enumerate(keys) if key in immutable)
+    first_switch = min(i for i, key in enumerate(keys) if key == "asset-manifest.json")
+    assert last_asset < first_switch  # every asset on every origin before any switch
+    for url in (a.url, b.url):
+        own = [key for u, key in log if u == url]
+        assert own[0].startswith("_assetpub/releases/")  # the intent comes first
+        assert own[-1] == "index.html"
+        assert own.index("asset-manifest.json") < own.index("about/index.html")
+        assert own.index("480.js") < own.index("asset-manifest.json")
+
+
+@pytest.mark.parametrize(
+    "failing_key",
+    ["img/logo.", "_assetpub/blobs/", "480.js", "asset-manifest.json", "about/index.html"],
+)
+def test_failure_at_each_phase_never_switches_index(make_build, failing_key: str) -> None:  # type: ignore[no-untyped-def]
+    origin = MemoryOrigin("f", fail=lambda op, key: op == "put" and key.startswith(failing_key))
+    with pytest.raises(OriginError, match="injected failure"):
+        publish(settings(make_build(SITE)), origins=[origin])
+    assert "index.html" not in origin.objects
+
+
+def test_failed_upload_on_one_origin_switches_none(make_build) -> None:  # type: ignore[no-untyped-def]
+    good = MemoryOrigin("good")
+    bad = MemoryOrigin("bad", fail=lambda op, key: key.startswith("img/bg."))
+    with pytest.raises(OriginError):
+        publish(settings(make_build(SITE)), origins=[good, bad])
+    assert "index.html" not in good.objects and "asset-manifest.json" not in good.objects
+
+
+def test_switch_failure_on_second_origin_says_who_is_live(make_build) -> None:  # type: ignore[no-untyped-def]
+    good = MemoryOrigin("good")
+    bad = MemoryOrigin("bad", fail=lambda op, key: key == "asset-manifest.json")
+    with pytest.raises(PartialSwitchError) as info:
+        publish(settings(make_build(SITE)), origins=[good, bad])
+    assert "live on" in info.value.message and "memory://good" in info.value.message
+    assert "not switched: memory://bad" in info.value.message
+    assert "index.html" in good.objects and "index.html" not in bad.objects
+    # Running it again converges.
+    bad.fail = None
+    publish(settings(make_build(SITE)), origins=[good, bad])
+    assert good.objects["index.html"] == bad.objects["index.html"]
+
+
+def test_s3_headers_and_digest_metadata(make_build, s3_endpoint, make_bucket, s3_client) -> None:  # type: ignore[no-untyped-def]
+    bucket = make_bucket()
+    origin = open_origin(OriginSpec(url=f"s3://{bucket}/site", endpoint_url=s3_endpoint))
+    result = publish(settings(make_build(SITE)), origins=[origin])
+    by_source = {f.source: f for f in result.build.files}
+
+    def head(key: str) -> dict:  # type: ignore[type-arg]
+        return s3_client.head_object(Bucket=bucket, Key=f"site/{key}")  # type: ignore[no-any-return]
+
+    css = head(by_source["css/site.css"].key)
+    assert css["CacheControl"] == "public, max-age=31536000, immutable"
+    assert css["ContentType"] == "text/css; charset=utf-8"
+    assert css["Metadata"]["assetpub-sha256"] == by_source["css/site.css"].digests.sha256
+    index = head("index.html")
+    assert index["CacheControl"] == "no-cache"
+    assert index["ContentType"] == "text/html; charset=utf-8"
+    chunk = head("480.js")
+    assert "immutable" not in chunk["CacheControl"]
+    assert head("asset-manifest.json")["ContentType"].startswith("application/json")
+    # Nothing outside the prefix.
+    keys = [o["Key"] for o in s3_client.list_objects_v2(Bucket=bucket)["Contents"]]
+    assert all(k.startswith("site/") for k in keys)
