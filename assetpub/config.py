@@ -204,8 +204,7 @@ def resolve_origins(
     )
     if endpoint_url:
         specs = tuple(
-            replace(s, endpoint_url=endpoint_url) if s.url.startswith("s3://") else s
-            for s in specs
+            replace(s, endpoint_url=endpoint_url) if s.url.startswith("s3://") else s for s in specs
         )
     if len({s.url for s in specs}) != len(specs):
         raise ConfigError("the same origin is given twice")

@@ -107,9 +107,7 @@ def print_plan(reporter: Reporter, result: PublishResult) -> None:
             reporter.detail(f"  {'':8} skip {skip.key}  ({skip.reason})")
 
 
-def print_publish_summary(
-    reporter: Reporter, result: PublishResult, live_url: str | None
-) -> None:
+def print_publish_summary(reporter: Reporter, result: PublishResult, live_url: str | None) -> None:
     verb = "Would publish" if result.dry_run else "Published"
     reporter.info(f"{verb} release {result.release.id} ({len(result.build.files)} files)")
     for o in result.origins:

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assetpub.classify import FileKind
+from assetpub.hashing import digest_bytes
 from assetpub.headers import NO_CACHE, PRIVATE
 from assetpub.origins.base import ObjectHeaders, RemoteObject
 from assetpub.prepare import PreparedBuild, PreparedFile
 from assetpub.release import MANIFEST_KEY, Release, blob_key
-from assetpub.hashing import digest_bytes
 
 ROOT_INDEX = "index.html"
 
@@ -155,8 +155,14 @@ def plan_origin(
         blob = blob_key(file.digests.sha256)
         if blob not in listing:
             assets.append(
-                Upload(blob, _headers(file), "blob for rollback", file.digests.size,
-                       path=file.local_path, from_build=False)
+                Upload(
+                    blob,
+                    _headers(file),
+                    "blob for rollback",
+                    file.digests.size,
+                    path=file.local_path,
+                    from_build=False,
+                )
             )
         if remote is None:
             plain.append(_upload(file, "not on origin"))

@@ -115,9 +115,7 @@ def _find_links(scanned: ScannedBuild) -> tuple[dict[str, list[Link]], set[str]]
     return links, js_names
 
 
-def _missing_reference_messages(
-    links: Mapping[str, Sequence[Link]], paths: set[str]
-) -> list[str]:
+def _missing_reference_messages(links: Mapping[str, Sequence[Link]], paths: set[str]) -> list[str]:
     messages = []
     for path, file_links in sorted(links.items()):
         for link in file_links:
@@ -223,7 +221,8 @@ def prepare_build(
         return rewrite.replace_references(text, replacements).encode("utf-8", "surrogateescape")
 
     with ThreadPoolExecutor(max_workers=max(1, options.workers)) as pool:
-        original = dict(zip(sorted(paths), pool.map(_digest, (by_path[p] for p in sorted(paths)))))
+        computed = pool.map(_digest, (by_path[p] for p in sorted(paths)))
+        original = dict(zip(sorted(paths), computed, strict=True))
 
     for path in order:  # hashed files, dependencies first
         data = rewritten_bytes(path)

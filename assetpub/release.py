@@ -97,8 +97,18 @@ class Release:
     @classmethod
     def from_json(cls, raw: bytes) -> Release:
         data = json.loads(raw)
-        known = {"format", "id", "created_at", "git_commit", "message", "tool_version",
-                 "created_by", "files", "entry_content", "manifest"}
+        known = {
+            "format",
+            "id",
+            "created_at",
+            "git_commit",
+            "message",
+            "tool_version",
+            "created_by",
+            "files",
+            "entry_content",
+            "manifest",
+        }
         return cls(
             id=data["id"],
             created_at=data["created_at"],
@@ -186,7 +196,11 @@ def build_release(
         created_by=current_user(),
         files={
             f.source: RecordedFile(
-                f.key, str(f.kind), f.digests.sha256, f.digests.size, f.content_type,
+                f.key,
+                str(f.kind),
+                f.digests.sha256,
+                f.digests.size,
+                f.content_type,
                 f.cache_control,
             )
             for f in prepared.files

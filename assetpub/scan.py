@@ -105,8 +105,9 @@ def _walk(
             real = path.resolve()
             if real in visited:  # a symlink loop, or a second link to a folder already walked
                 continue
-            _walk(root, path, rel + "/", files, skipped, manifests, include_dotfiles,
-                  visited | {real})
+            _walk(
+                root, path, rel + "/", files, skipped, manifests, include_dotfiles, visited | {real}
+            )
         elif path.is_file():
             files.append(SourceFile(rel, path, path.stat().st_size))
 

@@ -59,8 +59,12 @@ def test_human_summary_names_release_counts_and_live_url(make_build, tmp_path: P
     assert f"{origin.as_uri()}: uploaded 3" in out
     assert f"live: {(origin / 'index.html').as_uri()}" in out
     code, out, _ = run(
-        "publish", str(make_build(SITE)), "--origin", str(origin),
-        "--public-url", "https://cdn.example.com",
+        "publish",
+        str(make_build(SITE)),
+        "--origin",
+        str(origin),
+        "--public-url",
+        "https://cdn.example.com",
     )
     assert "skipped 2 already there" in out and "live: https://cdn.example.com/" in out
 
@@ -141,7 +145,12 @@ def closed_port() -> int:
 
 
 def test_bad_input_is_one_line_and_changes_nothing(  # type: ignore[no-untyped-def]
-    make_build, tmp_path: Path, monkeypatch, s3_endpoint, make_bucket, s3_client,
+    make_build,
+    tmp_path: Path,
+    monkeypatch,
+    s3_endpoint,
+    make_bucket,
+    s3_client,
     forbidding_endpoint,
 ) -> None:
     monkeypatch.chdir(tmp_path)
@@ -159,23 +168,46 @@ def test_bad_input_is_one_line_and_changes_nothing(  # type: ignore[no-untyped-d
         (["publish", str(good), "--origin", "s3://"], "bad origin URL"),
         (["publish", str(good), "--public-url", "cdn.example.com"], "absolute URL"),
         (
-            ["publish", str(good), "--origin", "s3://no-such-bucket-here/site",
-             "--endpoint-url", s3_endpoint],
+            [
+                "publish",
+                str(good),
+                "--origin",
+                "s3://no-such-bucket-here/site",
+                "--endpoint-url",
+                s3_endpoint,
+            ],
             "no-such-bucket-here",
         ),
         (
-            ["publish", str(good), "--origin", f"s3://{bucket}/site",
-             "--endpoint-url", forbidding_endpoint],
+            [
+                "publish",
+                str(good),
+                "--origin",
+                f"s3://{bucket}/site",
+                "--endpoint-url",
+                forbidding_endpoint,
+            ],
             "credentials rejected",
         ),
         (
-            ["publish", str(good), "--origin", f"s3://{bucket}/site",
-             "--endpoint-url", f"http://127.0.0.1:{closed_port()}"],
+            [
+                "publish",
+                str(good),
+                "--origin",
+                f"s3://{bucket}/site",
+                "--endpoint-url",
+                f"http://127.0.0.1:{closed_port()}",
+            ],
             "cannot reach",
         ),
         (
-            ["publish", str(make_build({"index.html": "<img src=gone.png>"})), "--strict",
-             "--origin", str(origin)],
+            [
+                "publish",
+                str(make_build({"index.html": "<img src=gone.png>"})),
+                "--strict",
+                "--origin",
+                str(origin),
+            ],
             "gone.png",
         ),
     ]
@@ -202,8 +234,14 @@ def test_missing_credentials(make_build, s3_endpoint, make_bucket, monkeypatch) 
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    args = ["publish", str(make_build(SITE)), "--origin", f"s3://{bucket}/x",
-            "--endpoint-url", s3_endpoint]
+    args = [
+        "publish",
+        str(make_build(SITE)),
+        "--origin",
+        f"s3://{bucket}/x",
+        "--endpoint-url",
+        s3_endpoint,
+    ]
     one_line_error(*run(*args), "no AWS credentials")
 
 
@@ -230,7 +268,9 @@ def test_unreadable_file_is_named(make_build, tmp_path, monkeypatch) -> None:  #
 def test_debug_shows_the_traceback(tmp_path: Path) -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "assetpub", "--debug", "publish", str(tmp_path / "missing")],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert proc.returncode != 0 and "Traceback" in proc.stderr and "BuildError" in proc.stderr
 
@@ -238,13 +278,22 @@ def test_debug_shows_the_traceback(tmp_path: Path) -> None:
 def test_real_subprocess_publish_to_s3(make_build, s3_endpoint, make_bucket, s3_client) -> None:  # type: ignore[no-untyped-def]
     bucket = make_bucket()
     env = {**os.environ, "AWS_ENDPOINT_URL_S3": s3_endpoint}  # boto3's own variable
-    cmd = [sys.executable, "-m", "assetpub", "publish", str(make_build(SITE)),
-           "--origin", f"s3://{bucket}/site", "--json"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "assetpub",
+        "publish",
+        str(make_build(SITE)),
+        "--origin",
+        f"s3://{bucket}/site",
+        "--json",
+    ]
     first = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
     assert first.returncode == 0, first.stderr
     assert json.loads(first.stdout)["uploaded"] == 3
-    second = json.loads(subprocess.run(cmd, capture_output=True, text=True, env=env,
-                                       check=True).stdout)
+    second = json.loads(
+        subprocess.run(cmd, capture_output=True, text=True, env=env, check=True).stdout
+    )
     assert second["skipped"] == 2
     # check + one LIST + record + manifest + index.html: no request per unchanged file.
     assert second["origins"][0]["requests"] == 5

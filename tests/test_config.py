@@ -25,7 +25,7 @@ def test_full_config(tmp_path: Path) -> None:
         """
 origins = [
   "file:///srv/www",
-  {url = "s3://bucket/site", endpoint_url = "http://minio:9000", addressing_style = "path", region = "auto"},
+  {url = "s3://bucket/site", endpoint_url = "http://minio:9000", addressing_style = "path"},
 ]
 strict = true
 concurrency = 4
@@ -38,8 +38,7 @@ cache_control = "public, max-age=3600"
     )
     config = load_file_config(None, tmp_path)
     assert config.origins[1] == OriginSpec(
-        url="s3://bucket/site", endpoint_url="http://minio:9000", addressing_style="path",
-        region="auto",
+        url="s3://bucket/site", endpoint_url="http://minio:9000", addressing_style="path"
     )
     assert config.strict is True and config.concurrency == 4
     assert config.entry_patterns == ("*.html",)

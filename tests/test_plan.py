@@ -34,7 +34,10 @@ def build(tmp_path: Path) -> PreparedBuild:
 
 def make_plan(build: PreparedBuild, listing=None, verified=None):  # type: ignore[no-untyped-def]
     release = build_release(
-        build, release_id="r1", created_at=datetime(2026, 1, 1, tzinfo=UTC), git_commit=None,
+        build,
+        release_id="r1",
+        created_at=datetime(2026, 1, 1, tzinfo=UTC),
+        git_commit=None,
         message=None,
     )
     return plan_origin("mem://", build, release, listing or {}, verified or {})
@@ -73,7 +76,9 @@ def test_objects_already_there_are_skipped_by_listing_alone(build: PreparedBuild
     assert {s.key for s in plan.skipped} == {"app.0123456789ab.js", "main.abcdef12.css", "480.js"}
     # Entry files and the manifest are the switch itself: always written.
     assert [u.key for u in plan.entries + plan.index] == [
-        "robots.txt", "about/index.html", "index.html"
+        "robots.txt",
+        "about/index.html",
+        "index.html",
     ]
 
 

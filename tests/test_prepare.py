@@ -56,9 +56,7 @@ def test_hashes_in_dependency_order_and_rewrites_every_reference(make_build, tmp
     assert key_of(result, "css/base.css") == f"css/base.{short_sha(base_css)}.css"
     site_css = published(result, "css/site.css")
     base_name = key_of(result, "css/base.css").removeprefix("css/")
-    assert site_css == (
-        f'@import "{base_name}";\nbody{{background:url(  ../{bg}  )}}\n'.encode()
-    )
+    assert site_css == (f'@import "{base_name}";\nbody{{background:url(  ../{bg}  )}}\n'.encode())
     assert key_of(result, "css/site.css") == f"css/site.{short_sha(site_css)}.css"
 
     html = published(result, "index.html").decode()
