@@ -19,8 +19,13 @@ from enum import StrEnum
 SOURCE_MAP_KIND = "sourceMappingURL"
 TEXT_EXTENSIONS = (".html", ".htm", ".css", ".js", ".mjs", ".cjs")
 JS_EXTENSIONS = (".js", ".mjs", ".cjs")
-# Anything that looks like a file name inside JS source: webpack writes r.p+"logo.png".
-_JS_FILE_NAME = re.compile(r"[\w.~@+%-]+\.[A-Za-z0-9]+")
+# Bytes that can be part of a file name written in JS source (webpack writes r.p+"logo.png");
+# bytes >= 0x80 keep UTF-8 encoded names whole.
+_NAME_BYTES = frozenset(
+    b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.~@+%-"
+    + bytes(range(128, 256))
+)
+_ALNUM = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
 
 
 class FileKind(StrEnum):
@@ -43,8 +48,26 @@ def is_entry(path: str, patterns: Sequence[str]) -> bool:
     return any(fnmatch.fnmatchcase(path, p) for p in patterns)
 
 
-def names_in_js(text: str) -> set[str]:
-    return set(_JS_FILE_NAME.findall(text))
+def names_in_js(data: bytes, suffixes: Iterable[str]) -> set[str]:
+    """File names ending in one of `suffixes` ('.png') written anywhere in JS source.
+
+    Searches for the suffixes (few, and bytes.find is fast) instead of tokenising the whole
+    bundle, which keeps a 100 MB build's scan well under a second.
+    """
+    names: set[str] = set()
+    for suffix in suffixes:
+        needle = suffix.encode()
+        start = 0
+        while (found := data.find(needle, start)) != -1:
+            end = found + len(needle)
+            start = end
+            if end < len(data) and data[end] in _ALNUM:  # ".png" inside ".pngx"
+                continue
+            begin = found
+            while begin > 0 and data[begin - 1] in _NAME_BYTES:
+                begin -= 1
+            names.add(data[begin:end].decode("utf-8", "surrogateescape"))
+    return names
 
 
 def bundler_renamed(manifests: Mapping[str, bytes], build_paths: set[str]) -> set[str]:

@@ -84,11 +84,15 @@ class PrepareOptions:
     workers: int = 4
 
 
-def _read_text(file: SourceFile) -> str:
+def _read_bytes(file: SourceFile) -> bytes:
     try:
-        return file.abs_path.read_bytes().decode("utf-8", "surrogateescape")
+        return file.abs_path.read_bytes()
     except OSError as exc:
         raise BuildError(f"cannot read {file.path}: {exc.strerror}") from None
+
+
+def _read_text(file: SourceFile) -> str:
+    return _read_bytes(file).decode("utf-8", "surrogateescape")
 
 
 def _is_text(path: str) -> bool:
@@ -96,22 +100,29 @@ def _is_text(path: str) -> bool:
 
 
 def _find_links(scanned: ScannedBuild) -> tuple[dict[str, list[Link]], set[str]]:
-    """References of every HTML/CSS/JS file, and every file-like name that appears in JS."""
+    """References of every HTML/CSS/JS file, and the build's file names that appear in JS."""
     links: dict[str, list[Link]] = {}
     js_names: set[str] = set()
+    suffixes = {posixpath.splitext(f.path)[1] for f in scanned.files} - {""}
     for file in scanned.files:
         if not _is_text(file.path):
             continue
-        text = _read_text(file)
-        refs = rewrite.find_references(file.path, text)
+        data = _read_bytes(file)
+        is_js = file.path.lower().endswith(JS_EXTENSIONS)
+        # A bundle without a sourceMappingURL comment has no reference to find: skip decoding.
+        refs = []
+        if not is_js or b"sourceMappingURL" in data:
+            text = data.decode("utf-8", "surrogateescape")
+            refs = rewrite.find_references(file.path, text)
         links[file.path] = [
             Link(ref.url, ref.kind, rewrite.resolve_reference(file.path, ref.url)) for ref in refs
         ]
-        if file.path.lower().endswith(JS_EXTENSIONS):
+        if is_js:
             for ref in refs:  # the map's own name in its comment is not a JS string literal
                 if ref.kind == SOURCE_MAP_KIND:
-                    text = text[: ref.start] + text[ref.end :]
-            js_names |= names_in_js(text)
+                    cut = text[: ref.start] + text[ref.end :]
+                    data = cut.encode("utf-8", "surrogateescape")
+            js_names |= names_in_js(data, suffixes)
     return links, js_names
 
 

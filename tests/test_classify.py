@@ -119,8 +119,9 @@ def test_bundler_manifest_marks_renamed_files() -> None:
 
 
 def test_names_in_js_finds_string_literals_of_file_names() -> None:
-    names = names_in_js('r.p+"logo.png";import("./chunk.js");var x="static/img/caf\u00e9.svg"')
-    assert {"logo.png", "chunk.js", "caf\u00e9.svg"} <= names
+    js = 'r.p+"logo.png";import("./chunk.js");var x="static/img/caf\u00e9.svg",y="a.pngx"'
+    names = names_in_js(js.encode(), {".png", ".js", ".svg"})
+    assert names == {"logo.png", "chunk.js", "caf\u00e9.svg"}
 
 
 def test_hashing_order_puts_dependencies_first() -> None:
