@@ -8,6 +8,7 @@ import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from typing import TypeVar
 
 from assetpub.errors import AlreadyExistsError, AssetpubError, OriginError
 from assetpub.origins.base import Origin
@@ -16,6 +17,7 @@ from assetpub.plan import OriginPlan, Upload
 log = logging.getLogger(__name__)
 
 Progress = Callable[[Upload], None]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -36,17 +38,18 @@ def _write(origin: Origin, upload: Upload) -> None:
         origin.put_file(upload.key, upload.path, upload.headers)
 
 
-def _run_parallel(
-    jobs: Sequence[tuple[Origin, Upload]], workers: int, progress: Progress | None
+def run_parallel(
+    tasks: Sequence[T],
+    work: Callable[[T], None],
+    workers: int,
+    on_done: Callable[[T], None] | None = None,
 ) -> None:
-    """Run uploads on a bounded pool; on the first failure cancel what has not started and
-    re-raise it, so a failed phase never lets the next one begin."""
-    if not jobs:
+    """Run `work` over tasks on a bounded pool; on the first failure cancel what has not
+    started and re-raise it, so a failed phase never lets the next one begin."""
+    if not tasks:
         return
-    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(jobs)))) as pool:
-        futures: dict[Future[None], Upload] = {
-            pool.submit(_write, origin, upload): upload for origin, upload in jobs
-        }
+    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(tasks)))) as pool:
+        futures: dict[Future[None], T] = {pool.submit(work, task): task for task in tasks}
         pending = set(futures)
         while pending:
             done, pending = wait(pending, return_when=FIRST_EXCEPTION)
@@ -56,17 +59,30 @@ def _run_parallel(
                     for other in pending:
                         other.cancel()
                     raise error
-                if progress:
-                    progress(futures[future])
+                if on_done:
+                    on_done(futures[future])
 
 
-def write_records(targets: Sequence[Target]) -> None:
+def _run_uploads(
+    jobs: Sequence[tuple[Origin, Upload]], workers: int, progress: Progress | None
+) -> None:
+    run_parallel(
+        jobs,
+        lambda job: _write(*job),
+        workers,
+        (lambda job: progress(job[1])) if progress else None,
+    )
+
+
+def write_records(targets: Sequence[Target], allow_existing: bool = False) -> None:
     """The release record goes first: it is the intent that tells a later GC which uploads
     belong to this release, should the publish die half-way."""
     for target in targets:
         try:
             _write(target.origin, target.plan.record)
         except AlreadyExistsError:
+            if allow_existing:
+                continue
             raise OriginError(
                 f"{target.origin.url}: release record {target.plan.record.key} already exists; "
                 "refusing to overwrite a release record"
@@ -75,23 +91,38 @@ def write_records(targets: Sequence[Target]) -> None:
 
 def upload_assets(targets: Sequence[Target], workers: int, progress: Progress | None) -> None:
     jobs = [(t.origin, u) for t in targets for u in t.plan.assets]
-    _run_parallel(jobs, workers, progress)
+    _run_uploads(jobs, workers, progress)
 
 
 def switch(target: Target, workers: int, progress: Progress | None) -> None:
     for _name, group in target.plan.switch_groups:
-        _run_parallel([(target.origin, u) for u in group], workers, progress)
+        _run_uploads([(target.origin, u) for u in group], workers, progress)
 
 
 def apply_plans(
-    targets: Sequence[Target], release_id: str, workers: int, progress: Progress | None = None
+    targets: Sequence[Target],
+    release_id: str,
+    workers: int,
+    progress: Progress | None = None,
+    commit: Callable[[Target], None] | None = None,
+    after_switch: Callable[[Target], None] | None = None,
 ) -> None:
+    """Records, then assets everywhere, then origin by origin: commit the state, switch.
+
+    `commit` makes the release live in the origin's state before its files switch, so a GC
+    never sees live files of a release its state does not protect; `after_switch` lets the
+    caller converge when a concurrent publish committed after this one.
+    """
     write_records(targets)
     upload_assets(targets, workers, progress)
     switched: list[str] = []
     for index, target in enumerate(targets):
         try:
+            if commit:
+                commit(target)
             switch(target, workers, progress)
+            if after_switch:
+                after_switch(target)
         except AssetpubError as exc:
             if not switched:
                 raise

@@ -17,15 +17,38 @@ from assetpub import __version__
 from assetpub.config import (
     DEFAULT_ENTRY_PATTERNS,
     DEFAULT_HASHED_NAME_PATTERNS,
+    FileConfig,
     PublishSettings,
+    gc_settings,
     load_file_config,
     resolve_origins,
     validate_patterns,
     validate_public_url,
 )
-from assetpub.errors import AssetpubError
-from assetpub.output import Reporter, print_plan, print_publish_summary, publish_json
+from assetpub.errors import AssetpubError, ConfigError
+from assetpub.gc import GcOptions, run_gc
+from assetpub.history import StateStore
+from assetpub.origins import Origin, open_origin
+from assetpub.origins.dryrun import DryRunOrigin
+from assetpub.output import (
+    Reporter,
+    gc_json,
+    print_gc,
+    print_plan,
+    print_publish_summary,
+    print_releases,
+    print_rollback,
+    print_status,
+    print_verify,
+    publish_json,
+    releases_json,
+    rollback_json,
+    status_json,
+    verify_json,
+)
 from assetpub.publish import publish
+from assetpub.rollback import rollback
+from assetpub.verify import divergence, origin_status, verify_origin
 
 
 @dataclass
@@ -122,6 +145,147 @@ def publish_command(
     print_publish_summary(reporter, result, _live_url(settings))
 
 
+def _open_origins(
+    obj: Context, origins: Sequence[str], endpoint_url: str | None
+) -> tuple[list[Origin], FileConfig]:
+    file_config = load_file_config(obj.config_path, Path.cwd())
+    specs = resolve_origins(origins, file_config, endpoint_url)
+    return [open_origin(spec) for spec in specs], file_config
+
+
+endpoint_option = click.option(
+    "--endpoint-url", metavar="URL", help="S3 endpoint for s3:// origins (R2, MinIO)."
+)
+
+
+@cli.command("releases")
+@origin_option
+@endpoint_option
+@json_option
+@click.pass_obj
+def releases_command(
+    obj: Context, origins: Sequence[str], endpoint_url: str | None, as_json: bool
+) -> None:
+    """List the releases an origin keeps, newest first, and which is live."""
+    opened, _ = _open_origins(obj, origins, endpoint_url)
+    if len(opened) > 1:
+        raise ConfigError("releases shows one origin at a time: pick one with --origin")
+    state, _ = StateStore(opened[0]).load()
+    obj.reporter.as_json = as_json
+    if as_json:
+        obj.reporter.emit_json(releases_json(state))
+    else:
+        print_releases(obj.reporter, opened[0].url, state)
+
+
+@cli.command("rollback")
+@click.argument("release_id", required=False)
+@origin_option
+@endpoint_option
+@click.option("--dry-run", is_flag=True, help="Check and print what would happen; change nothing.")
+@json_option
+@click.pass_obj
+def rollback_command(
+    obj: Context,
+    release_id: str | None,
+    origins: Sequence[str],
+    endpoint_url: str | None,
+    dry_run: bool,
+    as_json: bool,
+) -> None:
+    """Make RELEASE_ID live again (default: the release live before the current one).
+
+    Needs no build folder and uploads nothing: the files come from the release record and
+    the objects already on the origin."""
+    opened, _ = _open_origins(obj, origins, endpoint_url)
+    obj.reporter.as_json = as_json
+    result = rollback(
+        [DryRunOrigin(o) for o in opened] if dry_run else opened,
+        release_id,
+        dry_run=dry_run,
+        warn=obj.reporter.warn,
+    )
+    if as_json:
+        obj.reporter.emit_json(rollback_json(result))
+    else:
+        print_rollback(obj.reporter, result)
+
+
+@cli.command("gc")
+@origin_option
+@endpoint_option
+@click.option("--keep", type=int, help="Newest releases to keep (default 5, at least 1).")
+@click.option("--grace", metavar="DURATION", help="e.g. 0, 90s, 15m, 24h (default), 7d.")
+@click.option("--max-deletes", type=int, help="Stop before deleting more (default 10000).")
+@click.option("--force", is_flag=True, help="Delete even beyond --max-deletes.")
+@click.option("--dry-run", is_flag=True, help="Print exactly what would be deleted.")
+@json_option
+@click.pass_obj
+def gc_command(
+    obj: Context,
+    origins: Sequence[str],
+    endpoint_url: str | None,
+    keep: int | None,
+    grace: str | None,
+    max_deletes: int | None,
+    force: bool,
+    dry_run: bool,
+    as_json: bool,
+) -> None:
+    """Delete the objects and records of releases no longer retained."""
+    opened, file_config = _open_origins(obj, origins, endpoint_url)
+    settings = gc_settings(file_config, keep, grace, max_deletes)
+    options = GcOptions(settings.keep, settings.grace, settings.max_deletes, force, dry_run)
+    obj.reporter.as_json = as_json
+    results = [run_gc(origin, options, warn=obj.reporter.warn) for origin in opened]
+    if as_json:
+        obj.reporter.emit_json(gc_json(results))
+    else:
+        print_gc(obj.reporter, results)
+
+
+@cli.command("status")
+@origin_option
+@endpoint_option
+@json_option
+@click.pass_obj
+def status_command(
+    obj: Context, origins: Sequence[str], endpoint_url: str | None, as_json: bool
+) -> None:
+    """Show each origin's live release; exit 1 when origins diverge."""
+    opened, _ = _open_origins(obj, origins, endpoint_url)
+    statuses = [origin_status(o) for o in opened]
+    reasons = divergence(statuses)
+    obj.reporter.as_json = as_json
+    if as_json:
+        obj.reporter.emit_json(status_json(statuses, reasons))
+    else:
+        print_status(obj.reporter, statuses, reasons)
+    if reasons:
+        raise SystemExit(1)
+
+
+@cli.command("verify")
+@origin_option
+@endpoint_option
+@click.option("--deep", is_flag=True, help="Also read every object and re-hash its bytes.")
+@json_option
+@click.pass_obj
+def verify_command(
+    obj: Context, origins: Sequence[str], endpoint_url: str | None, deep: bool, as_json: bool
+) -> None:
+    """Check the live release is whole on every origin; exit 1 with the problems if not."""
+    opened, _ = _open_origins(obj, origins, endpoint_url)
+    results = [verify_origin(o, deep=deep) for o in opened]
+    obj.reporter.as_json = as_json
+    if as_json:
+        obj.reporter.emit_json(verify_json(results))
+    else:
+        print_verify(obj.reporter, results)
+    if not all(r.healthy for r in results):
+        raise SystemExit(1)
+
+
 def _live_url(settings: PublishSettings) -> str | None:
     if settings.public_url:
         return settings.public_url
@@ -139,6 +303,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         cli.main(args=args, prog_name="assetpub", standalone_mode=False)
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
+    except SystemExit as exc:
+        return int(exc.code or 0)
     except click.ClickException as exc:
         exc.show()
         return exc.exit_code

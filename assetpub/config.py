@@ -9,12 +9,14 @@ import re
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from assetpub.errors import ConfigError
 from assetpub.headers import HeaderRule
 from assetpub.origins import OriginSpec
+from assetpub.state import parse_duration
 
 DEFAULT_ORIGIN = "assetpub-origin"
 DEFAULT_ENTRY_PATTERNS = (
@@ -68,6 +70,9 @@ class FileConfig:
     hashed_name_patterns: tuple[str, ...] | None = None
     include_dotfiles: tuple[str, ...] = ()
     header_rules: tuple[HeaderRule, ...] = ()
+    keep: int | None = None
+    grace: str | None = None
+    max_deletes: int | None = None
 
 
 def find_config_file(cwd: Path) -> tuple[Path, Mapping[str, Any]] | None:
@@ -118,6 +123,9 @@ _TOP_LEVEL_KEYS = {
     "hashed_name_patterns",
     "include_dotfiles",
     "headers",
+    "keep",
+    "grace",
+    "max_deletes",
 }
 
 
@@ -136,6 +144,9 @@ def parse_file_config(data: Mapping[str, Any], source: str) -> FileConfig:
         hashed_name_patterns=_string_tuple(data, "hashed_name_patterns", where),
         include_dotfiles=_string_tuple(data, "include_dotfiles", where) or (),
         header_rules=tuple(_header_rule(r, where) for r in _list(data, "headers", where)),
+        keep=_optional(data, "keep", int, where),
+        grace=_optional(data, "grace", str, where),
+        max_deletes=_optional(data, "max_deletes", int, where),
     )
 
 
@@ -227,3 +238,28 @@ def validate_public_url(url: str | None) -> str | None:
             f"--public-url must be an absolute URL like https://cdn.example.com/, got {url!r}"
         )
     return url if url.endswith("/") else url + "/"
+
+
+@dataclass(frozen=True)
+class GcSettings:
+    keep: int
+    grace: timedelta
+    max_deletes: int
+
+
+def gc_settings(
+    file_config: FileConfig, keep: int | None, grace: str | None, max_deletes: int | None
+) -> GcSettings:
+    """Flags over the config file over the defaults: keep 5 (at least 1), grace 24h."""
+    keep = keep if keep is not None else file_config.keep if file_config.keep is not None else 5
+    if keep < 1:
+        raise ConfigError("keep must be at least 1: the live release is always kept")
+    grace_text = grace if grace is not None else file_config.grace or "24h"
+    try:
+        grace_delta = parse_duration(grace_text)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    limit = max_deletes if max_deletes is not None else file_config.max_deletes or 10_000
+    if limit < 0:
+        raise ConfigError("max_deletes must not be negative")
+    return GcSettings(keep, grace_delta, limit)

@@ -38,5 +38,13 @@ class AlreadyExistsError(OriginError):
         self.key = key
 
 
+class PreconditionFailedError(OriginError):
+    """A compare-and-swap write lost: the object changed since it was read."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"{key} changed since it was read")
+        self.key = key
+
+
 class ConflictError(AssetpubError):
     """An immutable name on an origin already holds different bytes."""

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import click
 
+from assetpub.gc import GcResult
 from assetpub.plan import Upload
 from assetpub.publish import Hooks, PublishResult
+from assetpub.rollback import RollbackResult
+from assetpub.state import State
+from assetpub.verify import OriginHealth, OriginStatus
 
 
 def human_bytes(size: float) -> str:
@@ -120,3 +124,149 @@ def print_publish_summary(reporter: Reporter, result: PublishResult, live_url: s
         reporter.detail("  not published (dotfiles): " + ", ".join(result.build.skipped_dotfiles))
     if live_url and not result.dry_run:
         reporter.info(f"  live: {live_url}")
+
+
+def releases_json(state: State) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": e.id,
+            "created_at": e.created_at,
+            "committed_at": e.committed_at,
+            "git_commit": e.git_commit,
+            "message": e.message,
+            "files": e.files,
+            "bytes": e.bytes,
+            "live": e.id == state.live,
+            "replaced_at": e.replaced_at,
+        }
+        for e in state.newest_first()
+    ]
+
+
+def print_releases(reporter: Reporter, url: str, state: State) -> None:
+    entries = state.newest_first()
+    if not entries:
+        reporter.info(f"{url}: no releases yet")
+        return
+    reporter.info(f"{url}: {len(entries)} release(s), newest first")
+    for e in entries:
+        marker = "*" if e.id == state.live else " "
+        commit = (e.git_commit or "-")[:10]
+        message = f"  {e.message}" if e.message else ""
+        reporter.info(
+            f"{marker} {e.id}  {e.created_at}  {commit:10}  {e.files:5} files  "
+            f"{human_bytes(e.bytes):>9}{message}"
+        )
+    reporter.info("(* live)")
+
+
+def rollback_json(result: RollbackResult) -> dict[str, Any]:
+    return {
+        "release": result.release,
+        "dry_run": result.dry_run,
+        "origins": [{"url": url, "previous": previous} for url, previous in result.origins],
+        "written": result.written,
+        "requests": result.requests,
+    }
+
+
+def print_rollback(reporter: Reporter, result: RollbackResult) -> None:
+    verb = "Would roll" if result.dry_run else "Rolled"
+    for url, previous in result.origins:
+        reporter.info(f"{verb} {url} from {previous} to {result.release}")
+    if not result.dry_run:
+        reporter.info(f"  {result.written} objects written, {result.requests} requests")
+
+
+def gc_json(results: Sequence[GcResult]) -> dict[str, Any]:
+    return {
+        "dry_run": any(r.dry_run for r in results),
+        "origins": [
+            {
+                "url": r.url,
+                "retained": list(r.plan.retained),
+                "pending": list(r.plan.pending),
+                "collected_releases": list(r.plan.doomed),
+                "delete_keys": list(r.plan.delete_keys),
+                "delete_records": list(r.plan.record_keys),
+                "delete_bytes": r.plan.delete_bytes,
+                "deleted_objects": r.deleted_objects,
+                "deleted_records": r.deleted_records,
+                "requests": r.requests,
+            }
+            for r in results
+        ],
+    }
+
+
+def print_gc(reporter: Reporter, results: Sequence[GcResult]) -> None:
+    for r in results:
+        plan = r.plan
+        verb = "would delete" if r.dry_run else "deleted"
+        reporter.info(
+            f"{r.url}: keeping {len(plan.retained)} release(s)"
+            + (f" and {len(plan.pending)} in-flight publish(es)" if plan.pending else "")
+            + f"; {verb} {len(plan.doomed)} release(s), {len(plan.delete_keys)} object(s) "
+            f"({human_bytes(plan.delete_bytes)}), {r.requests} requests"
+        )
+        if r.dry_run:
+            for key in (*plan.delete_keys, *plan.record_keys):
+                reporter.info(f"  delete {key}")
+
+
+def status_json(statuses: Sequence[OriginStatus], reasons: Sequence[str]) -> dict[str, Any]:
+    return {
+        "diverged": bool(reasons),
+        "problems": list(reasons),
+        "origins": [
+            {
+                "url": s.url,
+                "live": s.live,
+                "serving": s.serving,
+                "created_at": s.created_at,
+                "retained": s.retained,
+            }
+            for s in statuses
+        ],
+    }
+
+
+def print_status(
+    reporter: Reporter, statuses: Sequence[OriginStatus], reasons: Sequence[str]
+) -> None:
+    for s in statuses:
+        reporter.info(
+            f"{s.url}: live {s.live or '(none)'}"
+            + (f" (created {s.created_at})" if s.created_at else "")
+            + f", {s.retained} release(s) kept"
+        )
+    for reason in reasons:
+        reporter.info(f"DIVERGED: {reason}")
+
+
+def verify_json(results: Sequence[OriginHealth]) -> dict[str, Any]:
+    return {
+        "healthy": all(r.healthy for r in results),
+        "origins": [
+            {
+                "url": r.url,
+                "live": r.live,
+                "healthy": r.healthy,
+                "checked": r.checked,
+                "requests": r.requests,
+                "problems": [{"key": p.key, "message": p.message} for p in r.problems],
+            }
+            for r in results
+        ],
+    }
+
+
+def print_verify(reporter: Reporter, results: Sequence[OriginHealth]) -> None:
+    for r in results:
+        verdict = "healthy" if r.healthy else f"{len(r.problems)} problem(s)"
+        reporter.info(
+            f"{r.url}: live {r.live or '(none)'}: {verdict} "
+            f"({r.checked} files checked, {r.requests} requests)"
+        )
+        for problem in r.problems:
+            reporter.info(f"  {problem.key}: {problem.message}")

@@ -103,15 +103,30 @@ def keys_to_verify(build: PreparedBuild, listing: Mapping[str, RemoteObject]) ->
     return keys
 
 
-def _entry_order(entries: Iterable[PreparedFile]) -> list[PreparedFile]:
-    """Non-HTML entry files, then HTML pages, deepest first: a page's links to shallower pages
-    then point at pages already switched."""
+def switch_order(keys: Iterable[str]) -> tuple[list[str], list[str]]:
+    """Entry keys in switch order, split into (everything else, the root index.html).
 
-    def rank(file: PreparedFile) -> tuple[int, int, str]:
-        is_html = file.key.lower().endswith((".html", ".htm"))
-        return (int(is_html), -file.key.count("/"), file.key)
+    Non-HTML entry files first, then HTML pages, deepest first, so a page's links to shallower
+    pages point at pages already switched; the root index.html alone and last."""
 
-    return sorted(entries, key=rank)
+    def rank(key: str) -> tuple[int, int, str]:
+        return (int(key.lower().endswith((".html", ".htm"))), -key.count("/"), key)
+
+    ordered = sorted(keys, key=rank)
+    return [k for k in ordered if k != ROOT_INDEX], [k for k in ordered if k == ROOT_INDEX]
+
+
+def manifest_upload(release: Release) -> Upload:
+    return Upload(
+        MANIFEST_KEY,
+        ObjectHeaders(
+            "application/json; charset=utf-8", NO_CACHE, digest_bytes(release.manifest).sha256
+        ),
+        "switch",
+        len(release.manifest),
+        data=release.manifest,
+        from_build=False,
+    )
 
 
 def plan_origin(
@@ -171,18 +186,11 @@ def plan_origin(
         else:
             plain.append(_upload(file, "changed"))
 
-    ordered = _entry_order(build.by_kind(FileKind.ENTRY))
-    entries = [_upload(f, "switch") for f in ordered if f.key != ROOT_INDEX]
-    index = [_upload(f, "switch") for f in ordered if f.key == ROOT_INDEX]
-    manifest_sha = digest_bytes(release.manifest).sha256
-    manifest = Upload(
-        MANIFEST_KEY,
-        ObjectHeaders("application/json; charset=utf-8", NO_CACHE, manifest_sha),
-        "switch",
-        len(release.manifest),
-        data=release.manifest,
-        from_build=False,
-    )
+    by_key = {f.key: f for f in build.by_kind(FileKind.ENTRY)}
+    entry_keys, index_keys = switch_order(by_key)
+    entries = [_upload(by_key[k], "switch") for k in entry_keys]
+    index = [_upload(by_key[k], "switch") for k in index_keys]
+    manifest = manifest_upload(release)
     record_bytes = release.to_json()
     record = Upload(
         release.record_key,

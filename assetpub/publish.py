@@ -10,14 +10,23 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from assetpub.apply import Target, apply_plans
+from assetpub.apply import Target, apply_plans, upload_assets, write_records
 from assetpub.config import PublishSettings
 from assetpub.errors import ConflictError
+from assetpub.history import StateStore, commit_release, lease_blocks
 from assetpub.origins import Origin, RemoteObject, open_origin
 from assetpub.origins.dryrun import DryRunOrigin
 from assetpub.plan import OriginPlan, Upload, keys_to_verify, plan_origin
 from assetpub.prepare import PreparedBuild, PrepareOptions, prepare_build
-from assetpub.release import Release, build_release, detect_git_commit, new_release_id
+from assetpub.release import (
+    Release,
+    build_release,
+    current_user,
+    detect_git_commit,
+    new_release_id,
+    release_entry,
+)
+from assetpub.restore import converge_to_live
 from assetpub.scan import scan_build
 
 log = logging.getLogger(__name__)
@@ -56,6 +65,7 @@ class Hooks:
 
     on_plan: Callable[[int], None] | None = None  # total uploads about to run
     on_upload: Callable[[Upload], None] | None = None
+    warn: Callable[[str], None] | None = None
 
 
 def open_origins(settings: PublishSettings) -> list[Origin]:
@@ -71,6 +81,19 @@ def _verify(origin: Origin, keys: set[str], workers: int) -> dict[str, str | Non
     ordered = sorted(keys)
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         return dict(zip(ordered, pool.map(origin.sha256, ordered), strict=True))
+
+
+def _epoch_if_idle(store: StateStore) -> int | None:
+    state, _ = store.load()
+    return None if lease_blocks(state) else state.gc_epoch
+
+
+def _raise_conflicts(plans: Sequence[OriginPlan]) -> None:
+    conflicts = [(p.url, c) for p in plans for c in p.conflicts]
+    if conflicts:
+        url, first = conflicts[0]
+        more = f" (and {len(conflicts) - 1} more)" if len(conflicts) > 1 else ""
+        raise ConflictError(f"{url}: {first.key} {first.reason}{more}; nothing was switched")
 
 
 def publish(
@@ -106,24 +129,53 @@ def publish(
         targets = list(origins) if origins is not None else open_origins(settings)
         for origin in targets:
             origin.check()
-        plans = []
-        for origin in targets:
+        stores = {
+            origin.url: StateStore(origin, warn=hooks.warn or log.warning) for origin in targets
+        }
+        # Read before listing: a GC that starts after this point bumps the epoch, and the
+        # commit then lists again before trusting "already there".
+        seen_epochs = {url: _epoch_if_idle(store) for url, store in stores.items()}
+
+        def plan_for(origin: Origin) -> OriginPlan:
             listing = list_origin(origin)
             verified = _verify(origin, keys_to_verify(prepared, listing), settings.concurrency)
-            plans.append(plan_origin(origin.url, prepared, release, listing, verified))
-        conflicts = [(p.url, c) for p in plans for c in p.conflicts]
-        if conflicts:
-            url, first = conflicts[0]
-            more = f" (and {len(conflicts) - 1} more)" if len(conflicts) > 1 else ""
-            raise ConflictError(f"{url}: {first.key} {first.reason}{more}; nothing was switched")
+            return plan_origin(origin.url, prepared, release, listing, verified)
 
+        plans = [plan_for(origin) for origin in targets]
+        _raise_conflicts(plans)
         if hooks.on_plan:
             hooks.on_plan(sum(len(p.all_uploads) for p in plans))
+        entry = release_entry(release)
+        by = current_user()
+
+        def refresh(target: Target) -> None:
+            """A GC ran since the listing: upload again whatever it removed."""
+            fresh = plan_for(target.origin)
+            _raise_conflicts([fresh])
+            write_records([Target(target.origin, fresh)], allow_existing=True)
+            upload_assets([Target(target.origin, fresh)], settings.concurrency, None)
+
+        def commit(target: Target) -> None:
+            commit_release(
+                stores[target.origin.url],
+                entry,
+                action="publish",
+                by=by,
+                git_commit=release.git_commit,
+                seen_epoch=seen_epochs[target.origin.url],
+                refresh=lambda: refresh(target),
+            )
+
+        def converge(target: Target) -> None:
+            converge_to_live(stores[target.origin.url], release.id, settings.concurrency)
+
         apply_plans(
             [Target(o, p) for o, p in zip(targets, plans, strict=True)],
             release.id,
             settings.concurrency,
             hooks.on_upload,
+            commit=None if settings.dry_run else commit,
+            after_switch=None if settings.dry_run else converge,
         )
     result = PublishResult(release, prepared, dry_run=settings.dry_run)
     for origin, plan in zip(targets, plans, strict=True):

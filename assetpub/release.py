@@ -24,6 +24,7 @@ from typing import Any
 from assetpub import __version__
 from assetpub.classify import FileKind
 from assetpub.prepare import PreparedBuild
+from assetpub.state import ReleaseEntry
 
 RECORDS_PREFIX = "_assetpub/"
 RELEASES_PREFIX = "_assetpub/releases/"
@@ -54,6 +55,8 @@ class RecordedFile:
     size: int
     content_type: str
     cache_control: str
+    # Compared with a listing's ETag, it spares a request per object when restoring.
+    md5: str = ""
 
 
 @dataclass(frozen=True)
@@ -202,9 +205,23 @@ def build_release(
                 f.digests.size,
                 f.content_type,
                 f.cache_control,
+                f.digests.md5,
             )
             for f in prepared.files
         },
         entry_content=entry_content,
         manifest=manifest_bytes(release_id, file_map),
+    )
+
+
+def release_entry(release: Release) -> ReleaseEntry:
+    """The summary the state keeps of a release (committed_at is set when it commits)."""
+    return ReleaseEntry(
+        id=release.id,
+        created_at=release.created_at,
+        committed_at=release.created_at,
+        git_commit=release.git_commit,
+        message=release.message,
+        files=len(release.files),
+        bytes=release.total_bytes,
     )

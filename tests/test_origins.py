@@ -3,9 +3,13 @@ backend adds (atomic files, S3 error messages, request counts), URL parsing and 
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
+import json
 import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -16,7 +20,12 @@ from typing import Any
 
 import pytest
 
-from assetpub.errors import AlreadyExistsError, ConfigError, OriginError
+from assetpub.errors import (
+    AlreadyExistsError,
+    ConfigError,
+    OriginError,
+    PreconditionFailedError,
+)
 from assetpub.origins import (
     ObjectHeaders,
     Origin,
@@ -26,18 +35,39 @@ from assetpub.origins import (
     parse_origin_url,
 )
 from assetpub.origins.dryrun import DryRunOrigin
-from assetpub.origins.local import TEMP_PREFIX, FolderOrigin
+from assetpub.origins.local import LOCK_NAME, TEMP_PREFIX, FolderOrigin
 from assetpub.origins.memory import MemoryOrigin
 
 MiB = 1024 * 1024
 
 
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
 def headers_for(data: bytes, content_type: str = "text/plain") -> ObjectHeaders:
-    return ObjectHeaders(content_type, "no-cache", hashlib.sha256(data).hexdigest())
+    return ObjectHeaders(content_type, "no-cache", sha256_hex(data))
 
 
 def requests(origin: Origin, operation: str) -> int:
     return origin.stats.by_operation.get(operation, 0)
+
+
+def cas_append(origin: Origin, key: str, item: str) -> int:
+    """Append `item` to the JSON list at `key` by compare-and-swap, re-reading after each lost
+    race; returns how many races were lost. (Also run by the child processes of a test.)"""
+    for lost in range(500):
+        current = origin.read(key)
+        assert current is not None
+        data = json.dumps([*json.loads(current.data), item]).encode()
+        try:
+            origin.put_bytes(
+                key, data, headers_for(data, "application/json"), if_match=current.etag
+            )
+            return lost
+        except PreconditionFailedError:
+            continue
+    raise AssertionError(f"{item}: lost 500 races in a row")
 
 
 @dataclass
@@ -232,6 +262,119 @@ def test_concurrent_puts_are_all_counted(origin: Origin) -> None:
     assert len(list(origin.list())) == 200
 
 
+def test_if_match_replaces_only_the_version_that_was_read(origin: Origin) -> None:
+    origin.put_bytes("state.json", b"v1", headers_for(b"v1"))
+    gets = requests(origin, "get")
+    first = origin.read("state.json")
+    assert first is not None and first.data == b"v1"
+    assert requests(origin, "get") == gets + 1
+
+    origin.put_bytes("state.json", b"v2", headers_for(b"v2"), if_match=first.etag)
+    second = origin.read("state.json")
+    assert second is not None and second.data == b"v2"
+    assert second.etag != first.etag
+
+    # Another writer changes the object: the stale token loses and the winner's bytes stay.
+    origin.put_bytes("state.json", b"other", headers_for(b"other"))
+    with pytest.raises(PreconditionFailedError) as caught:
+        origin.put_bytes("state.json", b"v3", headers_for(b"v3"), if_match=second.etag)
+    assert caught.value.key == "state.json"
+    assert origin.get("state.json") == b"other"
+    assert origin.sha256("state.json") == hashlib.sha256(b"other").hexdigest()
+
+
+def test_if_match_fails_on_a_missing_object(origin: Origin) -> None:
+    origin.put_bytes("a.json", b"[]", headers_for(b"[]"))
+    token = origin.read("a.json")
+    assert token is not None
+    assert origin.read("missing.json") is None
+    with pytest.raises(PreconditionFailedError):
+        origin.put_bytes("missing.json", b"x", headers_for(b"x"), if_match=token.etag)
+    assert origin.get("missing.json") is None
+    origin.delete(["a.json"])
+    with pytest.raises(PreconditionFailedError):
+        origin.put_bytes("a.json", b"x", headers_for(b"x"), if_match=token.etag)
+    assert origin.get("a.json") is None
+
+
+def test_if_absent_and_if_match_together_are_refused(origin: Origin) -> None:
+    with pytest.raises(ValueError, match="not both"):
+        origin.put_bytes("a.json", b"x", headers_for(b"x"), if_absent=True, if_match="abc")
+    assert origin.get("a.json") is None
+
+
+def test_compare_and_swap_loses_no_update_between_threads(origin: Origin) -> None:
+    origin.put_bytes("state.json", b"[]", headers_for(b"[]"))
+    start = threading.Barrier(8)
+
+    def append_three(worker: int) -> int:
+        start.wait()
+        return sum(cas_append(origin, "state.json", f"{worker}-{i}") for i in range(3))
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(append_three, range(8)))
+    found = origin.get("state.json")
+    assert found is not None
+    items = json.loads(found)
+    assert sorted(items) == sorted(f"{w}-{i}" for w in range(8) for i in range(3))
+
+
+def test_head_reports_size_headers_and_digest(backend: Backend, origin: Origin) -> None:
+    data = b"body { color: red }"
+    headers = ObjectHeaders(
+        "text/css", "public, max-age=31536000, immutable", hashlib.sha256(data).hexdigest()
+    )
+    origin.put_bytes("assets/site.css", data, headers)
+    heads = requests(origin, "head")
+
+    info = origin.head("assets/site.css")
+
+    assert requests(origin, "head") == heads + 1
+    assert info is not None
+    assert (info.key, info.size, info.sha256) == ("assets/site.css", len(data), headers.sha256)
+    if backend.name == "folder":  # a plain file has no headers
+        assert (info.content_type, info.cache_control) == (None, None)
+    else:
+        assert (info.content_type, info.cache_control) == (
+            headers.content_type,
+            headers.cache_control,
+        )
+    assert origin.head("assets/missing.css") is None
+
+
+def test_copy_replaces_headers_and_keeps_the_source(backend: Backend, origin: Origin) -> None:
+    old = b"<h1>old about</h1>"
+    blob_headers = ObjectHeaders("application/octet-stream", "no-store", sha256_hex(old))
+    origin.put_bytes("_assetpub/blobs/b1", old, blob_headers)
+    origin.put_bytes("about.html", b"<h1>new</h1>", headers_for(b"<h1>new</h1>", "text/html"))
+    page_headers = ObjectHeaders("text/html", "no-cache", sha256_hex(old))
+    copies, puts = requests(origin, "copy"), requests(origin, "put")
+
+    origin.copy("_assetpub/blobs/b1", "about.html", page_headers)
+    origin.copy("_assetpub/blobs/b1", "new/contact.html", page_headers)
+
+    assert (requests(origin, "copy"), requests(origin, "put")) == (copies + 2, puts)
+    assert origin.get("about.html") == old and origin.get("new/contact.html") == old
+    assert origin.get("_assetpub/blobs/b1") == old
+    for key, headers in (("about.html", page_headers), ("_assetpub/blobs/b1", blob_headers)):
+        info = origin.head(key)
+        assert info is not None and info.sha256 == headers.sha256
+        if backend.name != "folder":
+            assert (info.content_type, info.cache_control) == (
+                headers.content_type,
+                headers.cache_control,
+            )
+    with pytest.raises(OriginError, match=r"cannot copy _assetpub/blobs/nope to x\.html.*exist"):
+        origin.copy("_assetpub/blobs/nope", "x.html", page_headers)
+    assert origin.get("x.html") is None
+
+
+def test_conditional_writes_are_supported(origin: Origin) -> None:
+    assert origin.supports_conditional_writes() is True
+    assert origin.supports_conditional_writes() is True
+    assert list(origin.list()) == []  # no probe left behind
+
+
 def test_dry_run_leaves_the_origin_unchanged(origin: Origin, tmp_path: Path) -> None:
     for key in ("index.html", "assets/a.js", "assets/b.js"):
         origin.put_bytes(key, key.encode(), headers_for(key.encode()))
@@ -246,22 +389,41 @@ def test_dry_run_leaves_the_origin_unchanged(origin: Origin, tmp_path: Path) -> 
     dry.put_file("assets/new.js", source, headers_for(b"new"))
     dry.put_bytes("index.html", b"changed", headers_for(b"changed"))
     dry.put_bytes("release.json", b"{}", headers_for(b"{}"), if_absent=True)
+    dry.put_bytes("index.html", b"cas", headers_for(b"cas"), if_match="stale-token")
+    dry.put_bytes("index.html", b"cas", headers_for(b"cas"), if_absent=True)
+    dry.copy("assets/a.js", "assets/b.js", headers_for(b"assets/a.js"))
+    dry.copy("assets/missing.js", "assets/c.js", headers_for(b"x"))
     dry.delete(["assets/a.js", "assets/b.js"])
+    requests_before = origin.stats.requests
+    assert dry.supports_conditional_writes() is True  # without probing: a probe writes
+    assert origin.stats.requests == requests_before
 
     assert snapshot() == before
     assert dry.writes == [
         ("put", "assets/new.js"),
         ("put", "index.html"),
         ("put", "release.json"),
+        ("put", "index.html"),
+        ("put", "index.html"),
+        ("copy", "assets/b.js"),
+        ("copy", "assets/c.js"),
         ("delete", "assets/a.js"),
         ("delete", "assets/b.js"),
     ]
     # Reads go through, and are counted on the inner origin.
     reader: Origin = dry  # mypy checks DryRunOrigin keeps the protocol
     assert reader.get("index.html") == b"index.html"
+    found = reader.read("index.html")
+    assert found is not None and found == origin.read("index.html")
+    info = reader.head("index.html")
+    assert info is not None and info.size == len(b"index.html")
     assert dry.stats is origin.stats and dry.url == origin.url
     with pytest.raises(ValueError):
         dry.put_bytes("../escape", b"x", headers_for(b"x"))
+    with pytest.raises(ValueError):
+        dry.copy("../escape", "a.js", headers_for(b"x"))
+    with pytest.raises(ValueError):
+        dry.put_bytes("a.js", b"x", headers_for(b"x"), if_absent=True, if_match="t")
 
 
 # --- origin URLs and specs ------------------------------------------------------------------
@@ -365,6 +527,8 @@ def test_memory_failure_injection() -> None:
         origin.put_bytes("index.html", b"x", headers_for(b"x"))
     with pytest.raises(OriginError, match=r"injected failure: delete old\.html"):
         origin.delete(["old.html"])
+    with pytest.raises(OriginError, match=r"injected failure: copy copy\.html"):
+        origin.copy("a.js", "copy.html", headers_for(b"x"))
     assert origin.objects == {"a.js": b"x"}
     assert origin.headers["a.js"] == headers_for(b"x")
 
@@ -466,7 +630,87 @@ def test_folder_delete_removes_empty_folders_up_to_root(tmp_path: Path) -> None:
     assert not (root / "a" / "b").exists()
     assert (root / "a" / "keep.js").exists()
     origin.delete(["a/keep.js", "a"])  # 'a' is a folder, not an object: nothing to delete
-    assert root.is_dir() and list(root.iterdir()) == []
+    assert root.is_dir() and list(root.iterdir()) == [root / LOCK_NAME]
+
+
+def test_folder_lock_file_is_never_an_object(tmp_path: Path) -> None:
+    root = tmp_path / "www"
+    origin = FolderOrigin(root)
+    origin.put_bytes("a.js", b"x", headers_for(b"x"), if_absent=True)
+    assert (root / LOCK_NAME).is_file()
+    assert [obj.key for obj in origin.list()] == ["a.js"]
+    assert list(origin.list(".assetpub")) == []
+    writes: list[Callable[[], object]] = [
+        lambda: origin.put_bytes(LOCK_NAME, b"x", headers_for(b"x")),
+        lambda: origin.copy("a.js", LOCK_NAME, headers_for(b"x")),
+        lambda: origin.delete([LOCK_NAME]),
+    ]
+    for call in writes:
+        with pytest.raises(OriginError, match="reserved"):
+            call()
+    assert (root / LOCK_NAME).read_bytes() == b""
+
+
+def test_folder_conditional_write_waits_for_the_lock(tmp_path: Path) -> None:
+    origin = FolderOrigin(tmp_path / "www")
+    origin.put_bytes("state.json", b"[]", headers_for(b"[]"))
+    current = origin.read("state.json")
+    assert current is not None and current.etag == sha256_hex(b"[]")
+    writer = threading.Thread(
+        target=origin.put_bytes,
+        args=("state.json", b"[1]", headers_for(b"[1]")),
+        kwargs={"if_match": current.etag},
+    )
+    with (tmp_path / "www" / LOCK_NAME).open("rb") as held:  # another process holding the lock
+        fcntl.flock(held, fcntl.LOCK_EX)
+        writer.start()
+        writer.join(0.3)
+        assert writer.is_alive() and origin.get("state.json") == b"[]"
+    writer.join(10)
+    assert not writer.is_alive() and origin.get("state.json") == b"[1]"
+
+
+_CAS_CHILD = """
+import sys
+from pathlib import Path
+sys.path.insert(0, sys.argv[1])
+from test_origins import cas_append
+from assetpub.origins.local import FolderOrigin
+origin = FolderOrigin(Path(sys.argv[2]))
+print("ready", flush=True)
+sys.stdin.readline()
+print(sum(cas_append(origin, "state.json", f"{sys.argv[3]}-{i}") for i in range(20)))
+"""
+
+
+def test_folder_compare_and_swap_loses_no_update_between_processes(tmp_path: Path) -> None:
+    root = tmp_path / "www"
+    FolderOrigin(root).put_bytes("state.json", b"[]", headers_for(b"[]"))
+    tests_dir = str(Path(__file__).parent)
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-c", _CAS_CHILD, tests_dir, str(root), str(n)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for n in range(4)
+    ]
+    try:
+        for child in children:  # all imported: start them together
+            assert child.stdout is not None and child.stdout.readline() == "ready\n"
+        for child in children:
+            assert child.stdin is not None
+            child.stdin.write("go\n")
+            child.stdin.flush()
+        lost = [int(child.communicate(timeout=120)[0]) for child in children]
+    finally:
+        for child in children:
+            child.kill()
+            child.wait()
+    assert [child.returncode for child in children] == [0, 0, 0, 0], lost
+    items = json.loads((root / "state.json").read_bytes())
+    assert sorted(items) == sorted(f"{n}-{i}" for n in range(4) for i in range(20))
 
 
 def test_folder_check_creates_the_root_or_explains(tmp_path: Path) -> None:
@@ -616,14 +860,19 @@ class _Body:
 
 
 def answer_with_error(
-    origin: Origin, operation: str, status: int, code: str, times: int
+    origin: Origin,
+    operation: str,
+    status: int,
+    code: str,
+    times: int,
+    message: str = "injected",
 ) -> list[int]:
     """Make the next `times` requests of `operation` fail with an S3 error, before they leave;
     returns a list that grows by one per request of that operation."""
     from botocore.awsrequest import AWSResponse, HTTPHeaders
 
     calls: list[int] = []
-    body = f"<Error><Code>{code}</Code><Message>injected</Message></Error>".encode()
+    body = f"<Error><Code>{code}</Code><Message>{message}</Message></Error>".encode()
 
     def respond(request: Any, **_: Any) -> AWSResponse | None:
         calls.append(1)
@@ -661,3 +910,93 @@ def test_s3_other_errors_name_origin_and_operation(s3_origin: Origin) -> None:
     answer_with_error(s3_origin, "GetObject", 403, "AccessDenied", times=1)
     with pytest.raises(OriginError, match=r"access denied to s3://.*/site \(GetObject a\.js\)"):
         s3_origin.get("a.js")
+
+
+def sent_headers(origin: Origin, operation: str) -> list[dict[str, Any]]:
+    """The headers of every `operation` request the origin sends from now on."""
+    sent: list[dict[str, Any]] = []
+    origin._client.meta.events.register(  # type: ignore[attr-defined]
+        f"before-send.s3.{operation}", lambda request, **_: sent.append(dict(request.headers))
+    )
+    return sent
+
+
+def test_s3_if_match_sends_the_quoted_etag_and_retries_conflicts(s3_origin: Origin) -> None:
+    s3_origin.put_bytes("state.json", b"[]", headers_for(b"[]"))
+    current = s3_origin.read("state.json")
+    assert current is not None and current.etag == hashlib.md5(b"[]").hexdigest()
+    sent = sent_headers(s3_origin, "PutObject")
+    calls = answer_with_error(s3_origin, "PutObject", 409, "ConditionalRequestConflict", times=2)
+
+    s3_origin.put_bytes("state.json", b"[1]", headers_for(b"[1]"), if_match=current.etag)
+
+    assert len(calls) == 3
+    assert [headers["If-Match"] for headers in sent] == [f'"{current.etag}"'.encode()] * 3
+    assert s3_origin.get("state.json") == b"[1]"
+
+
+def test_s3_if_match_on_a_404_is_a_lost_race(s3_origin: Origin) -> None:
+    # moto answers 404 NoSuchKey for If-Match on a missing key (so do some services), AWS 412.
+    answer_with_error(s3_origin, "PutObject", 412, "PreconditionFailed", times=1)
+    with pytest.raises(PreconditionFailedError):
+        s3_origin.put_bytes("a.json", b"x", headers_for(b"x"), if_match="abc")
+    answer_with_error(s3_origin, "PutObject", 404, "NoSuchKey", times=1)
+    with pytest.raises(PreconditionFailedError):
+        s3_origin.put_bytes("a.json", b"x", headers_for(b"x"), if_match="abc")
+
+
+def test_s3_copy_replaces_headers_and_metadata(s3_origin: Origin, s3_client: Any) -> None:
+    bucket = bucket_of(s3_origin)
+    data = b"console.log(2)"
+    s3_origin.put_bytes("_assetpub/blobs/b", data, headers_for(data, "application/octet-stream"))
+    headers = ObjectHeaders("text/javascript", "public, max-age=60", sha256_hex(data))
+
+    s3_origin.copy("_assetpub/blobs/b", "app.js", headers)
+
+    head = s3_client.head_object(Bucket=bucket, Key="site/app.js")
+    assert head["ContentType"] == "text/javascript"
+    assert head["CacheControl"] == "public, max-age=60"
+    assert head["Metadata"] == {"assetpub-sha256": sha256_hex(data)}
+    source = s3_client.head_object(Bucket=bucket, Key="site/_assetpub/blobs/b")
+    assert source["ContentType"] == "application/octet-stream"
+    assert s3_origin.stats.by_operation == {"put": 1, "copy": 1}
+
+
+def test_s3_copy_of_a_source_over_5_gib_explains(s3_origin: Origin) -> None:
+    message = "The specified copy source is larger than the maximum allowable size"
+    answer_with_error(s3_origin, "CopyObject", 400, "InvalidRequest", times=1, message=message)
+    with pytest.raises(OriginError, match=r"cannot copy huge\.bin to b\.bin .*at most 5 GiB"):
+        s3_origin.copy("huge.bin", "b.bin", headers_for(b"x"))
+
+
+def all_keys(s3_client: Any, bucket: str) -> list[str]:
+    return [item["Key"] for item in s3_client.list_objects_v2(Bucket=bucket).get("Contents", [])]
+
+
+def test_s3_probe_costs_three_requests_once(s3_origin: Origin, s3_client: Any) -> None:
+    sent = sent_headers(s3_origin, "PutObject")
+    assert s3_origin.supports_conditional_writes() is True
+    assert s3_origin.supports_conditional_writes() is True
+    assert s3_origin.stats.by_operation == {"put": 2, "delete": 1}
+    assert all(headers["If-None-Match"] == b"*" for headers in sent)
+    assert all_keys(s3_client, bucket_of(s3_origin)) == []
+
+
+def test_s3_probe_detects_an_endpoint_that_ignores_if_none_match(
+    s3_origin: Origin, s3_client: Any
+) -> None:
+    def drop_condition(params: dict[str, Any], **_: Any) -> None:
+        params["headers"].pop("If-None-Match", None)
+
+    s3_origin._client.meta.events.register("before-call.s3.PutObject", drop_condition)  # type: ignore[attr-defined]
+    assert s3_origin.supports_conditional_writes() is False
+    assert s3_origin.supports_conditional_writes() is False
+    assert s3_origin.stats.by_operation == {"put": 2, "delete": 1}
+    assert all_keys(s3_client, bucket_of(s3_origin)) == []
+
+
+def test_s3_probe_errors_are_origin_errors(s3_origin: Origin) -> None:
+    answer_with_error(s3_origin, "PutObject", 403, "AccessDenied", times=1)
+    with pytest.raises(OriginError, match=r"access denied .*_assetpub/probe-"):
+        s3_origin.supports_conditional_writes()
+    assert s3_origin.supports_conditional_writes() is True  # a failed probe is not remembered

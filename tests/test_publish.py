@@ -92,8 +92,8 @@ def test_unchanged_publish_uploads_only_the_switch(make_build, make_origin) -> N
     assert second.uploaded == len(entries)
     assert second.skipped == len(SITE) - len(entries)
     ops = {k: v - before.get(k, 0) for k, v in origin.stats.by_operation.items()}
-    # Two release records, the manifest, and the entry files: nothing else is written.
-    assert ops["put"] == 1 + 1 + len(entries)
+    # The release record, the state, the manifest, and the entry files: nothing else.
+    assert ops["put"] == 1 + 1 + 1 + len(entries)
     if not origin.url.startswith("file://"):
         # S3 and memory decide "already there" from one LIST: no request per file.
         assert ops.get("head", 0) == 0

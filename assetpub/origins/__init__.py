@@ -16,15 +16,24 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from assetpub.errors import ConfigError
-from assetpub.origins.base import ObjectHeaders, Origin, OriginStats, RemoteObject
+from assetpub.origins.base import (
+    ObjectHeaders,
+    ObjectInfo,
+    Origin,
+    OriginStats,
+    RemoteObject,
+    VersionedBytes,
+)
 from assetpub.origins.keys import check_key
 
 __all__ = [
     "ObjectHeaders",
+    "ObjectInfo",
     "Origin",
     "OriginSpec",
     "OriginStats",
     "RemoteObject",
+    "VersionedBytes",
     "open_origin",
     "parse_origin_url",
 ]

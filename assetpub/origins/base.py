@@ -35,6 +35,26 @@ class ObjectHeaders:
     sha256: str
 
 
+@dataclass(frozen=True)
+class VersionedBytes:
+    """An object's bytes with the version token a compare-and-swap write must name."""
+
+    data: bytes
+    # Opaque: the S3 ETag (quotes stripped); a content digest on other backends.
+    etag: str
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    """What a HEAD tells: enough to check an object's headers without reading it."""
+
+    key: str
+    size: int
+    content_type: str | None  # None where the backend stores no headers (folder)
+    cache_control: str | None
+    sha256: str | None
+
+
 @dataclass
 class OriginStats:
     """Requests one origin made; tests and benchmarks assert on these."""
@@ -72,10 +92,33 @@ class Origin(Protocol):
         old object or the new one, never a part."""
 
     def put_bytes(
-        self, key: str, data: bytes, headers: ObjectHeaders, *, if_absent: bool = False
+        self,
+        key: str,
+        data: bytes,
+        headers: ObjectHeaders,
+        *,
+        if_absent: bool = False,
+        if_match: str | None = None,
     ) -> None:
         """Write small content atomically. With if_absent, raise AlreadyExistsError instead of
-        replacing an existing object (S3: If-None-Match: *)."""
+        replacing an existing object (S3: If-None-Match: *). With if_match, replace only if the
+        object's current version token equals it (S3: If-Match), else raise
+        PreconditionFailedError: the compare-and-swap that state updates are built on."""
+
+    def read(self, key: str) -> VersionedBytes | None:
+        """The object's bytes with its version token for a later if_match write; None when
+        missing."""
+
+    def head(self, key: str) -> ObjectInfo | None:
+        """Size, headers and stored digest of one object (one request); None when missing."""
+
+    def copy(self, source_key: str, key: str, headers: ObjectHeaders) -> None:
+        """Copy an object within the origin, replacing headers, without the bytes passing
+        through this machine where the backend allows (S3 CopyObject). Atomic like a put."""
+
+    def supports_conditional_writes(self) -> bool:
+        """Whether if_absent / if_match are enforced. S3-compatible services vary, so the S3
+        backend probes once (a create-only write twice under _assetpub/) and remembers."""
 
     def delete(self, keys: builtins.list[str]) -> None:
         """Delete keys (batched: up to 1,000 per request on S3). Missing keys are not an error."""

@@ -30,3 +30,9 @@ def check_list_prefix(prefix: str) -> str:
     if prefix:
         check_key(prefix.removesuffix("/"))
     return prefix
+
+
+def check_write_conditions(if_absent: bool, if_match: str | None) -> None:
+    """Refuse a write that is both create-only and compare-and-swap: no object satisfies both."""
+    if if_absent and if_match is not None:
+        raise ValueError("pass if_absent or if_match, not both")

@@ -2,14 +2,18 @@
 
 Every write goes to a temp file in the target's own directory, is fsynced, then renamed into
 place (rename is atomic within one filesystem), so a reader sees the old file or the new one,
-never a part.
+never a part. Every change to the tree (rename, link, unlink) happens under an exclusive flock on
+`.assetpub-lock` in the root, so conditional writes (if_absent, if_match) are atomic across
+threads and processes on this machine: check and rename happen in one critical section.
 """
 
 from __future__ import annotations
 
 import builtins
 import contextlib
+import fcntl
 import hashlib
+import io
 import os
 import secrets
 import shutil
@@ -18,11 +22,18 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from assetpub.errors import AlreadyExistsError, OriginError
-from assetpub.origins.base import ObjectHeaders, OriginStats, RemoteObject
-from assetpub.origins.keys import check_key, check_list_prefix
+from assetpub.errors import AlreadyExistsError, OriginError, PreconditionFailedError
+from assetpub.origins.base import (
+    ObjectHeaders,
+    ObjectInfo,
+    OriginStats,
+    RemoteObject,
+    VersionedBytes,
+)
+from assetpub.origins.keys import check_key, check_list_prefix, check_write_conditions
 
 TEMP_PREFIX = ".assetpub-tmp-"
+LOCK_NAME = ".assetpub-lock"  # in the root; never listed, written or deleted as an object
 _CHUNK = 1024 * 1024
 
 
@@ -31,7 +42,8 @@ class FolderOrigin:
 
     Plain files cannot carry headers: content type and cache control are ignored here and the
     web server's configuration decides them. Symlinks are never followed out of `root`. Stats
-    count one operation per call, and one "delete" per key (each is its own unlink).
+    count one operation per call, and one "delete" per key (each is its own unlink). The version
+    token (read(), if_match) is the SHA-256 hex of the file's bytes.
     """
 
     def __init__(self, root: Path) -> None:
@@ -39,6 +51,7 @@ class FolderOrigin:
         self.url = self.root.as_uri()
         self.stats = OriginStats()
         self._lock = threading.Lock()  # stats are counted from the uploader's thread pool
+        self._lock_path = self.root / LOCK_NAME
 
     def check(self) -> None:
         with self._os_errors("create", self.root):
@@ -64,9 +77,9 @@ class FolderOrigin:
         except (FileNotFoundError, NotADirectoryError):
             return
         for entry in entries:
-            if entry.name.startswith(TEMP_PREFIX):
-                continue
             path = Path(entry.path)
+            if entry.name.startswith(TEMP_PREFIX) or path == self._lock_path:
+                continue
             # A symlinked folder is never entered (escapes and cycles); a symlinked file counts
             # only when it points inside root.
             if entry.is_dir(follow_symlinks=False):
@@ -76,71 +89,136 @@ class FolderOrigin:
                 yield RemoteObject(key, entry.stat().st_size, None)
 
     def sha256(self, key: str) -> str | None:
+        info = self.head(key)
+        return info.sha256 if info else None
+
+    def head(self, key: str) -> ObjectInfo | None:
         path = self._path(key, follow=True)
         self._count("head")
-        digest = hashlib.sha256()
         with self._open_existing(path) as file:
             if file is None:
                 return None
-            while chunk := file.read(_CHUNK):
-                digest.update(chunk)
-        return digest.hexdigest()
+            size = os.fstat(file.fileno()).st_size
+            digest = hashlib.file_digest(file, "sha256").hexdigest()
+        return ObjectInfo(key, size, None, None, digest)
 
     def get(self, key: str) -> bytes | None:
+        found = self.read(key)
+        return found.data if found else None
+
+    def read(self, key: str) -> VersionedBytes | None:
         path = self._path(key, follow=True)
         self._count("get")
         with self._open_existing(path) as file:
-            return None if file is None else file.read()
+            data = None if file is None else file.read()
+        return None if data is None else VersionedBytes(data, hashlib.sha256(data).hexdigest())
 
     def put_file(self, key: str, path: Path, headers: ObjectHeaders) -> None:
         target = self._path(key, follow=False)
         self._count("put")
         with path.open("rb") as source:
-            self._write(target, lambda out: shutil.copyfileobj(source, out, _CHUNK), False, key)
+            self._write(key, target, lambda out: shutil.copyfileobj(source, out, _CHUNK))
 
     def put_bytes(
-        self, key: str, data: bytes, headers: ObjectHeaders, *, if_absent: bool = False
+        self,
+        key: str,
+        data: bytes,
+        headers: ObjectHeaders,
+        *,
+        if_absent: bool = False,
+        if_match: str | None = None,
     ) -> None:
+        check_write_conditions(if_absent, if_match)
         target = self._path(key, follow=False)
         self._count("put")
-        self._write(target, lambda out: out.write(data), if_absent, key)
+        self._write(key, target, lambda out: out.write(data), if_absent, if_match)
+
+    def copy(self, source_key: str, key: str, headers: ObjectHeaders) -> None:
+        source = self._path(source_key, follow=True)
+        target = self._path(key, follow=False)
+        self._count("copy")
+        with self._open_existing(source) as file:
+            if file is None:
+                raise OriginError(
+                    f"cannot copy {source_key} to {key}: {source_key} does not exist in {self.url}"
+                )
+            self._write(key, target, lambda out: shutil.copyfileobj(file, out, _CHUNK))
+
+    def supports_conditional_writes(self) -> bool:
+        return True
 
     def delete(self, keys: builtins.list[str]) -> None:
         targets = [self._path(key, follow=False) for key in keys]
         for target in targets:
             self._count("delete")
-            with self._os_errors("delete", target):
+            with self._os_errors("delete", target), self._locked():
                 # A folder or a file in place of a parent folder is no object: nothing to delete.
                 with contextlib.suppress(FileNotFoundError, IsADirectoryError, NotADirectoryError):
                     target.unlink()
                 self._remove_empty_parents(target.parent)
 
     def _write(
-        self, target: Path, fill: Callable[[BinaryIO], object], if_absent: bool, key: str
+        self,
+        key: str,
+        target: Path,
+        fill: Callable[[BinaryIO], object],
+        if_absent: bool = False,
+        if_match: str | None = None,
     ) -> None:
         with self._os_errors("write", target):
-            target.parent.mkdir(parents=True, exist_ok=True)
             temp = target.parent / f"{TEMP_PREFIX}{secrets.token_hex(8)}"
-            # O_EXCL on a fresh random name; mode 0o666 lets the umask decide, as for any file
-            # (a mkstemp file would be 0600 and unreadable to the web server).
-            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+            # Locked so a concurrent delete cannot remove the new, still empty folder before the
+            # temp file is in it. O_EXCL on a fresh random name; mode 0o666 lets the umask
+            # decide, as for any file (a mkstemp file would be 0600, unreadable to the server).
+            with self._locked():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
             try:
                 with os.fdopen(fd, "wb") as out:
                     fill(out)
                     out.flush()
                     os.fsync(out.fileno())
-                if if_absent:
-                    # link() fails if the target exists: an atomic create-if-absent.
-                    try:
-                        os.link(temp, target)
-                    except FileExistsError:
-                        raise AlreadyExistsError(key) from None
-                else:
-                    os.replace(temp, target)
+                # The check and the rename form one critical section; the copy above does not
+                # hold the lock.
+                with self._locked():
+                    if if_match is not None and self._token(key) != if_match:
+                        raise PreconditionFailedError(key)
+                    if if_absent:
+                        # link() fails if the target exists: atomic even against a writer that
+                        # does not take the lock.
+                        try:
+                            os.link(temp, target)
+                        except FileExistsError:
+                            raise AlreadyExistsError(key) from None
+                    else:
+                        os.replace(temp, target)
             finally:
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(temp)
             _fsync_directory(target.parent)
+
+    def _token(self, key: str) -> str | None:
+        """The current version token of `key`, read without counting a request."""
+        with self._open_existing(self._path(key, follow=True)) as file:
+            return None if file is None else hashlib.file_digest(file, "sha256").hexdigest()
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        """Hold the origin's exclusive lock (an flock, so threads and processes alike wait).
+
+        Opened read-only: flock needs no write access, so several users can share an origin.
+        """
+        flags = os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW
+        try:
+            fd = os.open(self._lock_path, flags, 0o666)
+        except FileNotFoundError:  # no root yet (a delete before any write)
+            self.root.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self._lock_path, flags, 0o666)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # releases the flock
 
     def _remove_empty_parents(self, folder: Path) -> None:
         while folder != self.root and self.root in folder.parents:
@@ -154,6 +232,8 @@ class FolderOrigin:
         """The file for `key`, refused when a symlink leads it out of root: reads follow the
         final symlink, writes and deletes replace it, so only its folder must stay inside."""
         path = self.root.joinpath(*check_key(key).split("/"))
+        if path == self._lock_path:
+            raise OriginError(f"{key} is reserved for the lock of the folder origin {self.url}")
         if not self._is_inside_root(path if follow else path.parent):
             raise OriginError(f"{key} leads outside {self.root} through a symlink: refusing it")
         return path
@@ -164,7 +244,7 @@ class FolderOrigin:
         return real == real_root or real.startswith(real_root.rstrip("/") + "/")
 
     @contextlib.contextmanager
-    def _open_existing(self, path: Path) -> Iterator[BinaryIO | None]:
+    def _open_existing(self, path: Path) -> Iterator[io.BufferedReader | None]:
         """The file opened for reading, or None when there is no object at `path`."""
         try:
             file = path.open("rb")

@@ -8,9 +8,15 @@ import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from assetpub.errors import AlreadyExistsError, OriginError
-from assetpub.origins.base import ObjectHeaders, OriginStats, RemoteObject
-from assetpub.origins.keys import check_key, check_list_prefix
+from assetpub.errors import AlreadyExistsError, OriginError, PreconditionFailedError
+from assetpub.origins.base import (
+    ObjectHeaders,
+    ObjectInfo,
+    OriginStats,
+    RemoteObject,
+    VersionedBytes,
+)
+from assetpub.origins.keys import check_key, check_list_prefix, check_write_conditions
 
 # S3's page size for ListObjectsV2 and batch size for DeleteObjects, so request counts match.
 PAGE_SIZE = 1000
@@ -21,9 +27,10 @@ FailurePredicate = Callable[[str, str], bool]
 class MemoryOrigin:
     """Objects kept in `objects` (bytes) and `headers` (ObjectHeaders) for tests to inspect.
 
-    `fail(operation, key)` is asked before each write ("put", "delete"); when it returns True the
-    write raises OriginError instead, e.g. to fail an upload phase half way. Stats count like S3:
-    one "list" per 1,000 keys listed, one "delete" per 1,000 keys deleted, one per other call.
+    `fail(operation, key)` is asked before each write ("put", "copy", "delete"); when it returns
+    True the write raises OriginError instead, e.g. to fail an upload phase half way. Stats count
+    like S3: one "list" per 1,000 keys listed, one "delete" per 1,000 keys deleted, one per other
+    call. The version token (read(), if_match) is the MD5 hex of the bytes, like the listing ETag.
     """
 
     def __init__(
@@ -35,7 +42,7 @@ class MemoryOrigin:
         self.headers: dict[str, ObjectHeaders] = {}
         self.fail = fail
         self.page_size = page_size
-        # Uploads run from a thread pool; the lock keeps stats and create-if-absent consistent.
+        # Uploads run from a thread pool; the lock keeps stats and conditional writes consistent.
         self._lock = threading.Lock()
 
     def check(self) -> None:
@@ -54,33 +61,74 @@ class MemoryOrigin:
             for key in keys[start : start + self.page_size]:
                 data = self.objects.get(key)
                 if data is not None:
-                    yield RemoteObject(key, len(data), hashlib.md5(data).hexdigest())
+                    yield RemoteObject(key, len(data), _etag(data))
 
     def sha256(self, key: str) -> str | None:
+        info = self.head(key)
+        return info.sha256 if info else None
+
+    def head(self, key: str) -> ObjectInfo | None:
         check_key(key)
-        self._count("head")
-        headers = self.headers.get(key)
-        return headers.sha256 if headers else None
+        with self._lock:
+            self.stats.count("head")
+            data, headers = self.objects.get(key), self.headers.get(key)
+        if data is None:
+            return None
+        if headers is None:  # seeded straight into `objects` by a test
+            return ObjectInfo(key, len(data), None, None, None)
+        return ObjectInfo(
+            key, len(data), headers.content_type, headers.cache_control, headers.sha256
+        )
 
     def get(self, key: str) -> bytes | None:
+        found = self.read(key)
+        return found.data if found else None
+
+    def read(self, key: str) -> VersionedBytes | None:
         check_key(key)
         self._count("get")
-        return self.objects.get(key)
+        data = self.objects.get(key)
+        return VersionedBytes(data, _etag(data)) if data is not None else None
 
     def put_file(self, key: str, path: Path, headers: ObjectHeaders) -> None:
         self.put_bytes(key, path.read_bytes(), headers)
 
     def put_bytes(
-        self, key: str, data: bytes, headers: ObjectHeaders, *, if_absent: bool = False
+        self,
+        key: str,
+        data: bytes,
+        headers: ObjectHeaders,
+        *,
+        if_absent: bool = False,
+        if_match: str | None = None,
     ) -> None:
         check_key(key)
+        check_write_conditions(if_absent, if_match)
         self._maybe_fail("put", key)
         with self._lock:
             self.stats.count("put")
-            if if_absent and key in self.objects:
+            current = self.objects.get(key)
+            if if_absent and current is not None:
                 raise AlreadyExistsError(key)
+            if if_match is not None and (current is None or _etag(current) != if_match):
+                raise PreconditionFailedError(key)
             self.objects[key] = bytes(data)
             self.headers[key] = headers
+
+    def copy(self, source_key: str, key: str, headers: ObjectHeaders) -> None:
+        check_key(source_key)
+        check_key(key)
+        self._maybe_fail("copy", key)
+        with self._lock:
+            self.stats.count("copy")
+            data = self.objects.get(source_key)
+            if data is None:
+                raise OriginError(f"cannot copy {source_key} to {key}: {source_key} does not exist")
+            self.objects[key] = data
+            self.headers[key] = headers
+
+    def supports_conditional_writes(self) -> bool:
+        return True
 
     def delete(self, keys: builtins.list[str]) -> None:
         for key in keys:
@@ -100,6 +148,10 @@ class MemoryOrigin:
     def _maybe_fail(self, operation: str, key: str) -> None:
         if self.fail is not None and self.fail(operation, key):
             raise OriginError(f"injected failure: {operation} {key}")
+
+
+def _etag(data: bytes) -> str:
+    return hashlib.md5(data).hexdigest()
 
 
 _shared: dict[str, MemoryOrigin] = {}

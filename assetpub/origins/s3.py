@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import hashlib
 import logging
+import secrets
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,9 +19,15 @@ import botocore.exceptions as boto_errors
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 
-from assetpub.errors import AlreadyExistsError, OriginError
-from assetpub.origins.base import ObjectHeaders, OriginStats, RemoteObject
-from assetpub.origins.keys import check_key, check_list_prefix
+from assetpub.errors import AlreadyExistsError, OriginError, PreconditionFailedError
+from assetpub.origins.base import (
+    ObjectHeaders,
+    ObjectInfo,
+    OriginStats,
+    RemoteObject,
+    VersionedBytes,
+)
+from assetpub.origins.keys import check_key, check_list_prefix, check_write_conditions
 
 if TYPE_CHECKING:
     from assetpub.origins import OriginSpec
@@ -28,8 +36,11 @@ log = logging.getLogger(__name__)
 
 SHA256_METADATA = "assetpub-sha256"  # sent as x-amz-meta-assetpub-sha256
 BATCH_SIZE = 1000  # DeleteObjects' limit
+PROBE_PREFIX = "_assetpub/probe-"
 _CONFLICT_ATTEMPTS = 4
 _MISSING = frozenset({"404", "NoSuchKey", "NotFound"})
+_PRECONDITION_FAILED = frozenset({"412", "PreconditionFailed"})
+_COPY_LIMIT = 5 * 1024**3  # CopyObject's largest source; beyond it S3 needs a multipart copy
 _BAD_CREDENTIALS = frozenset(
     {"InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken", "ExpiredToken"}
 )
@@ -44,6 +55,8 @@ OPERATION_NAMES = {
     "UploadPart": "put",
     "CompleteMultipartUpload": "put",
     "AbortMultipartUpload": "put",
+    "CopyObject": "copy",
+    "UploadPartCopy": "copy",
     "DeleteObjects": "delete",
     "DeleteObject": "delete",
 }
@@ -65,6 +78,8 @@ class S3Origin:
         self._spec = spec
         self._stats_lock = threading.Lock()  # requests are sent from the uploader's threads
         self._batch_delete = True  # False once the endpoint refuses DeleteObjects (GCS interop)
+        self._conditional: bool | None = None  # supports_conditional_writes(), once probed
+        self._probe_lock = threading.Lock()
         self._endpoint = spec.endpoint_url or "the S3 endpoint"
         with self._errors():
             self._client = self._make_client()
@@ -121,6 +136,10 @@ class S3Origin:
                     yield RemoteObject(key, item["Size"], item.get("ETag", "").strip('"') or None)
 
     def sha256(self, key: str) -> str | None:
+        info = self.head(key)
+        return info.sha256 if info else None
+
+    def head(self, key: str) -> ObjectInfo | None:
         full_key = self._key(key)
         with self._errors(key):
             try:
@@ -129,10 +148,19 @@ class S3Origin:
                 if _code(exc) in _MISSING:
                     return None
                 raise
-        digest: str | None = response.get("Metadata", {}).get(SHA256_METADATA)
-        return digest
+        return ObjectInfo(
+            key,
+            response["ContentLength"],
+            response.get("ContentType"),
+            response.get("CacheControl"),
+            response.get("Metadata", {}).get(SHA256_METADATA),
+        )
 
     def get(self, key: str) -> bytes | None:
+        found = self.read(key)
+        return found.data if found else None
+
+    def read(self, key: str) -> VersionedBytes | None:
         full_key = self._key(key)
         with self._errors(key):
             try:
@@ -142,7 +170,7 @@ class S3Origin:
                     return None
                 raise
             data: bytes = response["Body"].read()
-        return data
+        return VersionedBytes(data, response.get("ETag", "").strip('"'))
 
     def put_file(self, key: str, path: Path, headers: ObjectHeaders) -> None:
         full_key = self._key(key)
@@ -158,24 +186,75 @@ class S3Origin:
             )
 
     def put_bytes(
-        self, key: str, data: bytes, headers: ObjectHeaders, *, if_absent: bool = False
+        self,
+        key: str,
+        data: bytes,
+        headers: ObjectHeaders,
+        *,
+        if_absent: bool = False,
+        if_match: str | None = None,
     ) -> None:
+        check_write_conditions(if_absent, if_match)
         request: dict[str, Any] = {"Bucket": self.bucket, "Key": self._key(key), "Body": data}
         request.update(self._headers(headers))
         if if_absent:
             request["IfNoneMatch"] = "*"
+        if if_match is not None:
+            request["IfMatch"] = '"' + if_match.strip('"') + '"'  # ETags are quoted strings
         with self._errors(key):
-            for attempt in range(1, _CONFLICT_ATTEMPTS + 1):
-                try:
-                    self._client.put_object(**request)
-                    return
-                except boto_errors.ClientError as exc:
-                    if _code(exc) == "PreconditionFailed":
-                        raise AlreadyExistsError(key) from None
-                    # A concurrent conditional write on the same key: S3 asks us to retry.
-                    if _code(exc) != "ConditionalRequestConflict" or attempt == _CONFLICT_ATTEMPTS:
-                        raise
-                    time.sleep(0.05 * 2**attempt)
+            try:
+                _retry_conflicts(lambda: self._client.put_object(**request))
+            except boto_errors.ClientError as exc:
+                code = _code(exc)
+                if if_absent and code in _PRECONDITION_FAILED:
+                    raise AlreadyExistsError(key) from None
+                # Some services answer If-Match on a missing key with 404 rather than 412.
+                if if_match is not None and code in _PRECONDITION_FAILED | _MISSING:
+                    raise PreconditionFailedError(key) from None
+                raise
+
+    def copy(self, source_key: str, key: str, headers: ObjectHeaders) -> None:
+        source = {"Bucket": self.bucket, "Key": self._key(source_key)}
+        request: dict[str, Any] = {"Bucket": self.bucket, "Key": self._key(key)}
+        request.update(self._headers(headers), CopySource=source, MetadataDirective="REPLACE")
+        with self._errors(key):
+            try:
+                self._client.copy_object(**request)
+            except boto_errors.ClientError as exc:
+                if _code(exc) in _MISSING:
+                    raise OriginError(
+                        f"cannot copy {source_key} to {key} on {self.url}: "
+                        f"{source_key} does not exist"
+                    ) from None
+                if _code(exc) == "InvalidRequest" and "larger" in _message(exc):
+                    raise OriginError(
+                        f"cannot copy {source_key} to {key} on {self.url}: CopyObject copies at "
+                        f"most {_COPY_LIMIT // 1024**3} GiB and assetpub does not do multipart "
+                        f"copies yet ({_message(exc)})"
+                    ) from None
+                raise
+
+    def supports_conditional_writes(self) -> bool:
+        """Probe once per origin object: a create-only write of an empty object under
+        _assetpub/, twice. If the second is refused, the endpoint enforces If-None-Match (and,
+        we assume, If-Match). 3 requests: PUT, PUT, DeleteObjects."""
+        with self._probe_lock:
+            if self._conditional is None:
+                self._conditional = self._probe()
+            return self._conditional
+
+    def _probe(self) -> bool:
+        key = f"{PROBE_PREFIX}{secrets.token_hex(8)}"
+        headers = ObjectHeaders("application/octet-stream", "no-store", _EMPTY_SHA256)
+        self.put_bytes(key, b"", headers, if_absent=True)
+        try:
+            self.put_bytes(key, b"", headers, if_absent=True)
+        except AlreadyExistsError:
+            return True
+        finally:
+            self.delete([key])
+        log.warning("%s ignores conditional writes (If-None-Match)", self.url)
+        return False
 
     def delete(self, keys: builtins.list[str]) -> None:
         full_keys = [self._key(key) for key in keys]
@@ -277,9 +356,28 @@ class S3Origin:
             )
         if code in ("NotImplemented", "501"):
             return OriginError(f"{self._endpoint} does not support {operation} ({self.url})")
-        message = exc.response.get("Error", {}).get("Message") or ""
-        return OriginError(f"{operation} failed on {where}: {code} {message}".rstrip())
+        return OriginError(f"{operation} failed on {where}: {code} {_message(exc)}".rstrip())
+
+
+_EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
+
+
+def _retry_conflicts(request: Callable[[], object]) -> None:
+    """Send a conditional request, retrying with backoff while S3 answers 409
+    ConditionalRequestConflict (another conditional write on the key was in flight)."""
+    for attempt in range(1, _CONFLICT_ATTEMPTS + 1):
+        try:
+            request()
+            return
+        except boto_errors.ClientError as exc:
+            if _code(exc) != "ConditionalRequestConflict" or attempt == _CONFLICT_ATTEMPTS:
+                raise
+            time.sleep(0.05 * 2**attempt)
 
 
 def _code(exc: boto_errors.ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+def _message(exc: boto_errors.ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Message") or "")

@@ -1,0 +1,259 @@
+"""Garbage collection: delete what no retained release needs, never what one does.
+
+Planning is pure (plan_gc); run_gc takes a lease in the state object before deleting, so a
+publish that commits meanwhile waits for it and then re-checks its objects (history.py), and it
+renews the lease before every batch so a dead GC's lease soon stops blocking anyone.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+
+from assetpub.classify import FileKind
+from assetpub.errors import AssetpubError, OriginError
+from assetpub.history import (
+    HistoryError,
+    StateStore,
+    holder_id,
+    lease_blocks,
+    load_record,
+    record_ids,
+)
+from assetpub.origins.base import Origin, RemoteObject
+from assetpub.release import MANIFEST_KEY, Release, blob_key, release_record_key
+from assetpub.state import GcLease, State, iso, release_time, utc_now
+
+log = logging.getLogger(__name__)
+
+BATCH = 1000
+LEASE_SECONDS = 60
+
+
+class TooManyDeletesError(AssetpubError):
+    pass
+
+
+def needed_keys(record: Release) -> set[str]:
+    """Objects a release cannot do without, that only GC ever deletes: its immutable files and
+    the blobs its plain files are restored from. Mutable names (entry and plain files) are
+    shared by every release and are never deleted."""
+    keys = set()
+    for file in record.files.values():
+        if file.kind == FileKind.PLAIN:
+            keys.add(blob_key(file.sha256))
+        elif file.kind != FileKind.ENTRY:
+            keys.add(file.key)
+    return keys
+
+
+@dataclass(frozen=True)
+class GcPlan:
+    retained: tuple[str, ...]
+    pending: tuple[str, ...]  # uncommitted publishes younger than the grace period
+    doomed: tuple[str, ...]  # releases whose records go, committed or never committed
+    delete_keys: tuple[str, ...]  # their objects that nothing kept needs, existing on the origin
+    delete_bytes: int
+
+    @property
+    def record_keys(self) -> tuple[str, ...]:
+        return tuple(release_record_key(r) for r in self.doomed)
+
+    @property
+    def total_deletes(self) -> int:
+        return len(self.delete_keys) + len(self.doomed)
+
+
+def classify_releases(
+    state: State,
+    ids_on_origin: set[str],
+    *,
+    keep: int,
+    grace: timedelta,
+    now: datetime,
+    protected: set[str],
+) -> tuple[set[str], set[str], set[str]]:
+    """(retained, pending, doomed) release ids.
+
+    Uncommitted records are publishes in flight or publishes that died: kept while younger
+    than the grace period, collected after. `protected` (e.g. the release the live
+    asset-manifest.json names) is always kept.
+    """
+    retained = state.retained_ids(keep, grace, now) | (protected & ids_on_origin)
+    committed = state.release_ids
+    doomed = committed - retained
+    pending: set[str] = set()
+    expired_lease = state.gc_lease.doomed if state.gc_lease else ()
+    for release_id in ids_on_origin - committed - retained:
+        created = release_time(release_id)
+        if release_id in expired_lease or created is None or now - created >= grace:
+            doomed.add(release_id)
+        else:
+            pending.add(release_id)
+    return retained, pending, doomed & (ids_on_origin | committed)
+
+
+def plan_gc(
+    records: Mapping[str, Release],
+    listing: Mapping[str, RemoteObject],
+    retained: set[str],
+    pending: set[str],
+    doomed: set[str],
+) -> GcPlan:
+    kept: set[str] = set()
+    for release_id in retained | pending:
+        kept |= needed_keys(records[release_id])
+    candidates: set[str] = set()
+    for release_id in doomed:
+        if release_id in records:
+            candidates |= needed_keys(records[release_id])
+    delete = sorted(k for k in candidates - kept if k in listing)
+    return GcPlan(
+        retained=tuple(sorted(retained, reverse=True)),
+        pending=tuple(sorted(pending, reverse=True)),
+        doomed=tuple(sorted(doomed, reverse=True)),
+        delete_keys=tuple(delete),
+        delete_bytes=sum(listing[k].size for k in delete),
+    )
+
+
+@dataclass
+class GcResult:
+    url: str
+    plan: GcPlan
+    deleted_objects: int = 0
+    deleted_records: int = 0
+    dry_run: bool = False
+    requests: int = 0
+
+
+@dataclass(frozen=True)
+class GcOptions:
+    keep: int = 5
+    grace: timedelta = timedelta(hours=24)
+    max_deletes: int = 10_000
+    force: bool = False
+    dry_run: bool = False
+
+
+class _StateMoved(Exception):
+    pass
+
+
+@dataclass
+class _Collector:
+    origin: Origin
+    options: GcOptions
+    warn: Callable[[str], None]
+    store: StateStore = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.store = StateStore(self.origin, warn=self.warn)
+
+    def plan(self) -> tuple[State, GcPlan]:
+        state, _ = self.store.load()
+        if lease_blocks(state) and state.gc_lease:
+            raise OriginError(
+                f"{self.origin.url}: another GC is running (lease held by "
+                f"{state.gc_lease.holder or 'unknown'} until {state.gc_lease.expires_at})"
+            )
+        listing = {obj.key: obj for obj in self.origin.list()}
+        on_origin = record_ids(list(listing))
+        retained, pending, doomed = classify_releases(
+            state,
+            on_origin,
+            keep=self.options.keep,
+            grace=self.options.grace,
+            now=utc_now(),
+            protected={r for r in (state.live, self._manifest_release()) if r},
+        )
+        records = {}
+        for release_id in retained | pending | doomed:
+            if release_id in on_origin:
+                records[release_id] = load_record(self.origin, release_id)
+            elif release_id in retained:
+                raise HistoryError(
+                    f"{self.origin.url}: retained release {release_id} has no record; refusing "
+                    "to collect anything until `assetpub verify` is clean"
+                )
+        return state, plan_gc(records, listing, retained, pending, doomed)
+
+    def _manifest_release(self) -> str | None:
+        """The release the live asset-manifest.json names: protected even if the state lost
+        track of it (a crash between switching and committing, or an origin without state)."""
+        raw = self.origin.get(MANIFEST_KEY)
+        try:
+            release = json.loads(raw)["release"] if raw else None
+        except (ValueError, KeyError, TypeError):
+            return None
+        return release if isinstance(release, str) else None
+
+    def take_lease(self, planned_from: State, plan: GcPlan) -> GcLease:
+        lease = GcLease(
+            id=secrets.token_hex(8),
+            expires_at=iso(utc_now() + timedelta(seconds=LEASE_SECONDS)),
+            doomed=plan.doomed,
+            holder=holder_id(),
+        )
+
+        def change(current: State) -> State:
+            if current != planned_from:
+                raise _StateMoved  # a publish or rollback committed: plan again
+            return current.take_gc_lease(lease)
+
+        self.store.update(change)
+        return lease
+
+    def renew(self, lease: GcLease) -> None:
+        def change(current: State) -> State:
+            if current.gc_lease is None or current.gc_lease.id != lease.id:
+                raise OriginError(f"{self.origin.url}: GC lost its lease; stopped deleting")
+            expires = iso(utc_now() + timedelta(seconds=LEASE_SECONDS))
+            return replace(current, gc_lease=replace(lease, expires_at=expires))
+
+        self.store.update(change)
+
+    def release(self, lease: GcLease) -> None:
+        self.store.update(lambda current: current.without_gc_lease(lease.id))
+
+    def run(self) -> GcResult:
+        for _attempt in range(10):
+            state, plan = self.plan()
+            result = GcResult(self.origin.url, plan, dry_run=self.options.dry_run)
+            if plan.total_deletes > self.options.max_deletes and not self.options.force:
+                raise TooManyDeletesError(
+                    f"{self.origin.url}: GC would delete {plan.total_deletes} objects, more than "
+                    f"--max-deletes {self.options.max_deletes}; nothing deleted (use --force)"
+                )
+            if self.options.dry_run or not plan.doomed:
+                return result
+            try:
+                lease = self.take_lease(state, plan)
+            except _StateMoved:
+                continue
+            try:
+                for start in range(0, len(plan.delete_keys), BATCH):
+                    self.renew(lease)
+                    batch = list(plan.delete_keys[start : start + BATCH])
+                    self.origin.delete(batch)
+                    result.deleted_objects += len(batch)
+                self.renew(lease)
+                self.origin.delete(list(plan.record_keys))
+                result.deleted_records = len(plan.record_keys)
+            finally:
+                self.release(lease)
+            return result
+        raise OriginError(f"{self.origin.url}: releases kept changing during GC; try again")
+
+
+def run_gc(
+    origin: Origin, options: GcOptions, warn: Callable[[str], None] = log.warning
+) -> GcResult:
+    before = origin.stats.requests
+    result = _Collector(origin, options, warn).run()
+    result.requests = origin.stats.requests - before
+    return result

@@ -1,0 +1,108 @@
+"""Put a recorded release's mutable names back: plain files from their blobs (a server-side
+copy), then asset-manifest.json, the entry files, and index.html last — the same order as a
+publish, from the release record alone: no build folder, nothing uploaded from disk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import partial
+
+from assetpub.apply import run_parallel
+from assetpub.classify import FileKind
+from assetpub.history import StateStore, load_record
+from assetpub.origins.base import ObjectHeaders, Origin, RemoteObject
+from assetpub.plan import Upload, manifest_upload, switch_order
+from assetpub.release import Release, blob_key
+
+
+@dataclass(frozen=True)
+class MissingObject:
+    key: str
+    reason: str
+
+
+def missing_objects(record: Release, listing: Mapping[str, RemoteObject]) -> list[MissingObject]:
+    """What a release needs that the origin's listing lacks: its immutable objects (by key and
+    size) and the blobs its plain files are restored from."""
+    missing = []
+    for path, file in sorted(record.files.items()):
+        if file.kind == FileKind.ENTRY:
+            continue  # restored from the record itself
+        key = blob_key(file.sha256) if file.kind == FileKind.PLAIN else file.key
+        remote = listing.get(key)
+        if remote is None:
+            missing.append(MissingObject(key, f"missing (needed for {path})"))
+        elif remote.size != file.size:
+            missing.append(MissingObject(key, f"has {remote.size} bytes, expected {file.size}"))
+    return missing
+
+
+def restore_release(
+    origin: Origin, record: Release, listing: Mapping[str, RemoteObject], workers: int
+) -> int:
+    """Switch `origin` to `record`'s release; returns how many objects were written."""
+    written = 0
+    copies = []
+    for file in record.files.values():
+        if file.kind != FileKind.PLAIN:
+            continue
+        remote = listing.get(file.key)
+        if remote is not None and remote.etag == file.md5 and file.md5:
+            continue  # already this release's bytes
+        copies.append(file)
+    headers_of = {f.key: f for f in record.files.values()}
+
+    def copy(file_key: str) -> None:
+        file = headers_of[file_key]
+        origin.copy(
+            blob_key(file.sha256),
+            file.key,
+            ObjectHeaders(file.content_type, file.cache_control, file.sha256),
+        )
+
+    run_parallel([f.key for f in copies], copy, workers)
+    written += len(copies)
+
+    entry_uploads = {}
+    for key, data in record.entry_content.items():
+        recorded = headers_of.get(key)
+        content_type = recorded.content_type if recorded else "application/octet-stream"
+        cache_control = recorded.cache_control if recorded else "no-cache"
+        sha = recorded.sha256 if recorded else ""
+        entry_uploads[key] = Upload(
+            key,
+            ObjectHeaders(content_type, cache_control, sha),
+            "restore",
+            len(data),
+            data=data,
+            from_build=False,
+        )
+    entries, index = switch_order(entry_uploads)
+    groups = [
+        [manifest_upload(record)],
+        [entry_uploads[k] for k in entries],
+        [entry_uploads[k] for k in index],
+    ]
+    for group in groups:
+        run_parallel(group, partial(_put, origin), workers)
+        written += len(group)
+    return written
+
+
+def _put(origin: Origin, upload: Upload) -> None:
+    assert upload.data is not None
+    origin.put_bytes(upload.key, upload.data, upload.headers)
+
+
+def converge_to_live(store: StateStore, release_id: str, workers: int) -> None:
+    """After switching to `release_id`: if another publish or rollback committed meanwhile,
+    its files may have been overwritten by ours, so put the state's live release back.
+    Whoever switches last runs this last, so the origin ends on the state's live release."""
+    state, _ = store.load()
+    if state.live is None or state.live == release_id:
+        return
+    origin = store.origin
+    listing = {obj.key: obj for obj in origin.list()}
+    restore_release(origin, load_record(origin, state.live), listing, workers)

@@ -1,0 +1,131 @@
+"""Rollback (and roll forward): make a retained release live again from its record alone.
+
+Every origin is checked first (the release is retained there and all its objects exist, one
+listing per 1,000 keys); only then is any origin changed: state first, then the files, in the
+publish order, index.html last.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from assetpub.apply import PartialSwitchError
+from assetpub.errors import AssetpubError
+from assetpub.history import HistoryError, StateStore, load_record
+from assetpub.origins.base import Origin, RemoteObject
+from assetpub.release import Release, current_user
+from assetpub.restore import converge_to_live, missing_objects, restore_release
+from assetpub.state import State, utc_now
+
+log = logging.getLogger(__name__)
+
+
+class RollbackError(HistoryError):
+    pass
+
+
+@dataclass
+class RollbackTarget:
+    origin: Origin
+    store: StateStore
+    record: Release
+    previous: str | None
+    listing: dict[str, RemoteObject]
+
+
+@dataclass
+class RollbackResult:
+    release: str
+    origins: list[tuple[str, str | None]]  # (url, release live before)
+    dry_run: bool
+    written: int = 0
+    requests: int = 0
+
+
+def _resolve(origin: Origin, store: StateStore, release_id: str | None) -> RollbackTarget:
+    state, _ = store.load()
+    if state.live is None:
+        raise RollbackError(f"{origin.url}: no release is live here yet (nothing to roll back)")
+    target = release_id or state.previous_live()
+    if target is None:
+        raise RollbackError(f"{origin.url}: no previous release to roll back to")
+    if state.entry(target) is None:
+        raise RollbackError(
+            f"{origin.url}: release {target} is not retained here "
+            "(unknown id, or collected by GC); see `assetpub releases`"
+        )
+    record = load_record(origin, target)
+    listing = {obj.key: obj for obj in origin.list()}
+    missing = missing_objects(record, listing)
+    if missing:
+        more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
+        raise RollbackError(
+            f"{origin.url}: release {target} cannot be restored: {missing[0].key} "
+            f"{missing[0].reason}{more}; nothing changed"
+        )
+    return RollbackTarget(origin, store, record, state.live, listing)
+
+
+def rollback(
+    origins: Sequence[Origin],
+    release_id: str | None = None,
+    *,
+    dry_run: bool = False,
+    workers: int = 8,
+    warn: Callable[[str], None] = log.warning,
+) -> RollbackResult:
+    stores = [StateStore(o, warn=warn) for o in origins]
+    before = sum(o.stats.requests for o in origins)
+    targets = [_resolve(o, s, release_id) for o, s in zip(origins, stores, strict=True)]
+    ids = {t.record.id for t in targets}
+    if len(ids) > 1:
+        raise RollbackError(
+            "origins disagree on the previous release ("
+            + ", ".join(f"{t.origin.url}: {t.record.id}" for t in targets)
+            + "); name the release to roll back to"
+        )
+    result = RollbackResult(ids.pop(), [(t.origin.url, t.previous) for t in targets], dry_run)
+    if dry_run:
+        return result
+    by = current_user()
+    switched: list[str] = []
+    for index, target in enumerate(targets):
+        try:
+            _activate(target, by)
+            result.written += restore_release(target.origin, target.record, target.listing, workers)
+            converge_to_live(target.store, target.record.id, workers)
+        except AssetpubError as exc:
+            if not switched:
+                raise
+            raise PartialSwitchError(
+                f"{target.origin.url}: rollback failed ({exc.message}); live on "
+                f"{result.release}: {', '.join(switched)}; not switched: "
+                f"{', '.join(t.origin.url for t in targets[index:])}. Run it again to converge"
+            ) from exc
+        switched.append(target.origin.url)
+    result.requests = sum(o.stats.requests for o in origins) - before
+    return result
+
+
+def _activate(target: RollbackTarget, by: str) -> None:
+    release_id = target.record.id
+
+    def change(current: State) -> State | None:
+        if current.entry(release_id) is None:
+            raise RollbackError(
+                f"{target.origin.url}: release {release_id} was collected meanwhile; nothing "
+                "switched"
+            )
+        if current.live == release_id:
+            return None
+        return current.activate(
+            release_id,
+            action="rollback",
+            now=utc_now(),
+            by=by,
+            git_commit=target.record.git_commit,
+        )
+
+    target.store.update(change)

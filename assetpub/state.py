@@ -1,0 +1,224 @@
+"""The per-origin state object: which release is live, which are retained, the activation log,
+and the GC lease. Pure values and transitions; reading and compare-and-swap writing live in
+history.py.
+
+Every change goes through a compare-and-swap on _assetpub/state.json, so two writers never lose
+each other's update: the loser re-reads and applies its transition again.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+STATE_KEY = "_assetpub/state.json"
+STATE_FORMAT = 1
+LOG_LIMIT = 500  # activations kept in the log; older ones are dropped
+_DURATION = re.compile(r"^(\d+)(s|m|h|d)?$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def parse_iso(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def parse_duration(text: str) -> timedelta:
+    """'0', '90s', '15m', '24h', '7d' (a bare number is seconds)."""
+    match = _DURATION.match(text.strip())
+    if not match:
+        raise ValueError(f"invalid duration {text!r}: use e.g. 0, 90s, 15m, 24h or 7d")
+    return timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2) or "s"])
+
+
+def release_time(release_id: str) -> datetime | None:
+    """The creation time encoded at the front of a release id ('20261126T084653Z-…')."""
+    try:
+        return datetime.strptime(release_id[:16], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class ReleaseEntry:
+    """A committed, not yet collected release, with what `assetpub releases` shows."""
+
+    id: str
+    created_at: str
+    committed_at: str
+    git_commit: str | None = None
+    message: str | None = None
+    files: int = 0
+    bytes: int = 0
+    # When it last stopped being live; None while live (or before it ever was).
+    replaced_at: str | None = None
+
+
+@dataclass(frozen=True)
+class Activation:
+    action: str  # "publish" | "rollback"
+    release: str
+    previous: str | None
+    at: str
+    by: str
+    git_commit: str | None = None
+
+
+@dataclass(frozen=True)
+class GcLease:
+    """A running GC: publishes wait for it before committing; another GC leaves it alone until
+    it expires (the GC renews it before every delete batch)."""
+
+    id: str
+    expires_at: str
+    doomed: tuple[str, ...]  # release ids this GC is collecting
+    holder: str = ""  # host:pid, so a lease left by a dead local process is seen as stale
+
+    def is_active(self, now: datetime) -> bool:
+        return parse_iso(self.expires_at) > now
+
+
+@dataclass(frozen=True)
+class State:
+    live: str | None = None
+    releases: tuple[ReleaseEntry, ...] = ()
+    log: tuple[Activation, ...] = ()
+    # Bumped by every GC when it takes its lease: a publish that listed the origin under an
+    # older epoch must list again before it commits, because objects may have gone since.
+    gc_epoch: int = 0
+    gc_lease: GcLease | None = None
+    format: int = STATE_FORMAT
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def entry(self, release_id: str) -> ReleaseEntry | None:
+        return next((e for e in self.releases if e.id == release_id), None)
+
+    @property
+    def release_ids(self) -> set[str]:
+        return {e.id for e in self.releases}
+
+    def newest_first(self) -> list[ReleaseEntry]:
+        return sorted(self.releases, key=lambda e: (e.created_at, e.id), reverse=True)
+
+    def previous_live(self) -> str | None:
+        """The release that was live before the current one, per the activation log."""
+        for activation in reversed(self.log):
+            if activation.release == self.live:
+                return activation.previous
+        return None
+
+    # -- transitions ------------------------------------------------------------------------
+
+    def activate(
+        self,
+        release_id: str,
+        *,
+        action: str,
+        now: datetime,
+        by: str,
+        git_commit: str | None,
+        new_entry: ReleaseEntry | None = None,
+    ) -> State:
+        """Make `release_id` live (adding its entry for a publish), stamping the one it replaces."""
+        entries = [e for e in self.releases if e.id != release_id]
+        current = new_entry or self.entry(release_id)
+        if current is None:
+            raise KeyError(release_id)
+        entries = [
+            replace(e, replaced_at=iso(now)) if e.id == self.live and e.id != release_id else e
+            for e in entries
+        ]
+        entries.append(replace(current, replaced_at=None))
+        activation = Activation(action, release_id, self.live, iso(now), by, git_commit)
+        return replace(
+            self,
+            live=release_id,
+            releases=tuple(sorted(entries, key=lambda e: (e.created_at, e.id))),
+            log=(*self.log, activation)[-LOG_LIMIT:],
+        )
+
+    def take_gc_lease(self, lease: GcLease) -> State:
+        doomed = set(lease.doomed)
+        return replace(
+            self,
+            gc_lease=lease,
+            gc_epoch=self.gc_epoch + 1,
+            releases=tuple(e for e in self.releases if e.id not in doomed),
+        )
+
+    def without_gc_lease(self, lease_id: str) -> State:
+        if self.gc_lease is None or self.gc_lease.id != lease_id:
+            return self
+        return replace(self, gc_lease=None)
+
+    # -- retention --------------------------------------------------------------------------
+
+    def retained_ids(self, keep: int, grace: timedelta, now: datetime) -> set[str]:
+        """The live release, the `keep` newest, and any release that stopped being retained
+        less than `grace` ago.
+
+        A release stops being needed when it is neither live nor among the newest `keep`:
+        at the later of its replacement and the commit of the keep-th release newer than it.
+        Grace counts from then, so its objects get the full grace period after they stopped
+        being needed, however old they are.
+        """
+        newest = self.newest_first()
+        retained = set()
+        for index, entry in enumerate(newest):
+            if entry.id == self.live or index < keep:
+                retained.add(entry.id)
+                continue
+            stopped = [parse_iso(newest[index - keep].committed_at)]
+            if entry.replaced_at:
+                stopped.append(parse_iso(entry.replaced_at))
+            if now - max(stopped) < grace:
+                retained.add(entry.id)
+        return retained
+
+    # -- serialisation ----------------------------------------------------------------------
+
+    def to_json(self) -> bytes:
+        data = {
+            "format": self.format,
+            "live": self.live,
+            "gc_epoch": self.gc_epoch,
+            "gc_lease": asdict(self.gc_lease) if self.gc_lease else None,
+            "releases": [asdict(e) for e in self.releases],
+            "log": [asdict(a) for a in self.log],
+            **self.extra,
+        }
+        return json.dumps(data, indent=1).encode()
+
+    @classmethod
+    def from_json(cls, raw: bytes) -> State:
+        data = json.loads(raw)
+        lease = data.get("gc_lease")
+        known = {"format", "live", "gc_epoch", "gc_lease", "releases", "log"}
+        return cls(
+            live=data.get("live"),
+            releases=tuple(ReleaseEntry(**e) for e in data.get("releases", [])),
+            log=tuple(Activation(**a) for a in data.get("log", [])),
+            gc_epoch=int(data.get("gc_epoch", 0)),
+            gc_lease=GcLease(
+                lease["id"], lease["expires_at"], tuple(lease["doomed"]), lease.get("holder", "")
+            )
+            if lease
+            else None,
+            format=int(data.get("format", STATE_FORMAT)),
+            extra={k: v for k, v in data.items() if k not in known},
+        )
+
+
+def sort_ids_newest_first(ids: Iterable[str]) -> list[str]:
+    return sorted(ids, reverse=True)

@@ -1,0 +1,173 @@
+"""Health checks: `status` (what is live where, cheaply) and `verify` (is the live release
+whole: entry files and asset-manifest.json as recorded, every object present with its headers;
+with deep=True every object's bytes re-hashed).
+
+verify costs one listing per 1,000 keys plus a GET and a HEAD per entry file (and per plain
+file's headers), so it can run every minute; deep verification reads every object.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from functools import partial
+
+from assetpub.classify import FileKind
+from assetpub.errors import AssetpubError
+from assetpub.history import StateStore, load_record
+from assetpub.origins.base import Origin
+from assetpub.release import MANIFEST_KEY, RecordedFile, blob_key
+from assetpub.state import State
+
+
+@dataclass(frozen=True)
+class Problem:
+    key: str
+    message: str
+
+
+@dataclass
+class OriginHealth:
+    url: str
+    live: str | None
+    problems: list[Problem] = field(default_factory=list)
+    checked: int = 0
+    requests: int = 0
+
+    @property
+    def healthy(self) -> bool:
+        return not self.problems
+
+
+def _check_headers(origin: Origin, file: RecordedFile) -> list[Problem]:
+    info = origin.head(file.key)
+    if info is None:
+        return [Problem(file.key, "missing")]
+    problems = []
+    if info.size != file.size:
+        problems.append(Problem(file.key, f"has {info.size} bytes, expected {file.size}"))
+    # A folder origin stores no headers: its web server sets them.
+    if info.content_type is not None and info.content_type != file.content_type:
+        problems.append(
+            Problem(file.key, f"Content-Type {info.content_type!r}, expected {file.content_type!r}")
+        )
+    if info.cache_control is not None and info.cache_control != file.cache_control:
+        problems.append(
+            Problem(
+                file.key, f"Cache-Control {info.cache_control!r}, expected {file.cache_control!r}"
+            )
+        )
+    return problems
+
+
+def _check_bytes(origin: Origin, key: str, sha256: str) -> list[Problem]:
+    data = origin.get(key)
+    if data is None:
+        return [Problem(key, "missing")]
+    if hashlib.sha256(data).hexdigest() != sha256:
+        return [Problem(key, "bytes differ from the release record (sha256 mismatch)")]
+    return []
+
+
+def verify_origin(origin: Origin, *, deep: bool = False, workers: int = 8) -> OriginHealth:
+    before = origin.stats.requests
+    state, _ = StateStore(origin).load()
+    health = OriginHealth(origin.url, state.live)
+    try:
+        _verify_live(origin, state, health, deep, workers)
+    except AssetpubError as exc:
+        health.problems.append(Problem("_assetpub/", exc.message))
+    health.requests = origin.stats.requests - before
+    return health
+
+
+def _verify_live(
+    origin: Origin, state: State, health: OriginHealth, deep: bool, workers: int
+) -> None:
+    if state.live is None:
+        health.problems.append(Problem("_assetpub/state.json", "no live release recorded"))
+        return
+    record = load_record(origin, state.live)
+    listing = {obj.key: obj for obj in origin.list()}
+    checks: list[Callable[[], list[Problem]]] = []
+    for path, file in sorted(record.files.items()):
+        if file.kind == FileKind.ENTRY:
+            checks.append(partial(_check_headers, origin, file))
+            checks.append(
+                partial(_check_entry_bytes, origin, file.key, record.entry_content.get(file.key))
+            )
+            continue
+        remote = listing.get(file.key)
+        if remote is None:
+            health.problems.append(Problem(file.key, f"missing (live file {path})"))
+            continue
+        if remote.size != file.size:
+            health.problems.append(
+                Problem(file.key, f"has {remote.size} bytes, expected {file.size}")
+            )
+        if file.kind == FileKind.PLAIN:
+            if blob_key(file.sha256) not in listing:
+                health.problems.append(Problem(blob_key(file.sha256), f"missing (copy of {path})"))
+            if remote.etag and file.md5 and "-" not in remote.etag and remote.etag != file.md5:
+                health.problems.append(Problem(file.key, "bytes differ from the live release"))
+        if deep or file.kind == FileKind.PLAIN:
+            checks.append(partial(_check_headers, origin, file))
+        if deep:
+            checks.append(partial(_check_bytes, origin, file.key, file.sha256))
+    checks.append(partial(_check_entry_bytes, origin, MANIFEST_KEY, record.manifest))
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        for problems in pool.map(lambda check: check(), checks):
+            health.problems.extend(problems)
+    health.checked = len(record.files) + 1
+
+
+def _check_entry_bytes(origin: Origin, key: str, expected: bytes | None) -> list[Problem]:
+    data = origin.get(key)
+    if data is None:
+        return [Problem(key, "missing")]
+    if expected is not None and data != expected:
+        return [Problem(key, "differs from what the live release published")]
+    return []
+
+
+@dataclass
+class OriginStatus:
+    url: str
+    live: str | None
+    serving: str | None  # the release the live asset-manifest.json names
+    retained: int
+    created_at: str | None
+
+
+def origin_status(origin: Origin) -> OriginStatus:
+    state, _ = StateStore(origin).load()
+    raw = origin.get(MANIFEST_KEY)
+    try:
+        serving = json.loads(raw)["release"] if raw else None
+    except (ValueError, KeyError, TypeError):
+        serving = None
+    entry = state.entry(state.live) if state.live else None
+    return OriginStatus(
+        origin.url, state.live, serving, len(state.releases), entry.created_at if entry else None
+    )
+
+
+def divergence(statuses: Sequence[OriginStatus]) -> list[str]:
+    """Human-readable reasons the origins are not all serving one release."""
+    reasons = []
+    for status in statuses:
+        if status.live != status.serving:
+            reasons.append(
+                f"{status.url}: state says {status.live} is live but asset-manifest.json names "
+                f"{status.serving}"
+            )
+    lives = {s.live for s in statuses}
+    if len(lives) > 1:
+        reasons.append(
+            "origins are live on different releases: "
+            + ", ".join(f"{s.url}: {s.live}" for s in statuses)
+        )
+    return reasons

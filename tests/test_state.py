@@ -1,0 +1,108 @@
+"""The state object's transitions and retention rules: pure, no storage."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from assetpub.state import (
+    GcLease,
+    ReleaseEntry,
+    State,
+    iso,
+    parse_duration,
+    release_time,
+)
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def minutes(n: float) -> datetime:
+    return T0 + timedelta(minutes=n)
+
+
+def publish(state: State, release_id: str, at: datetime) -> State:
+    entry = ReleaseEntry(release_id, iso(at), iso(at))
+    return state.activate(release_id, action="publish", now=at, by="u@h", git_commit=None,
+                          new_entry=entry)
+
+
+def history(*ids_and_minutes: tuple[str, float]) -> State:
+    state = State()
+    for release_id, at in ids_and_minutes:
+        state = publish(state, release_id, minutes(at))
+    return state
+
+
+def test_publish_and_rollback_keep_an_activation_log() -> None:
+    state = history(("v1", 0), ("v2", 10), ("v3", 20))
+    assert state.live == "v3"
+    assert [e.id for e in state.newest_first()] == ["v3", "v2", "v1"]
+    assert state.previous_live() == "v2"
+    assert state.entry("v2").replaced_at == iso(minutes(20))  # type: ignore[union-attr]
+    rolled = state.activate("v2", action="rollback", now=minutes(30), by="u@h", git_commit=None)
+    assert rolled.live == "v2" and rolled.entry("v2").replaced_at is None  # type: ignore[union-attr]
+    assert rolled.entry("v3").replaced_at == iso(minutes(30))  # type: ignore[union-attr]
+    assert [(a.action, a.release, a.previous) for a in rolled.log][-1] == ("rollback", "v2", "v3")
+    assert rolled.previous_live() == "v3"  # rollback again goes back to v3
+
+
+def test_retention_keeps_newest_live_and_grace() -> None:
+    state = history(("v1", 0), ("v2", 10), ("v3", 20), ("v4", 30))
+    now = minutes(24 * 60)
+    assert state.retained_ids(2, timedelta(0), now) == {"v4", "v3"}
+    # v2 stopped being needed when v4 (the second newer release) committed: 30 min.
+    assert state.retained_ids(2, timedelta(hours=23, minutes=31), now) == {"v4", "v3", "v2"}
+    assert state.retained_ids(2, timedelta(hours=23, minutes=29), now) == {"v4", "v3"}
+
+
+def test_live_is_retained_whatever_its_age() -> None:
+    state = history(("v1", 0), ("v2", 10), ("v3", 20))
+    state = state.activate("v1", action="rollback", now=minutes(30), by="u", git_commit=None)
+    assert "v1" in state.retained_ids(1, timedelta(0), minutes(10_000))
+
+
+def test_grace_protects_a_release_replaced_a_minute_ago() -> None:
+    # v1 is old, but was live until a minute ago: pages loaded from it are still open.
+    state = history(("v1", 0), ("v2", 60 * 24 * 30))
+    now = minutes(60 * 24 * 30 + 1)
+    assert state.retained_ids(1, timedelta(hours=24), now) == {"v1", "v2"}
+    assert state.retained_ids(1, timedelta(0), now) == {"v2"}
+
+
+def test_gc_lease_removes_doomed_and_bumps_epoch() -> None:
+    state = history(("v1", 0), ("v2", 10))
+    lease = GcLease("g1", iso(minutes(11)), ("v1",), "host:1")
+    leased = state.take_gc_lease(lease)
+    assert leased.gc_epoch == state.gc_epoch + 1
+    assert leased.release_ids == {"v2"} and leased.gc_lease == lease
+    assert lease.is_active(minutes(10.5)) and not lease.is_active(minutes(12))
+    assert leased.without_gc_lease("other") == leased
+    assert leased.without_gc_lease("g1").gc_lease is None
+
+
+def test_json_round_trip_keeps_unknown_keys() -> None:
+    state = history(("v1", 0), ("v2", 10)).take_gc_lease(GcLease("g", iso(T0), ("x",), "h:1"))
+    again = State.from_json(state.to_json())
+    assert again == state
+    raw = state.to_json().replace(b'"format"', b'"future_key": 1, "format"')
+    assert State.from_json(raw).extra == {"future_key": 1}
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("0", 0), ("90s", 90), ("15m", 900), ("24h", 86400), ("7d", 604800), ("45", 45)],
+)
+def test_durations(text: str, seconds: int) -> None:
+    assert parse_duration(text) == timedelta(seconds=seconds)
+
+
+@pytest.mark.parametrize("text", ["", "1w", "-5m", "1.5h", "h"])
+def test_bad_durations(text: str) -> None:
+    with pytest.raises(ValueError, match="invalid duration"):
+        parse_duration(text)
+
+
+def test_release_time_reads_the_id() -> None:
+    assert release_time("20261126T084653Z-dc7c0dee") == datetime(2026, 11, 26, 8, 46, 53,
+                                                                  tzinfo=UTC)
+    assert release_time("garbage") is None
