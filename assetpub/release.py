@@ -24,7 +24,7 @@ from typing import Any
 from assetpub import __version__
 from assetpub.classify import FileKind
 from assetpub.prepare import PreparedBuild
-from assetpub.state import ReleaseEntry
+from assetpub.state import ReleaseEntry, iso
 
 RECORDS_PREFIX = "_assetpub/"
 RELEASES_PREFIX = "_assetpub/releases/"
@@ -140,9 +140,10 @@ def blob_key(sha256: str) -> str:
 
 
 def new_release_id(now: datetime) -> str:
-    """UTC time first so ids sort by creation; random tail so two publishes in one second
-    still get distinct ids."""
-    return now.strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(4)
+    """UTC time first, to the millisecond, so ids sort by creation; a random tail so two
+    publishes in the same instant still get distinct ids: '20261126T084653123Z-1a2b3c4d'."""
+    stamp = now.astimezone(UTC).strftime("%Y%m%dT%H%M%S%f")[:-3]
+    return f"{stamp}Z-{secrets.token_hex(4)}"
 
 
 def manifest_bytes(release_id: str, file_map: dict[str, str]) -> bytes:
@@ -192,7 +193,7 @@ def build_release(
     }
     return Release(
         id=release_id,
-        created_at=created_at.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        created_at=iso(created_at),
         git_commit=git_commit,
         message=message,
         tool_version=__version__,

@@ -27,7 +27,7 @@ def utc_now() -> datetime:
 
 
 def iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def parse_iso(text: str) -> datetime:
@@ -42,12 +42,16 @@ def parse_duration(text: str) -> timedelta:
     return timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2) or "s"])
 
 
+_RELEASE_TIME = re.compile(r"^(\d{8}T\d{6})(\d{3})?Z")
+
+
 def release_time(release_id: str) -> datetime | None:
-    """The creation time encoded at the front of a release id ('20261126T084653Z-…')."""
-    try:
-        return datetime.strptime(release_id[:16], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
-    except ValueError:
+    """The creation time encoded at the front of a release id ('20261126T084653123Z-…')."""
+    match = _RELEASE_TIME.match(release_id)
+    if not match:
         return None
+    moment = datetime.strptime(match.group(1), "%Y%m%dT%H%M%S").replace(tzinfo=UTC)
+    return moment + timedelta(milliseconds=int(match.group(2) or 0))
 
 
 @dataclass(frozen=True)
@@ -109,7 +113,9 @@ class State:
         return {e.id for e in self.releases}
 
     def newest_first(self) -> list[ReleaseEntry]:
-        return sorted(self.releases, key=lambda e: (e.created_at, e.id), reverse=True)
+        return sorted(
+            self.releases, key=lambda e: (e.created_at, e.committed_at, e.id), reverse=True
+        )
 
     def previous_live(self) -> str | None:
         """The release that was live before the current one, per the activation log."""

@@ -103,6 +103,10 @@ def test_bad_durations(text: str) -> None:
 
 
 def test_release_time_reads_the_id() -> None:
-    assert release_time("20261126T084653Z-dc7c0dee") == datetime(2026, 11, 26, 8, 46, 53,
-                                                                  tzinfo=UTC)
+    assert release_time("20261126T084653Z-dc7c0dee") == datetime(
+        2026, 11, 26, 8, 46, 53, tzinfo=UTC
+    )
+    assert release_time("20261126T084653250Z-dc7c0dee") == datetime(
+        2026, 11, 26, 8, 46, 53, 250_000, tzinfo=UTC
+    )
     assert release_time("garbage") is None
