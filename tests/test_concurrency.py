@@ -23,7 +23,9 @@ from assetpub.verify import verify_origin
 def build_files(writer: int, version: int) -> dict[str, str | bytes]:
     return {
         "index.html": f"<link rel=stylesheet href=css/site.css><img src=img/a.png>{writer}.{version}",
-        "css/site.css": f"body{{background:url(../img/b{version % 3}.png)}}/*{writer}.{version}*/",
+        "css/site.css": (
+            f"body{{background:url(../img/b{version % 3}.png)}}/*{writer}.{version}*/"
+        ),
         "img/a.png": b"shared",
         f"img/b{version % 3}.png": f"b{version % 3}".encode(),
         **{f"img/x{i}.png": f"{writer}.{version}.{i}".encode() for i in range(20)},
@@ -38,8 +40,9 @@ def open_shared(request, tmp_path: Path) -> Callable[[], Origin]:  # type: ignor
         spec = OriginSpec(url=str(tmp_path / "origin"))
     else:
         bucket = request.getfixturevalue("make_bucket")()
-        spec = OriginSpec(url=f"s3://{bucket}/site",
-                          endpoint_url=request.getfixturevalue("s3_endpoint"))
+        spec = OriginSpec(
+            url=f"s3://{bucket}/site", endpoint_url=request.getfixturevalue("s3_endpoint")
+        )
     return lambda: open_origin(spec)
 
 

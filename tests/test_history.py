@@ -1,5 +1,4 @@
-"""Release history, rollback, GC, status and verify, over memory, folder and S3 (moto over HTTP).
-"""
+"""Release history, rollback, GC, status and verify, over memory, folder and S3 (moto over HTTP)."""
 
 from __future__ import annotations
 
@@ -59,8 +58,10 @@ def snapshot(origin: Origin) -> dict[str, bytes]:
 
 
 def live_files(origin: Origin) -> dict[str, bytes]:
-    return {k: origin.get(k) or b"" for k in ("index.html", "about.html", "asset-manifest.json",
-                                              "chunk.js")}
+    return {
+        k: origin.get(k) or b""
+        for k in ("index.html", "about.html", "asset-manifest.json", "chunk.js")
+    }
 
 
 @pytest.fixture
@@ -71,9 +72,7 @@ def published(make_build, make_origin):  # type: ignore[no-untyped-def]
     lives: list[dict[str, bytes]] = []
     for version in (1, 2, 3):
         build = make_build(site(version))
-        results.append(
-            publish(PublishSettings(build, (), message=f"v{version}"), origins=[origin])
-        )
+        results.append(publish(PublishSettings(build, (), message=f"v{version}"), origins=[origin]))
         lives.append(live_files(origin))
     return origin, results, lives
 
@@ -263,9 +262,7 @@ def test_status_flags_divergence(make_build, make_origin) -> None:  # type: igno
 
 def test_multi_origin_rollback_checks_every_origin_first(make_build, make_origin) -> None:  # type: ignore[no-untyped-def]
     a, b = make_origin(), make_origin()
-    results = [
-        publish(PublishSettings(make_build(site(v)), ()), origins=[a, b]) for v in (1, 2)
-    ]
+    results = [publish(PublishSettings(make_build(site(v)), ()), origins=[a, b]) for v in (1, 2)]
     record = load_record(b, results[0].release.id)
     b.delete([record.files["img/bg1.png"].key])
     before = snapshot(a)

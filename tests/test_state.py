@@ -22,8 +22,9 @@ def minutes(n: float) -> datetime:
 
 def publish(state: State, release_id: str, at: datetime) -> State:
     entry = ReleaseEntry(release_id, iso(at), iso(at))
-    return state.activate(release_id, action="publish", now=at, by="u@h", git_commit=None,
-                          new_entry=entry)
+    return state.activate(
+        release_id, action="publish", now=at, by="u@h", git_commit=None, new_entry=entry
+    )
 
 
 def history(*ids_and_minutes: tuple[str, float]) -> State:
