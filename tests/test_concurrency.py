@@ -22,7 +22,9 @@ from assetpub.verify import verify_origin
 
 def build_files(writer: int, version: int) -> dict[str, str | bytes]:
     return {
-        "index.html": f"<link rel=stylesheet href=css/site.css><img src=img/a.png>{writer}.{version}",
+        "index.html": (
+            f"<link rel=stylesheet href=css/site.css><img src=img/a.png>{writer}.{version}"
+        ),
         "css/site.css": (
             f"body{{background:url(../img/b{version % 3}.png)}}/*{writer}.{version}*/"
         ),
