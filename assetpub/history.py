@@ -70,7 +70,8 @@ class StateStore:
         another writer got there first. `change` returns None to leave the state as it is and
         may raise to abort; it can run several times, so it must be pure. `current` is a
         (state, token) pair the caller just loaded, which saves reading it again."""
-        if not self._supports_conditional_writes(current[0] if current else self.load()[0]):
+        loaded = current or self.load()
+        if not self._supports_conditional_writes(loaded[0]):
             with self._lock_object():
                 state, _ = self.load()
                 new = change(state)
@@ -79,7 +80,7 @@ class StateStore:
                     self.origin.put_bytes(STATE_KEY, data, private_json_headers(data))
                 return new or state
         for attempt in range(self.attempts):
-            state, etag = current if current is not None and attempt == 0 else self.load()
+            state, etag = loaded if attempt == 0 else self.load()
             new = change(state)
             if new is None:
                 return state

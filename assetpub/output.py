@@ -51,7 +51,7 @@ class Reporter:
     def progress(self) -> Iterator[Hooks]:
         """A progress bar on an interactive stderr for long uploads; silent otherwise."""
         if self.as_json or self.verbosity < 0 or not sys.stderr.isatty():
-            yield Hooks()
+            yield Hooks(warn=self.warn)
             return
         bars: list[Any] = []
 
@@ -66,7 +66,7 @@ class Reporter:
                 bars[0].update(1)
 
         try:
-            yield Hooks(on_plan=on_plan, on_upload=on_upload)
+            yield Hooks(on_plan=on_plan, on_upload=on_upload, warn=self.warn)
         finally:
             for bar in bars:
                 bar.__exit__(None, None, None)

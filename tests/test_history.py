@@ -280,3 +280,30 @@ def test_records_are_never_overwritten(make_build, make_origin) -> None:  # type
     with pytest.raises(AlreadyExistsError):
         origin.put_bytes(key, b"{}", ObjectHeaders("a", "b", "c"), if_absent=True)
     assert json.loads(origin.get(key) or b"")["id"] == result.release.id
+
+
+class NoConditionalWrites(MemoryOrigin):
+    """An S3-compatible service that ignores If-Match / If-None-Match."""
+
+    def supports_conditional_writes(self) -> bool:
+        return False
+
+    def put_bytes(self, key, data, headers, *, if_absent=False, if_match=None) -> None:  # type: ignore[no-untyped-def]
+        super().put_bytes(key, data, headers)
+
+
+def test_without_conditional_writes_a_lock_object_stands_in_with_a_warning(make_build) -> None:  # type: ignore[no-untyped-def]
+    origin = NoConditionalWrites("no-cas")
+    warnings: list[str] = []
+    from assetpub.publish import Hooks
+
+    for version in (1, 2):
+        publish(
+            PublishSettings(make_build(site(version)), ()),
+            Hooks(warn=warnings.append),
+            origins=[origin],
+        )
+    assert any("does not enforce conditional writes" in w for w in warnings)
+    state, _ = StateStore(origin).load()
+    assert len(state.releases) == 2 and "_assetpub/lock.json" not in origin.objects
+    assert verify_origin(origin).healthy

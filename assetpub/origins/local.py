@@ -86,7 +86,11 @@ class FolderOrigin:
                 yield from self._walk(path)
             elif entry.is_file() and (not entry.is_symlink() or self._is_inside_root(path)):
                 key = path.relative_to(self.root).as_posix()
-                yield RemoteObject(key, entry.stat().st_size, None)
+                try:
+                    size = entry.stat().st_size
+                except FileNotFoundError:  # deleted since scandir (a concurrent GC): gone
+                    continue
+                yield RemoteObject(key, size, None)
 
     def sha256(self, key: str) -> str | None:
         info = self.head(key)
