@@ -11,8 +11,12 @@ import socket
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from assetpub.origins import Origin
 
 # Set before boto3 is imported anywhere, so no test ever picks up a developer's real account.
 os.environ.update(
@@ -85,5 +89,27 @@ def make_build(tmp_path: Path) -> Callable[[dict[str, str | bytes]], Path]:
             else:
                 target.write_text(content, encoding="utf-8")
         return root
+
+    return make
+
+
+@pytest.fixture(params=["memory", "folder", "s3"])
+def make_origin(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[], Origin]:
+    """A factory of fresh, empty origins; tests using it run on memory, folder and S3 (the moto
+    server over HTTP) alike: the contract is the same."""
+    from assetpub.origins import OriginSpec, open_origin
+    from assetpub.origins.memory import MemoryOrigin
+
+    counter = iter(range(1_000_000))
+
+    def make() -> Origin:
+        n = next(counter)
+        if request.param == "memory":
+            return MemoryOrigin(f"{request.node.nodeid}-{n}")
+        if request.param == "folder":
+            return open_origin(OriginSpec(url=str(tmp_path / f"origin{n}")))
+        bucket = request.getfixturevalue("make_bucket")()
+        endpoint = request.getfixturevalue("s3_endpoint")
+        return open_origin(OriginSpec(url=f"s3://{bucket}/site", endpoint_url=endpoint))
 
     return make

@@ -9,7 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from history_checks import assert_retained_releases_whole
+from checks import assert_retained_releases_whole
 
 from assetpub.config import PublishSettings
 from assetpub.errors import OriginError

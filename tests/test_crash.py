@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from history_checks import assert_retained_releases_whole
+from checks import assert_retained_releases_whole
 
 from assetpub.history import StateStore
 from assetpub.origins import Origin, OriginSpec, open_origin

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
+from checks import snapshot
 
 from assetpub.config import PublishSettings
 from assetpub.errors import AssetpubError, OriginError
 from assetpub.gc import GcOptions, TooManyDeletesError, needed_keys, run_gc
 from assetpub.history import StateStore, load_record
-from assetpub.origins import Origin, OriginSpec, open_origin
+from assetpub.origins import Origin
 from assetpub.origins.base import ObjectHeaders
 from assetpub.origins.dryrun import DryRunOrigin
 from assetpub.origins.memory import MemoryOrigin
@@ -34,27 +33,6 @@ def site(version: int) -> dict[str, str | bytes]:
         "chunk.js": f"// plain, named in JS: chunk v{version}",
         "main.0123456789abcdef.js": "import('./chunk.js')",
     }
-
-
-@pytest.fixture(params=["memory", "folder", "s3"])
-def make_origin(request, tmp_path: Path) -> Callable[[], Origin]:  # type: ignore[no-untyped-def]
-    counter = iter(range(1000))
-
-    def make() -> Origin:
-        n = next(counter)
-        if request.param == "memory":
-            return MemoryOrigin(f"h{n}-{id(request)}")
-        if request.param == "folder":
-            return open_origin(OriginSpec(url=str(tmp_path / f"origin{n}")))
-        bucket = request.getfixturevalue("make_bucket")()
-        endpoint = request.getfixturevalue("s3_endpoint")
-        return open_origin(OriginSpec(url=f"s3://{bucket}/site", endpoint_url=endpoint))
-
-    return make
-
-
-def snapshot(origin: Origin) -> dict[str, bytes]:
-    return {obj.key: origin.get(obj.key) or b"" for obj in origin.list()}
 
 
 def live_files(origin: Origin) -> dict[str, bytes]:

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from checks import snapshot
 
 from assetpub.apply import PartialSwitchError
 from assetpub.config import PublishSettings
 from assetpub.errors import ConflictError, OriginError
-from assetpub.origins import Origin, OriginSpec, open_origin
+from assetpub.origins import OriginSpec, open_origin
 from assetpub.origins.base import ObjectHeaders
 from assetpub.origins.memory import MemoryOrigin
 from assetpub.publish import publish
@@ -29,32 +29,9 @@ SITE: dict[str, str | bytes] = {
     "robots.txt": "User-agent: *",
 }
 
-OriginFactory = Callable[[], Origin]
-
-
-@pytest.fixture(params=["memory", "folder", "s3"])
-def make_origin(request, tmp_path: Path) -> OriginFactory:  # type: ignore[no-untyped-def]
-    counter = iter(range(1000))
-
-    def make() -> Origin:
-        n = next(counter)
-        if request.param == "memory":
-            return MemoryOrigin(f"m{n}")
-        if request.param == "folder":
-            return open_origin(OriginSpec(url=str(tmp_path / f"origin{n}")))
-        bucket = request.getfixturevalue("make_bucket")()
-        endpoint = request.getfixturevalue("s3_endpoint")
-        return open_origin(OriginSpec(url=f"s3://{bucket}/site", endpoint_url=endpoint))
-
-    return make
-
 
 def settings(build: Path, **overrides) -> PublishSettings:  # type: ignore[no-untyped-def]
     return PublishSettings(build_dir=build, origins=(), **overrides)
-
-
-def snapshot(origin: Origin) -> dict[str, bytes]:
-    return {obj.key: origin.get(obj.key) or b"" for obj in origin.list()}
 
 
 def test_publish_puts_a_consistent_site_live(make_build, make_origin) -> None:  # type: ignore[no-untyped-def]

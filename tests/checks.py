@@ -1,5 +1,4 @@
-"""Assertions shared by the concurrency and crash tests: nothing a retained release needs is
-ever missing."""
+"""Checks shared by the test modules."""
 
 from __future__ import annotations
 
@@ -9,9 +8,15 @@ from assetpub.origins import Origin
 
 
 def assert_retained_releases_whole(origin: Origin) -> None:
+    """Nothing a retained release needs is missing, and every committed record is there."""
     state, _ = StateStore(origin).load()
     present = {obj.key for obj in origin.list()}
     for entry in state.releases:
         record = load_record(origin, entry.id)  # raises if a committed record is gone
         missing = needed_keys(record) - present
         assert not missing, f"release {entry.id} lost {sorted(missing)[:5]}"
+
+
+def snapshot(origin: Origin) -> dict[str, bytes]:
+    """Every object under the origin's prefix with its bytes."""
+    return {obj.key: origin.get(obj.key) or b"" for obj in origin.list()}
