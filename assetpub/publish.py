@@ -177,7 +177,12 @@ def publish(
             commit=None if settings.dry_run else commit,
             after_switch=None if settings.dry_run else converge,
         )
-    result = PublishResult(release, prepared, dry_run=settings.dry_run)
+    return _summarize(PublishResult(release, prepared, dry_run=settings.dry_run), targets, plans)
+
+
+def _summarize(
+    result: PublishResult, targets: Sequence[Origin], plans: Sequence[OriginPlan]
+) -> PublishResult:
     for origin, plan in zip(targets, plans, strict=True):
         uploads = [u for u in plan.all_uploads if u.from_build]
         result.origins.append(
