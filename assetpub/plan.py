@@ -70,8 +70,13 @@ class OriginPlan:
         ]
 
     @property
+    def object_uploads(self) -> list[Upload]:
+        """Every write but the release record: what a progress bar counts."""
+        return [*self.assets, *(u for _, g in self.switch_groups for u in g)]
+
+    @property
     def all_uploads(self) -> list[Upload]:
-        return [self.record, *self.assets, *(u for _, g in self.switch_groups for u in g)]
+        return [self.record, *self.object_uploads]
 
 
 def _headers(file: PreparedFile) -> ObjectHeaders:

@@ -144,7 +144,7 @@ def publish(
         plans = [plan_for(origin) for origin in targets]
         _raise_conflicts(plans)
         if hooks.on_plan:
-            hooks.on_plan(sum(len(p.all_uploads) for p in plans))
+            hooks.on_plan(sum(len(p.object_uploads) for p in plans))
         entry = release_entry(release)
         by = current_user()
 

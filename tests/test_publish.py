@@ -198,3 +198,39 @@ def test_s3_headers_and_digest_metadata(make_build, s3_endpoint, make_bucket, s3
     # Nothing outside the prefix.
     keys = [o["Key"] for o in s3_client.list_objects_v2(Bucket=bucket)["Contents"]]
     assert all(k.startswith("site/") for k in keys)
+
+
+def test_s3_error_mid_upload_switches_nothing(make_build, s3_endpoint, make_bucket) -> None:  # type: ignore[no-untyped-def]
+    from botocore.awsrequest import AWSResponse, HTTPHeaders
+
+    bucket = make_bucket()
+    origin = open_origin(OriginSpec(url=f"s3://{bucket}/site", endpoint_url=s3_endpoint))
+    publish(settings(make_build(SITE)), origins=[origin])
+    before = snapshot(origin)
+    body = b"<Error><Code>AccessDenied</Code><Message>denied</Message></Error>"
+
+    class Body:
+        def stream(self, **_: object) -> list[bytes]:
+            return [body]
+
+    def deny_images(request, **_: object):  # type: ignore[no-untyped-def]
+        if "/img/" in request.url and request.method == "PUT":
+            return AWSResponse(request.url, 403, HTTPHeaders(), Body())
+        return None
+
+    origin._client.meta.events.register("before-send.s3.PutObject", deny_images)  # type: ignore[attr-defined]
+    changed = {**SITE, "img/bg.png": b"new bg", "index.html": str(SITE["index.html"]) + "v2"}
+    with pytest.raises(OriginError, match="access denied"):
+        publish(settings(make_build(changed)), origins=[origin])
+    after = snapshot(origin)
+    # Only the new release's record and assets that went up before the failure were added:
+    # nothing live changed and the state still names the first release.
+    for key in (
+        "index.html",
+        "about/index.html",
+        "asset-manifest.json",
+        "480.js",
+        "_assetpub/state.json",
+    ):
+        assert after[key] == before[key]
+    assert set(before) <= set(after)
