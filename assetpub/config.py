@@ -40,6 +40,13 @@ DEFAULT_HASHED_NAME_PATTERNS = (
 )
 
 _ORIGIN_KEYS = {f.name for f in fields(OriginSpec)}
+_ORIGIN_TYPES: dict[str, tuple[type, ...]] = {
+    **{name: (str,) for name in _ORIGIN_KEYS},
+    "multipart_threshold": (int,),
+    "max_connections": (int,),
+    "max_attempts": (int,),
+    "connect_timeout": (int, float),
+}
 
 
 @dataclass(frozen=True)
@@ -182,6 +189,11 @@ def _origin_spec(entry: Any, where: str) -> OriginSpec:
     unknown = sorted(set(entry) - _ORIGIN_KEYS)
     if unknown:
         raise ConfigError(f"{where}: unknown origin key '{unknown[0]}'")
+    for key, value in entry.items():
+        expected = _ORIGIN_TYPES[key]
+        if isinstance(value, bool) or not isinstance(value, expected):
+            names = " or ".join(t.__name__ for t in expected)
+            raise ConfigError(f"{where}: origin key '{key}' must be a {names}")
     return OriginSpec(**entry)
 
 

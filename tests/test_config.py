@@ -51,6 +51,12 @@ cache_control = "public, max-age=3600"
         ("colour = 1", "unknown config key 'colour'"),
         ("origins = [{url = 's3://b', endpont_url = 'x'}]", "unknown origin key 'endpont_url'"),
         ("strict = 'yes'", "'strict' must be a bool"),
+        (
+            "origins = [{url = 's3://bkt', max_connections = 'x'}]",
+            "'max_connections' must be a int",
+        ),
+        ("origins = [{url = 's3://bkt', checksums = 'never'}]", "checksums must be one of"),
+        ("keep = '5'", "'keep' must be a int"),
         ("concurrency = true", "'concurrency' must be a int"),
         ("[[headers]]\ncache_control = 'x'", "needs a 'pattern'"),
         ("origins = [", "invalid TOML"),

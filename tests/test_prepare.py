@@ -160,3 +160,42 @@ def test_non_utf8_html_round_trips(make_build, tmp_path) -> None:  # type: ignor
     assert published(result, "index.html") == page.replace(
         b"a.png", key_of(result, "a.png").encode()
     )
+
+
+def test_vite_build_keeps_vite_names_and_hashes_public_files(make_build, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """What `vite build` emits with the default base '/': root-relative URLs everywhere,
+    8-character base64url hashes (with '-' and '_'), .vite/manifest.json, public/ files as-is."""
+    vite_manifest = (
+        '{"index.html": {"file": "assets/index-BxY3_a-Z.js", "css": ["assets/index-DiwrgTda.css"]},'
+        ' "src/lazy.js": {"file": "assets/lazy-v-WhLitw.js", "isDynamicEntry": true}}'
+    )
+    build = make_build(
+        {
+            "index.html": (
+                '<!doctype html><link rel="icon" type="image/svg+xml" href="/vite.svg">'
+                '<script type="module" crossorigin src="/assets/index-BxY3_a-Z.js"></script>'
+                '<link rel="stylesheet" crossorigin href="/assets/index-DiwrgTda.css">'
+            ),
+            "assets/index-BxY3_a-Z.js": 'import("/assets/lazy-v-WhLitw.js")',
+            "assets/lazy-v-WhLitw.js": "export default 1",
+            "assets/index-DiwrgTda.css": '@font-face{src:url(/assets/inter-AbCd1234.woff2)format("woff2")}',
+            "assets/inter-AbCd1234.woff2": b"font",
+            "vite.svg": "<svg/>",
+            ".vite/manifest.json": vite_manifest,
+        }
+    )
+    result = prepare(build, tmp_path)
+    kinds = {f.source: f.kind for f in result.files}
+    assert ".vite/manifest.json" not in kinds
+    for name in (
+        "assets/index-BxY3_a-Z.js",
+        "assets/lazy-v-WhLitw.js",
+        "assets/index-DiwrgTda.css",
+        "assets/inter-AbCd1234.woff2",
+    ):
+        assert kinds[name] == FileKind.BUNDLER and key_of(result, name) == name
+    svg = key_of(result, "vite.svg")
+    assert kinds["vite.svg"] == FileKind.HASHED and svg.startswith("vite.")
+    html = published(result, "index.html").decode()
+    assert f'href="/{svg}"' in html and 'src="/assets/index-BxY3_a-Z.js"' in html
+    assert result.warnings == ()
