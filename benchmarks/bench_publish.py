@@ -23,8 +23,8 @@ def main() -> None:
     args = parser.parse_args()
 
     from assetpub.config import PublishSettings
-    from assetpub.output import human_bytes
     from assetpub.origins import OriginSpec, open_origin
+    from assetpub.output import human_bytes
     from assetpub.publish import publish
 
     with moto_server() as endpoint, scratch() as tmp:
