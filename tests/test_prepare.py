@@ -178,7 +178,9 @@ def test_vite_build_keeps_vite_names_and_hashes_public_files(make_build, tmp_pat
             ),
             "assets/index-BxY3_a-Z.js": 'import("/assets/lazy-v-WhLitw.js")',
             "assets/lazy-v-WhLitw.js": "export default 1",
-            "assets/index-DiwrgTda.css": '@font-face{src:url(/assets/inter-AbCd1234.woff2)format("woff2")}',
+            "assets/index-DiwrgTda.css": (
+                '@font-face{src:url(/assets/inter-AbCd1234.woff2)format("woff2")}'
+            ),
             "assets/inter-AbCd1234.woff2": b"font",
             "vite.svg": "<svg/>",
             ".vite/manifest.json": vite_manifest,
