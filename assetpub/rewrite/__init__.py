@@ -1,0 +1,72 @@
+"""Find and replace asset references in HTML, CSS and sourceMappingURL comments.
+
+Pure functions over `str`, no I/O. Every offset points into the text exactly as given, so a
+rewrite changes the bytes of the references it replaces and nothing else: no document is ever
+re-serialised.
+
+The finders return *local* references only (see `is_local_url`): a `https:` or `data:` URL is
+never something assetpub can rename.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Sequence
+
+from assetpub.rewrite.css import find_css_references
+from assetpub.rewrite.html import find_html_references
+from assetpub.rewrite.sourcemap import find_sourcemap_reference
+from assetpub.rewrite.text import Reference
+from assetpub.rewrite.urls import is_local_url, resolve_reference, split_url
+
+__all__ = [
+    "Reference",
+    "find_css_references",
+    "find_html_references",
+    "find_references",
+    "find_sourcemap_reference",
+    "is_local_url",
+    "replace_references",
+    "resolve_reference",
+    "split_url",
+]
+
+
+# --------------------------------------------------------------------------------------------
+# Entry points
+
+
+_HTML_SUFFIXES = {".html", ".htm"}
+_JS_SUFFIXES = {".js", ".mjs", ".cjs"}
+
+
+def find_references(name: str, text: str) -> list[Reference]:
+    """Local references in the file `name` (chosen by extension), sorted by start."""
+    suffix = posixpath.splitext(name)[1].lower()
+    if suffix in _HTML_SUFFIXES:
+        return find_html_references(text)
+    if suffix == ".css":
+        return find_css_references(text)
+    if suffix in _JS_SUFFIXES:
+        ref = find_sourcemap_reference(text)
+        return [] if ref is None else [ref]
+    return []
+
+
+def replace_references(text: str, replacements: Sequence[tuple[Reference, str]]) -> str:
+    """Put each new path in place of its reference's path; query and fragment stay as written.
+
+    The new path is inserted as given: it must already suit the reference's context
+    (hashed names made of letters, digits, '-', '_', '.' and '/' always do).
+    """
+    pieces: list[str] = []
+    pos = previous_end = 0
+    for ref, new_path in sorted(replacements, key=lambda pair: pair[0].start):
+        if not 0 <= ref.start <= ref.path_end <= ref.end <= len(text):
+            raise ValueError(f"reference {ref.url!r} at {ref.start}-{ref.end} is outside the text")
+        if ref.start < previous_end:
+            raise ValueError(f"reference {ref.url!r} at {ref.start} overlaps the one before it")
+        pieces += [text[pos : ref.start], new_path]
+        pos, previous_end = ref.path_end, ref.end
+    pieces.append(text[pos:])
+    return "".join(pieces)
