@@ -259,6 +259,10 @@ def prepare_build(
         files.append(
             PreparedFile(path, key, kinds[path], local_path, digests, content_type, cache_control)
         )
+    if scanned.replaced_manifest:
+        warnings.append(
+            "the build's own asset-manifest.json is not published: assetpub writes its own there"
+        )
     plain_warning = _plain_files_warning(sorted(p for p, k in kinds.items() if k == FileKind.PLAIN))
     if plain_warning:
         warnings.append(plain_warning)

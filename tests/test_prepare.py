@@ -201,3 +201,9 @@ def test_vite_build_keeps_vite_names_and_hashes_public_files(make_build, tmp_pat
     html = published(result, "index.html").decode()
     assert f'href="/{svg}"' in html and 'src="/assets/index-BxY3_a-Z.js"' in html
     assert result.warnings == ()
+
+
+def test_a_builds_own_asset_manifest_is_replaced_with_a_warning(make_build, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    result = prepare(make_build({"index.html": "<p>", "asset-manifest.json": "{}"}), tmp_path)
+    assert "asset-manifest.json" not in result.file_map
+    assert any("own asset-manifest.json" in w for w in result.warnings)
