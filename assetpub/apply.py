@@ -30,7 +30,7 @@ class PartialSwitchError(AssetpubError):
     """Some origins switched and some did not: the message says which is live on what."""
 
 
-def _write(origin: Origin, upload: Upload) -> None:
+def write_upload(origin: Origin, upload: Upload) -> None:
     if upload.data is not None:
         origin.put_bytes(upload.key, upload.data, upload.headers, if_absent=upload.create_only)
     else:
@@ -68,7 +68,7 @@ def _run_uploads(
 ) -> None:
     run_parallel(
         jobs,
-        lambda job: _write(*job),
+        lambda job: write_upload(*job),
         workers,
         (lambda job: progress(job[1])) if progress else None,
     )
@@ -79,7 +79,7 @@ def write_records(targets: Sequence[Target], allow_existing: bool = False) -> No
     belong to this release, should the publish die half-way."""
     for target in targets:
         try:
-            _write(target.origin, target.plan.record)
+            write_upload(target.origin, target.plan.record)
         except AlreadyExistsError:
             if allow_existing:
                 continue

@@ -7,7 +7,6 @@ renews the lease before every batch so a dead GC's lease soon stops blocking any
 
 from __future__ import annotations
 
-import json
 import logging
 import secrets
 from collections.abc import Callable, Mapping
@@ -22,10 +21,12 @@ from assetpub.history import (
     holder_id,
     lease_blocks,
     load_record,
+    manifest_release,
     record_ids,
 )
+from assetpub.origins import list_all
 from assetpub.origins.base import Origin, RemoteObject
-from assetpub.release import MANIFEST_KEY, Release, blob_key, release_record_key
+from assetpub.release import Release, blob_key, release_record_key
 from assetpub.state import GcLease, State, iso, release_time, utc_now
 
 log = logging.getLogger(__name__)
@@ -161,7 +162,7 @@ class _Collector:
                 f"{self.origin.url}: another GC is running (lease held by "
                 f"{state.gc_lease.holder or 'unknown'} until {state.gc_lease.expires_at})"
             )
-        listing = {obj.key: obj for obj in self.origin.list()}
+        listing = list_all(self.origin)
         on_origin = record_ids(list(listing))
         retained, pending, doomed = classify_releases(
             state,
@@ -169,7 +170,9 @@ class _Collector:
             keep=self.options.keep,
             grace=self.options.grace,
             now=utc_now(),
-            protected={r for r in (state.live, self._manifest_release()) if r},
+            # The release the live manifest names is protected even if the state lost track of
+            # it (a crash between switching and committing, or an origin without state).
+            protected={r for r in (state.live, manifest_release(self.origin)) if r},
         )
         records = {}
         for release_id in retained | pending | doomed:
@@ -181,16 +184,6 @@ class _Collector:
                     "to collect anything until `assetpub verify` is clean"
                 )
         return state, plan_gc(records, listing, retained, pending, doomed)
-
-    def _manifest_release(self) -> str | None:
-        """The release the live asset-manifest.json names: protected even if the state lost
-        track of it (a crash between switching and committing, or an origin without state)."""
-        raw = self.origin.get(MANIFEST_KEY)
-        try:
-            release = json.loads(raw)["release"] if raw else None
-        except (ValueError, KeyError, TypeError):
-            return None
-        return release if isinstance(release, str) else None
 
     def take_lease(self, planned_from: State, plan: GcPlan) -> GcLease:
         lease = GcLease(

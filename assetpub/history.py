@@ -25,7 +25,7 @@ from assetpub.errors import AlreadyExistsError, OriginError, PreconditionFailedE
 from assetpub.hashing import digest_bytes
 from assetpub.headers import PRIVATE
 from assetpub.origins.base import ObjectHeaders, Origin
-from assetpub.release import RELEASES_PREFIX, Release, release_record_key
+from assetpub.release import MANIFEST_KEY, RELEASES_PREFIX, Release, release_record_key
 from assetpub.state import STATE_KEY, ReleaseEntry, State, iso, parse_iso, utc_now
 
 log = logging.getLogger(__name__)
@@ -255,3 +255,13 @@ def commit_release(
             return store.update(change, current=loaded)
         except _LeaseOrEpochChanged:
             continue
+
+
+def manifest_release(origin: Origin) -> str | None:
+    """The release the live asset-manifest.json names, or None (missing or unreadable)."""
+    raw = origin.get(MANIFEST_KEY)
+    try:
+        release = json.loads(raw)["release"] if raw else None
+    except (ValueError, KeyError, TypeError):
+        return None
+    return release if isinstance(release, str) else None

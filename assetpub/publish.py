@@ -14,7 +14,7 @@ from assetpub.apply import Target, apply_plans, upload_assets, write_records
 from assetpub.config import PublishSettings
 from assetpub.errors import ConflictError
 from assetpub.history import StateStore, commit_release, lease_blocks
-from assetpub.origins import Origin, RemoteObject, open_origin
+from assetpub.origins import Origin, list_all, open_origin
 from assetpub.origins.dryrun import DryRunOrigin
 from assetpub.plan import OriginPlan, Upload, keys_to_verify, plan_origin
 from assetpub.prepare import PreparedBuild, PrepareOptions, prepare_build
@@ -71,10 +71,6 @@ class Hooks:
 def open_origins(settings: PublishSettings) -> list[Origin]:
     origins = [open_origin(spec) for spec in settings.origins]
     return [DryRunOrigin(o) for o in origins] if settings.dry_run else origins
-
-
-def list_origin(origin: Origin) -> dict[str, RemoteObject]:
-    return {obj.key: obj for obj in origin.list()}
 
 
 def _verify(origin: Origin, keys: set[str], workers: int) -> dict[str, str | None]:
@@ -137,7 +133,7 @@ def publish(
         seen_epochs = {url: _epoch_if_idle(store) for url, store in stores.items()}
 
         def plan_for(origin: Origin) -> OriginPlan:
-            listing = list_origin(origin)
+            listing = list_all(origin)
             verified = _verify(origin, keys_to_verify(prepared, listing), settings.concurrency)
             return plan_origin(origin.url, prepared, release, listing, verified)
 

@@ -9,9 +9,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import partial
 
-from assetpub.apply import run_parallel
+from assetpub.apply import run_parallel, write_upload
 from assetpub.classify import FileKind
 from assetpub.history import StateStore, load_record
+from assetpub.origins import list_all
 from assetpub.origins.base import ObjectHeaders, Origin, RemoteObject
 from assetpub.plan import Upload, manifest_upload, switch_order
 from assetpub.release import Release, blob_key
@@ -86,14 +87,9 @@ def restore_release(
         [entry_uploads[k] for k in index],
     ]
     for group in groups:
-        run_parallel(group, partial(_put, origin), workers)
+        run_parallel(group, partial(write_upload, origin), workers)
         written += len(group)
     return written
-
-
-def _put(origin: Origin, upload: Upload) -> None:
-    assert upload.data is not None
-    origin.put_bytes(upload.key, upload.data, upload.headers)
 
 
 def converge_to_live(store: StateStore, release_id: str, workers: int) -> None:
@@ -104,5 +100,5 @@ def converge_to_live(store: StateStore, release_id: str, workers: int) -> None:
     if state.live is None or state.live == release_id:
         return
     origin = store.origin
-    listing = {obj.key: obj for obj in origin.list()}
+    listing = list_all(origin)
     restore_release(origin, load_record(origin, state.live), listing, workers)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from assetpub.apply import PartialSwitchError
 from assetpub.errors import AssetpubError
 from assetpub.history import HistoryError, StateStore, load_record
+from assetpub.origins import list_all
 from assetpub.origins.base import Origin, RemoteObject
 from assetpub.release import Release, current_user
 from assetpub.restore import converge_to_live, missing_objects, restore_release
@@ -57,7 +58,7 @@ def _resolve(origin: Origin, store: StateStore, release_id: str | None) -> Rollb
             "(unknown id, or collected by GC); see `assetpub releases`"
         )
     record = load_record(origin, target)
-    listing = {obj.key: obj for obj in origin.list()}
+    listing = list_all(origin)
     missing = missing_objects(record, listing)
     if missing:
         more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""

@@ -9,7 +9,6 @@ file's headers), so it can run every minute; deep verification reads every objec
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -17,7 +16,8 @@ from functools import partial
 
 from assetpub.classify import FileKind
 from assetpub.errors import AssetpubError
-from assetpub.history import StateStore, load_record
+from assetpub.history import StateStore, load_record, manifest_release
+from assetpub.origins import list_all
 from assetpub.origins.base import Origin
 from assetpub.release import MANIFEST_KEY, RecordedFile, blob_key
 from assetpub.state import State
@@ -91,7 +91,7 @@ def _verify_live(
         health.problems.append(Problem("_assetpub/state.json", "no live release recorded"))
         return
     record = load_record(origin, state.live)
-    listing = {obj.key: obj for obj in origin.list()}
+    listing = list_all(origin)
     checks: list[Callable[[], list[Problem]]] = []
     for path, file in sorted(record.files.items()):
         if file.kind == FileKind.ENTRY:
@@ -144,11 +144,7 @@ class OriginStatus:
 
 def origin_status(origin: Origin) -> OriginStatus:
     state, _ = StateStore(origin).load()
-    raw = origin.get(MANIFEST_KEY)
-    try:
-        serving = json.loads(raw)["release"] if raw else None
-    except (ValueError, KeyError, TypeError):
-        serving = None
+    serving = manifest_release(origin)
     entry = state.entry(state.live) if state.live else None
     return OriginStatus(
         origin.url, state.live, serving, len(state.releases), entry.created_at if entry else None

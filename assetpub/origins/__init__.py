@@ -27,6 +27,7 @@ from assetpub.origins.base import (
 from assetpub.origins.keys import check_key
 
 __all__ = [
+    "list_all",
     "ObjectHeaders",
     "ObjectInfo",
     "Origin",
@@ -164,3 +165,8 @@ def open_origin(spec: OriginSpec) -> Origin:
     from assetpub.origins.local import FolderOrigin
 
     return FolderOrigin(Path(location))
+
+
+def list_all(origin: Origin) -> dict[str, RemoteObject]:
+    """The whole prefix as {key: object}: one request per 1,000 keys on S3."""
+    return {obj.key: obj for obj in origin.list()}
