@@ -63,7 +63,7 @@ async function runChecks() {
   ]);
   const report = Object.fromEntries(entries);
   const ok = Object.values(report).every(Boolean);
-  document.getElementById('report').textContent = JSON.stringify(report);
+  document.getElementById('report').textContent = JSON.stringify(report, null, 1);
   document.body.dataset.status = ok ? 'ok' : 'failed';
   document.title = ok ? 'ok: assetpub sample site' : 'FAILED: assetpub sample site';
 }
