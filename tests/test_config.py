@@ -96,3 +96,15 @@ def test_public_url_validation() -> None:
     assert validate_public_url("//cdn.example.com/app/") == "//cdn.example.com/app/"
     with pytest.raises(ConfigError, match="absolute URL"):
         validate_public_url("cdn.example.com")
+
+
+def test_explicit_config_file(tmp_path: Path) -> None:
+    custom = tmp_path / "deploy.toml"
+    custom.write_text('public_url = "https://c/"\n')
+    assert load_file_config(custom, tmp_path).public_url == "https://c/"
+    pyproject = tmp_path / "sub" / "pyproject.toml"
+    pyproject.parent.mkdir()
+    pyproject.write_text("[tool.assetpub]\nstrict = true\n")
+    assert load_file_config(pyproject, tmp_path).strict is True
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_file_config(tmp_path / "missing.toml", tmp_path)

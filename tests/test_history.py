@@ -285,3 +285,65 @@ def test_without_conditional_writes_a_lock_object_stands_in_with_a_warning(make_
     state, _ = StateStore(origin).load()
     assert len(state.releases) == 2 and "_assetpub/lock.json" not in origin.objects
     assert verify_origin(origin).healthy
+
+
+def test_publish_waits_for_a_running_gc_then_commits(make_build) -> None:  # type: ignore[no-untyped-def]
+    import threading
+
+    from assetpub.state import GcLease, iso, utc_now
+
+    origin = MemoryOrigin("waits")
+    publish(PublishSettings(make_build(site(1)), ()), origins=[origin])
+    store = StateStore(origin)
+    lease = GcLease("gc-1", iso(utc_now() + timedelta(minutes=5)), (), "another-host:1")
+    store.update(lambda s: s.take_gc_lease(lease))
+    timer = threading.Timer(0.5, lambda: store.update(lambda s: s.without_gc_lease("gc-1")))
+    timer.start()
+    started = __import__("time").monotonic()
+    result = publish(PublishSettings(make_build(site(2)), ()), origins=[origin])
+    waited = __import__("time").monotonic() - started
+    timer.join()
+    assert waited >= 0.4  # it did not commit while the lease was held
+    state, _ = store.load()
+    assert state.live == result.release.id and state.gc_lease is None
+    assert verify_origin(origin).healthy
+
+
+def test_a_lease_left_by_a_dead_local_process_is_stale() -> None:
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    from assetpub.history import is_stale_local_holder
+
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    host = socket.gethostname()
+    assert is_stale_local_holder(f"{host}:{dead.stdout.strip()}")
+    assert not is_stale_local_holder(f"{host}:{os.getpid()}")
+    assert not is_stale_local_holder(f"some-other-host:{dead.stdout.strip()}")
+    assert not is_stale_local_holder("garbage")
+
+
+def test_rollback_failing_on_the_second_origin_says_who_is_where(make_build) -> None:  # type: ignore[no-untyped-def]
+    from assetpub.apply import PartialSwitchError
+
+    good, bad = MemoryOrigin("rb-good"), MemoryOrigin("rb-bad")
+    results = [
+        publish(PublishSettings(make_build(site(v)), ()), origins=[good, bad]) for v in (1, 2)
+    ]
+    bad.fail = lambda op, key: key == "index.html"
+    with pytest.raises(PartialSwitchError) as info:
+        rollback([good, bad])
+    message = info.value.message
+    assert f"live on {results[0].release.id}: memory://rb-good" in message
+    assert "not switched: memory://rb-bad" in message
+    bad.fail = None
+    rollback([good, bad], results[0].release.id)  # running it again converges
+    assert good.objects["index.html"] == bad.objects["index.html"]
+    assert verify_origin(bad).healthy

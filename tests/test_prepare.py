@@ -207,3 +207,21 @@ def test_a_builds_own_asset_manifest_is_replaced_with_a_warning(make_build, tmp_
     result = prepare(make_build({"index.html": "<p>", "asset-manifest.json": "{}"}), tmp_path)
     assert "asset-manifest.json" not in result.file_map
     assert any("own asset-manifest.json" in w for w in result.warnings)
+
+
+def test_header_rules_override_by_pattern(make_build, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from assetpub.headers import HeaderRule
+
+    build = make_build(
+        {"index.html": "<img src=a.png><a href=docs/x.pdf>", "docs/x.pdf": b"%PDF", "a.png": b"png"}
+    )
+    rules = (
+        HeaderRule("docs/*.pdf", cache_control="public, max-age=3600"),
+        HeaderRule("*.png", content_type="image/apng"),
+    )
+    result = prepare(build, tmp_path, header_rules=rules)
+    by_source = {f.source: f for f in result.files}
+    assert by_source["docs/x.pdf"].cache_control == "public, max-age=3600"
+    assert by_source["docs/x.pdf"].content_type == "application/pdf"
+    assert by_source["a.png"].content_type == "image/apng"
+    assert by_source["a.png"].cache_control.endswith("immutable")  # the class default stays
