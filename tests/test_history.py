@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import timedelta
 
 import pytest
@@ -299,9 +300,9 @@ def test_publish_waits_for_a_running_gc_then_commits(make_build) -> None:  # typ
     store.update(lambda s: s.take_gc_lease(lease))
     timer = threading.Timer(0.5, lambda: store.update(lambda s: s.without_gc_lease("gc-1")))
     timer.start()
-    started = __import__("time").monotonic()
+    started = time.monotonic()
     result = publish(PublishSettings(make_build(site(2)), ()), origins=[origin])
-    waited = __import__("time").monotonic() - started
+    waited = time.monotonic() - started
     timer.join()
     assert waited >= 0.4  # it did not commit while the lease was held
     state, _ = store.load()
