@@ -15,7 +15,7 @@ from assetpub.history import StateStore, load_record
 from assetpub.origins import list_all
 from assetpub.origins.base import ObjectHeaders, Origin, RemoteObject
 from assetpub.plan import Upload, manifest_upload, switch_order
-from assetpub.release import Release, blob_key
+from assetpub.release import RecordedFile, Release, blob_key
 
 
 @dataclass(frozen=True)
@@ -44,42 +44,34 @@ def restore_release(
     origin: Origin, record: Release, listing: Mapping[str, RemoteObject], workers: int
 ) -> int:
     """Switch `origin` to `record`'s release; returns how many objects were written."""
-    written = 0
-    copies = []
-    for file in record.files.values():
-        if file.kind != FileKind.PLAIN:
-            continue
-        remote = listing.get(file.key)
-        if remote is not None and remote.etag == file.md5 and file.md5:
-            continue  # already this release's bytes
-        copies.append(file)
-    headers_of = {f.key: f for f in record.files.values()}
+    copies = [
+        file
+        for file in record.files.values()
+        if file.kind == FileKind.PLAIN and not _already_there(listing, file)
+    ]
 
-    def copy(file_key: str) -> None:
-        file = headers_of[file_key]
-        origin.copy(
-            blob_key(file.sha256),
-            file.key,
-            ObjectHeaders(file.content_type, file.cache_control, file.sha256),
-        )
+    def copy(file: RecordedFile) -> None:
+        headers = ObjectHeaders(file.content_type, file.cache_control, file.sha256)
+        origin.copy(blob_key(file.sha256), file.key, headers)
 
-    run_parallel([f.key for f in copies], copy, workers)
-    written += len(copies)
+    run_parallel(copies, copy, workers)
+    written = len(copies)
 
-    entry_uploads = {}
-    for key, data in record.entry_content.items():
-        recorded = headers_of.get(key)
-        content_type = recorded.content_type if recorded else "application/octet-stream"
-        cache_control = recorded.cache_control if recorded else "no-cache"
-        sha = recorded.sha256 if recorded else ""
-        entry_uploads[key] = Upload(
+    # Entry files keep their build path as their key, so each has a recorded file.
+    recorded = {f.key: f for f in record.files.values()}
+    entry_uploads = {
+        key: Upload(
             key,
-            ObjectHeaders(content_type, cache_control, sha),
+            ObjectHeaders(
+                recorded[key].content_type, recorded[key].cache_control, recorded[key].sha256
+            ),
             "restore",
             len(data),
             data=data,
             from_build=False,
         )
+        for key, data in record.entry_content.items()
+    }
     entries, index = switch_order(entry_uploads)
     groups = [
         [manifest_upload(record)],
@@ -90,6 +82,12 @@ def restore_release(
         run_parallel(group, partial(write_upload, origin), workers)
         written += len(group)
     return written
+
+
+def _already_there(listing: Mapping[str, RemoteObject], file: RecordedFile) -> bool:
+    """The key holds this release's bytes per the listing (a single-part ETag is the MD5)."""
+    remote = listing.get(file.key)
+    return bool(file.md5) and remote is not None and remote.etag == file.md5
 
 
 def converge_to_live(store: StateStore, release_id: str, workers: int) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -224,7 +223,3 @@ class State:
             format=int(data.get("format", STATE_FORMAT)),
             extra={k: v for k, v in data.items() if k not in known},
         )
-
-
-def sort_ids_newest_first(ids: Iterable[str]) -> list[str]:
-    return sorted(ids, reverse=True)
