@@ -2,7 +2,8 @@
 
 - entry: keeps its name, served no-cache, switched last (HTML, robots.txt, ...);
 - bundler: the bundler already hashed the name; its runtime computes it, so it is kept;
-- hashed: assetpub can rewrite every reference to it, so it gets a content hash in its name;
+- hashed: proven safe to rename (every place that names it is a reference assetpub rewrites),
+  so it gets a content hash in its name;
 - plain: anything else keeps its name with a short cache: never rename what you cannot rewrite.
 """
 
@@ -16,17 +17,38 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-SOURCE_MAP_KIND = "sourceMappingURL"
-TEXT_EXTENSIONS = (".html", ".htm", ".css", ".js", ".mjs", ".cjs")
-JS_EXTENSIONS = (".js", ".mjs", ".cjs")
-# Bytes that can be part of a file name written in JS source (webpack writes r.p+"logo.png");
-# bytes >= 0x80 keep UTF-8 encoded names whole.
-_NAME_BYTES = frozenset(
-    b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.~@+%-"
-    + bytes(range(128, 256))
-)
-_ALNUM = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+from assetpub.evidence import Mention
+from assetpub.frameworks import NOTHING_DETECTED, Detection
 
+SOURCE_MAP_KIND = "sourceMappingURL"
+REFERENCING_EXTENSIONS = (".html", ".htm", ".css", ".js", ".mjs", ".cjs")
+
+
+# Names a bundler already made unique per content, so assetpub keeps them (its runtime computes
+# them, e.g. webpack's lazy-chunk map): pattern -> the shape it recognises. Each demands more
+# than a run of letters (a digit, a capital inside the hash, hex letters and digits together),
+# so ordinary names like "polyfill-elements.js", "lib.deadbeef.js" or "report-20261201.pdf" are
+# not taken for hashed: a mutable file called immutable is served stale for a year, while the
+# opposite mistake costs only a shorter cache.
+HASHED_NAME_SHAPES = {
+    # webpack, Parcel, Docusaurus, Hugo: name.[contenthash].ext, 8 to 64 hex
+    r"^.+\.(?=[0-9a-f]*[0-9])(?=[0-9a-f]*[a-f])[0-9a-f]{8,64}\.[A-Za-z0-9]+(\.map)?$": (
+        "webpack [name].[contenthash]"
+    ),
+    # webpack [name]-[contenthash] (Next.js webpack chunks, Docusaurus images), 16 to 64 hex
+    r"^.+-(?=[0-9a-f]*[0-9])(?=[0-9a-f]*[a-f])[0-9a-f]{16,64}\.[A-Za-z0-9]+(\.map)?$": (
+        "webpack [name]-[contenthash]"
+    ),
+    # Vite, Rollup, esbuild, Angular: name-[hash].ext, 8 characters of base64url or base32
+    # ('-' and '_' included), with a digit or a capital that does not merely start a word
+    r"^.+-(?![A-Z][a-z]{7}\.)(?=[A-Za-z0-9_-]*[0-9A-Z])(?=[A-Za-z0-9_-]*[A-Za-z])"
+    r"[A-Za-z0-9_-]{8}\.[A-Za-z0-9]+(\.map)?$": "Vite/Rollup/esbuild [name]-[hash]",
+    # Turbopack chunks: 13 characters of [0-9a-z_-] with at least 3 digits (fewer are covered
+    # by Next.js's _next/static/ folder rule)
+    r"^(?=(?:[a-z_-]*[0-9]){3})(?=[0-9_-]*[a-z])[0-9a-z_-]{13}\.(js|css)(\.map)?$": (
+        "Turbopack chunk"
+    ),
+}
 
 class FileKind(StrEnum):
     ENTRY = "entry"
@@ -44,30 +66,16 @@ class Link:
     target: str | None
 
 
+@dataclass(frozen=True)
+class Decision:
+    """What a file becomes, and the evidence for it (`publish --dry-run -v` prints it)."""
+
+    kind: FileKind
+    reason: str
+
+
 def is_entry(path: str, patterns: Sequence[str]) -> bool:
     return any(fnmatch.fnmatchcase(path, p) for p in patterns)
-
-
-def names_in_js(data: bytes, suffixes: Iterable[str]) -> set[str]:
-    """File names ending in one of `suffixes` ('.png') written anywhere in JS source.
-
-    Searches for the suffixes (few, and bytes.find is fast) instead of tokenising the whole
-    bundle, which keeps a 100 MB build's scan well under a second.
-    """
-    names: set[str] = set()
-    for suffix in suffixes:
-        needle = suffix.encode()
-        start = 0
-        while (found := data.find(needle, start)) != -1:
-            end = found + len(needle)
-            start = end
-            if end < len(data) and data[end] in _ALNUM:  # ".png" inside ".pngx"
-                continue
-            begin = found
-            while begin > 0 and data[begin - 1] in _NAME_BYTES:
-                begin -= 1
-            names.add(data[begin:end].decode("utf-8", "surrogateescape"))
-    return names
 
 
 def bundler_renamed(manifests: Mapping[str, bytes], build_paths: set[str]) -> set[str]:
@@ -105,62 +113,101 @@ def _manifest_path(value: str, build_paths: set[str]) -> str | None:
     return path if path in build_paths else None
 
 
-def classify(
+def decide_by_name(
     paths: Iterable[str],
-    links: Mapping[str, Sequence[Link]],
     *,
     entry_patterns: Sequence[str],
     hashed_name_patterns: Sequence[str],
     bundler_renamed_paths: set[str],
-    js_names: set[str],
-) -> dict[str, FileKind]:
+    detection: Detection = NOTHING_DETECTED,
+    shape_labels: Mapping[str, str] = HASHED_NAME_SHAPES,
+) -> dict[str, Decision]:
+    """Entry and bundler-hashed files: what names alone (and the bundler's manifest) decide.
+
+    Framework entry patterns (Next.js route payloads) come first, so a per-release file inside
+    a documented immutable folder still switches with the pages.
+    """
+    compiled = [
+        (re.compile(p), shape_labels.get(p, f"hashed_name_patterns {p!r}"))
+        for p in hashed_name_patterns
+    ]
+    entries = [*entry_patterns, *detection.entry_patterns]
+    decisions: dict[str, Decision] = {}
+    for path in sorted(paths):
+        entry = next((p for p in entries if fnmatch.fnmatchcase(path, p)), None)
+        if entry is not None:
+            decisions[path] = Decision(FileKind.ENTRY, f"entry file (matches {entry!r})")
+            continue
+        framework = detection.immutable_folder(path)
+        if framework is not None:
+            folder = next(p for p in framework.immutable_prefixes if path.startswith(p))
+            decisions[path] = Decision(
+                FileKind.BUNDLER, f"{framework.name} documents {folder} as content-hashed"
+            )
+            continue
+        if path in bundler_renamed_paths:
+            decisions[path] = Decision(FileKind.BUNDLER, "renamed by the bundler (its manifest)")
+            continue
+        basename = posixpath.basename(path)
+        shape = next((label for rx, label in compiled if rx.match(basename)), None)
+        if shape is not None:
+            decisions[path] = Decision(FileKind.BUNDLER, f"bundler-hashed name ({shape})")
+    return decisions
+
+
+def classify(
+    paths: Iterable[str],
+    links: Mapping[str, Sequence[Link]],
+    by_name: Mapping[str, Decision],
+    mentions: Mapping[str, Mention],
+) -> dict[str, Decision]:
+    """Every file's decision. A file gets a content hash only when proven safe: some page or
+    stylesheet loads it through a reference assetpub rewrites, no bundler output references
+    it, and `mentions` (names written anywhere else in the build's text) has nothing for it.
+    """
     all_paths = sorted(paths)
     path_set = set(all_paths)
-    compiled = [re.compile(p) for p in hashed_name_patterns]
-    kinds: dict[str, FileKind] = {}
-    for path in all_paths:
-        if is_entry(path, entry_patterns):
-            kinds[path] = FileKind.ENTRY
-        elif path in bundler_renamed_paths or any(
-            rx.match(posixpath.basename(path)) for rx in compiled
-        ):
-            kinds[path] = FileKind.BUNDLER
+    decisions = dict(by_name)
     # A bundler-hashed file's source map keeps the bundler's name too.
     for path in all_paths:
-        if kinds.get(path) == FileKind.BUNDLER:
-            for link in links.get(path, ()):
-                if link.kind == SOURCE_MAP_KIND and link.target in path_set:
-                    kinds.setdefault(link.target, FileKind.BUNDLER)
-            if path + ".map" in path_set:
-                kinds.setdefault(path + ".map", FileKind.BUNDLER)
-
-    # assetpub never rewrites bundler output, so whatever it points at must keep its name.
-    pinned = {
-        link.target
-        for path in all_paths
-        if kinds.get(path) == FileKind.BUNDLER
-        for link in links.get(path, ())
-        if link.target
-    }
-    rewritable_targets = {
-        link.target
-        for path in all_paths
-        if kinds.get(path) != FileKind.BUNDLER
-        for link in links.get(path, ())
-        if link.target in path_set
-    }
-    for path in all_paths:
-        if path in kinds:
+        if decisions.get(path, _UNDECIDED).kind != FileKind.BUNDLER:
             continue
-        if (
-            path in rewritable_targets
-            and path not in pinned
-            and posixpath.basename(path) not in js_names
-        ):
-            kinds[path] = FileKind.HASHED
+        maps = [link.target for link in links.get(path, ()) if link.kind == SOURCE_MAP_KIND]
+        for target in [*maps, path + ".map"]:
+            if target in path_set and target not in decisions:
+                decisions[target] = Decision(FileKind.BUNDLER, f"source map of {path}")
+
+    pinned: dict[str, str] = {}  # assetpub never rewrites bundler output
+    rewritten: dict[str, list[str]] = {}
+    for path in all_paths:
+        is_bundler = decisions.get(path, _UNDECIDED).kind == FileKind.BUNDLER
+        for link in links.get(path, ()):
+            if link.target not in path_set:
+                continue
+            if is_bundler:
+                pinned.setdefault(link.target, f"{path} {link.kind}")
+            else:
+                rewritten.setdefault(link.target, []).append(f"{path} {link.kind}")
+    for path in all_paths:
+        if path in decisions:
+            continue
+        if path in pinned:
+            reason = f"referenced by bundler output, which assetpub never changes: {pinned[path]}"
+            decisions[path] = Decision(FileKind.PLAIN, reason)
+        elif path in mentions:
+            reason = f"named outside a reference assetpub rewrites: {mentions[path]}"
+            decisions[path] = Decision(FileKind.PLAIN, reason)
+        elif path in rewritten:
+            places = rewritten[path]
+            shown = ", ".join(places[:3]) + (f" and {len(places) - 3} more" if len(places) > 3 else "")
+            decisions[path] = Decision(FileKind.HASHED, f"every mention is rewritten: {shown}")
         else:
-            kinds[path] = FileKind.PLAIN
-    return kinds
+            reason = "no page or stylesheet loads it through a reference assetpub rewrites"
+            decisions[path] = Decision(FileKind.PLAIN, reason)
+    return decisions
+
+
+_UNDECIDED = Decision(FileKind.PLAIN, "")
 
 
 def hashing_order(kinds: Mapping[str, FileKind], links: Mapping[str, Sequence[Link]]) -> list[str]:

@@ -13,6 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from assetpub.classify import HASHED_NAME_SHAPES
 from assetpub.errors import ConfigError
 from assetpub.headers import HeaderRule
 from assetpub.origins import OriginSpec
@@ -29,15 +30,7 @@ DEFAULT_ENTRY_PATTERNS = (
     "service-worker.js",
     ".well-known/**",
 )
-# Names a bundler already made unique per content, so assetpub keeps them (its runtime computes
-# them, e.g. webpack's lazy-chunk map). A digit or capital is required in the hash so ordinary
-# names like "polyfill-elements.js" are not mistaken for Vite output.
-DEFAULT_HASHED_NAME_PATTERNS = (
-    # webpack: name.[contenthash].ext (hex, 8 or more), and its source map
-    r"^.+\.(?=[0-9a-f]*[0-9])[0-9a-f]{8,}\.[A-Za-z0-9]+(\.map)?$",
-    # Vite/Rollup: name-[hash].ext (8 chars of base64url, which may include '-' and '_')
-    r"^.+-(?=[A-Za-z0-9_-]*[0-9A-Z])[A-Za-z0-9_-]{8}\.[A-Za-z0-9]+(\.map)?$",
-)
+DEFAULT_HASHED_NAME_PATTERNS = tuple(HASHED_NAME_SHAPES)
 
 _ORIGIN_KEYS = {f.name for f in fields(OriginSpec)}
 _ORIGIN_TYPES: dict[str, tuple[type, ...]] = {

@@ -12,23 +12,24 @@ import logging
 import posixpath
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
-from assetpub import rewrite
+from assetpub import evidence, rewrite
 from assetpub.classify import (
-    JS_EXTENSIONS,
-    SOURCE_MAP_KIND,
-    TEXT_EXTENSIONS,
+    REFERENCING_EXTENSIONS,
+    Decision,
     FileKind,
     Link,
     bundler_renamed,
     classify,
+    decide_by_name,
     hashing_order,
-    names_in_js,
 )
 from assetpub.errors import BuildError
+from assetpub.evidence import Mention, NameIndex, Span
+from assetpub.frameworks import detect, generator_of
 from assetpub.hashing import Digests, digest_bytes, digest_file, hashed_name, split_suffix
 from assetpub.headers import IMMUTABLE, NO_CACHE, SHORT_CACHE, HeaderRule, resolve_headers
 from assetpub.scan import ScannedBuild, SourceFile
@@ -65,6 +66,8 @@ class PreparedBuild:
     files: tuple[PreparedFile, ...]
     warnings: tuple[str, ...]
     skipped_dotfiles: tuple[str, ...]
+    decisions: Mapping[str, Decision] = field(default_factory=dict)  # by build path
+    detected: tuple[str, ...] = ()  # frameworks recognised, for the "detected:" line
 
     def by_kind(self, kind: FileKind) -> list[PreparedFile]:
         return [f for f in self.files if f.kind == kind]
@@ -95,35 +98,62 @@ def _read_text(file: SourceFile) -> str:
     return _read_bytes(file).decode("utf-8", "surrogateescape")
 
 
-def _is_text(path: str) -> bool:
-    return path.lower().endswith(TEXT_EXTENSIONS)
+@dataclass(frozen=True)
+class BuildText:
+    """What the build's text says: each file's references, and the names written elsewhere."""
+
+    links: dict[str, list[Link]]
+    mentions: dict[str, Mention]  # first place that names a file outside a rewritten reference
 
 
-def _find_links(scanned: ScannedBuild) -> tuple[dict[str, list[Link]], set[str]]:
-    """References of every HTML/CSS/JS file, and the build's file names that appear in JS."""
-    links: dict[str, list[Link]] = {}
-    js_names: set[str] = set()
-    suffixes = {posixpath.splitext(f.path)[1] for f in scanned.files} - {""}
-    for file in scanned.files:
-        if not _is_text(file.path):
-            continue
+def _read_text_evidence(
+    scanned: ScannedBuild, by_name: Mapping[str, Decision], workers: int
+) -> BuildText:
+    """One read of every text file: its references, and every name of a file that might be
+    renamed that it writes outside a reference assetpub will rewrite."""
+    index = NameIndex(f.path for f in scanned.files if f.path not in by_name)
+
+    def read(file: SourceFile) -> tuple[list[Link] | None, list[tuple[str, Mention]]]:
+        if posixpath.splitext(file.path)[1].lower() in evidence.BINARY_EXTENSIONS:
+            return None, []
         data = _read_bytes(file)
-        is_js = file.path.lower().endswith(JS_EXTENSIONS)
-        # A bundle without a sourceMappingURL comment has no reference to find: skip decoding.
-        refs = []
-        if not is_js or b"sourceMappingURL" in data:
-            text = data.decode("utf-8", "surrogateescape")
-            refs = rewrite.find_references(file.path, text)
-        links[file.path] = [
+        refers = file.path.lower().endswith(REFERENCING_EXTENSIONS)
+        if not (refers or evidence.is_searchable(file.path, data)):
+            return None, []
+        text = data.decode("utf-8", "surrogateescape")
+        refs = rewrite.find_references(file.path, text) if refers else []
+        links = [
             Link(ref.url, ref.kind, rewrite.resolve_reference(file.path, ref.url)) for ref in refs
         ]
-        if is_js:
-            for ref in refs:  # the map's own name in its comment is not a JS string literal
-                if ref.kind == SOURCE_MAP_KIND:
-                    cut = text[: ref.start] + text[ref.end :]
-                    data = cut.encode("utf-8", "surrogateescape")
-            js_names |= names_in_js(data, suffixes)
-    return links, js_names
+        if not evidence.is_searchable(file.path, data):
+            return links, []
+        is_bundler = by_name.get(file.path, _NO_DECISION).kind == FileKind.BUNDLER
+        rewritten = (
+            []
+            if is_bundler
+            else [
+                Span(ref.start, ref.path_end)
+                for ref, link in zip(refs, links, strict=True)
+                if link.target in paths
+            ]
+        )
+        return links, list(evidence.unexplained_mentions(file.path, text, index, rewritten))
+
+    paths = {f.path for f in scanned.files}
+    links: dict[str, list[Link]] = {}
+    mentions: dict[str, Mention] = {}
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        for file, (file_links, found) in zip(
+            scanned.files, pool.map(read, scanned.files), strict=True
+        ):
+            if file_links is not None and file.path.lower().endswith(REFERENCING_EXTENSIONS):
+                links[file.path] = file_links
+            for path, mention in found:
+                mentions.setdefault(path, mention)
+    return BuildText(links, mentions)
+
+
+_NO_DECISION = Decision(FileKind.PLAIN, "")
 
 
 def _missing_reference_messages(links: Mapping[str, Sequence[Link]], paths: set[str]) -> list[str]:
@@ -140,15 +170,18 @@ def _missing_reference_messages(links: Mapping[str, Sequence[Link]], paths: set[
     return messages
 
 
-def _plain_files_warning(plain: list[str]) -> str | None:
-    if not plain:
+def _plain_code_warning(plain: list[str]) -> str | None:
+    """Scripts and stylesheets that keep a mutable name: the bundler can fix those. (Images,
+    feeds and other public files keep their names by design and are not worth a warning.)"""
+    code = [p for p in plain if p.lower().endswith((".js", ".mjs", ".cjs", ".css"))]
+    if not code:
         return None
-    shown = ", ".join(plain[:5]) + (f" and {len(plain) - 5} more" if len(plain) > 5 else "")
+    shown = ", ".join(code[:5]) + (f" and {len(code) - 5} more" if len(code) > 5 else "")
     return (
-        f"{len(plain)} file(s) keep their names with a short cache because assetpub cannot "
-        f"rewrite every reference to them: {shown}. Give them content hashes in the bundler "
-        "(webpack: [name].[contenthash] in output.filename, chunkFilename and "
-        "assetModuleFilename; Vite does it by default)"
+        f"{len(code)} script(s) or stylesheet(s) keep their names with a short cache because "
+        f"assetpub cannot prove every reference to them rewritable: {shown}. Give them content "
+        "hashes in the bundler (webpack: [name].[contenthash] in output.filename and "
+        "chunkFilename; Vite does it by default); `publish --dry-run -v` says why each is kept"
     )
 
 
@@ -184,7 +217,19 @@ def prepare_build(
 ) -> PreparedBuild:
     by_path = {f.path: f for f in scanned.files}
     paths = set(by_path)
-    links, js_names = _find_links(scanned)
+    manifests = dict(scanned.private_manifests)
+    if _WEBPACK_MANIFEST in by_path:
+        manifests[_WEBPACK_MANIFEST] = _read_bytes(by_path[_WEBPACK_MANIFEST])
+    detection = detect(paths | set(scanned.private_manifests), _generator(by_path))
+    by_name = decide_by_name(
+        paths,
+        entry_patterns=options.entry_patterns,
+        hashed_name_patterns=options.hashed_name_patterns,
+        bundler_renamed_paths=bundler_renamed(manifests, paths),
+        detection=detection,
+    )
+    text = _read_text_evidence(scanned, by_name, options.workers)
+    links = text.links
 
     warnings: list[str] = []
     missing = _missing_reference_messages(links, paths)
@@ -193,17 +238,8 @@ def prepare_build(
         raise BuildError(missing[0] + more)
     warnings += missing
 
-    manifests = dict(scanned.private_manifests)
-    if _WEBPACK_MANIFEST in by_path:
-        manifests[_WEBPACK_MANIFEST] = by_path[_WEBPACK_MANIFEST].abs_path.read_bytes()
-    kinds = classify(
-        paths,
-        links,
-        entry_patterns=options.entry_patterns,
-        hashed_name_patterns=options.hashed_name_patterns,
-        bundler_renamed_paths=bundler_renamed(manifests, paths),
-        js_names=js_names,
-    )
+    decisions = classify(paths, links, by_name, text.mentions)
+    kinds = {path: decision.kind for path, decision in decisions.items()}
     try:
         order = hashing_order(kinds, links)
     except ValueError as exc:
@@ -263,10 +299,28 @@ def prepare_build(
         warnings.append(
             "the build's own asset-manifest.json is not published: assetpub writes its own there"
         )
-    plain_warning = _plain_files_warning(sorted(p for p, k in kinds.items() if k == FileKind.PLAIN))
+    plain_warning = _plain_code_warning(sorted(p for p, k in kinds.items() if k == FileKind.PLAIN))
     if plain_warning:
         warnings.append(plain_warning)
-    return PreparedBuild(tuple(files), tuple(warnings), scanned.skipped_dotfiles)
+    return PreparedBuild(
+        tuple(files),
+        tuple(warnings),
+        scanned.skipped_dotfiles,
+        decisions=decisions,
+        detected=detection.names,
+    )
+
+
+def _generator(by_path: Mapping[str, SourceFile]) -> str:
+    """The root page's <meta name="generator">, which names the site generator that made it."""
+    index = by_path.get("index.html")
+    if index is None:
+        return ""
+    try:
+        with index.abs_path.open("rb") as page:
+            return generator_of(page.read(65536))
+    except OSError:
+        return ""
 
 
 def _digest(file: SourceFile) -> Digests:

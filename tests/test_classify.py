@@ -7,22 +7,28 @@ from assetpub.classify import (
     Link,
     bundler_renamed,
     classify,
+    decide_by_name,
     hashing_order,
     is_entry,
-    names_in_js,
 )
 from assetpub.config import DEFAULT_ENTRY_PATTERNS, DEFAULT_HASHED_NAME_PATTERNS
+from assetpub.evidence import Mention
+from assetpub.frameworks import detect
 
 
-def run(paths, links=None, js_names=frozenset(), renamed=frozenset()):  # type: ignore[no-untyped-def]
-    return classify(
+def decide(paths, links=None, mentions=None, renamed=frozenset(), detection=None):  # type: ignore[no-untyped-def]
+    by_name = decide_by_name(
         paths,
-        links or {},
         entry_patterns=DEFAULT_ENTRY_PATTERNS,
         hashed_name_patterns=DEFAULT_HASHED_NAME_PATTERNS,
         bundler_renamed_paths=set(renamed),
-        js_names=set(js_names),
+        detection=detection or detect(paths),
     )
+    return classify(paths, links or {}, by_name, mentions or {})
+
+
+def run(paths, links=None, mentions=None, renamed=frozenset()):  # type: ignore[no-untyped-def]
+    return {p: d.kind for p, d in decide(paths, links, mentions, renamed).items()}
 
 
 @pytest.mark.parametrize(
@@ -55,8 +61,24 @@ def test_default_entry_patterns(path: str, expected: bool) -> None:
         ("assets/index-BxY3_a-Z.js", FileKind.BUNDLER),  # Vite
         ("assets/lazy-v-WhLitw.js", FileKind.BUNDLER),  # '-' inside the hash
         ("assets/index-DiwrgTda.css", FileKind.BUNDLER),
+        ("assets/index-VFXXGsm-.js", FileKind.BUNDLER),  # Vite, hash ending in '-'
+        ("main-ABCD2345.js", FileKind.BUNDLER),  # Angular / esbuild base32
+        ("chunk-QWERTYUI.js", FileKind.BUNDLER),
+        ("assets/js/17896441.a6a9c3b5.js", FileKind.BUNDLER),  # Docusaurus
+        ("assets/js/runtime~main.0f1e2d3c.js", FileKind.BUNDLER),
+        ("assets/images/logo-1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d.png", FileKind.BUNDLER),
+        ("assets/fonts/inter-0a1b2c3d4e5f60718293a4b5c6d7e8f9.woff2", FileKind.BUNDLER),
+        ("framework-0a1b2c3d4e5f6789.js", FileKind.BUNDLER),  # Next.js webpack
+        ("css/site.0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef.css", FileKind.BUNDLER),  # Hugo
+        ("chunks/0umf92h1sb77c.js", FileKind.BUNDLER),  # Turbopack
+        ("chunks/0b7k1-4xbc0m_.css", FileKind.BUNDLER),
+        ("chunks/2pm3eu8j-t3lu.js", FileKind.BUNDLER),
         ("polyfill-elements.js", FileKind.PLAIN),  # 8 lowercase letters: a name, not a hash
+        ("polyfill-Elements.js", FileKind.PLAIN),  # a capitalised word is not a hash either
         ("lib.deadbeef.js", FileKind.PLAIN),  # hex but no digit
+        ("report-20261201.pdf", FileKind.PLAIN),  # a date, not a hash
+        ("report.20261201.pdf", FileKind.PLAIN),
+        ("bootstrap-5-3.js", FileKind.PLAIN),  # 13 characters, but a name
         ("480.js", FileKind.PLAIN),  # webpack without [contenthash]
     ],
 )
@@ -78,10 +100,59 @@ def test_referenced_from_html_or_css_gets_hashed() -> None:
     }
 
 
-def test_a_name_that_appears_in_js_is_never_renamed() -> None:
+def test_a_name_mentioned_outside_a_rewritten_reference_is_never_renamed() -> None:
     links = {"index.html": [Link("logo.png", "<img src>", "logo.png")]}
-    kinds = run(["index.html", "logo.png", "main.js"], links, js_names={"logo.png"})
-    assert kinds["logo.png"] == FileKind.PLAIN
+    mention = Mention("main.js", 1, 'r.p+"logo.png"')
+    decisions = decide(["index.html", "logo.png", "main.js"], links, {"logo.png": mention})
+    assert decisions["logo.png"].kind == FileKind.PLAIN
+    assert "main.js:1" in decisions["logo.png"].reason
+
+
+def test_every_decision_gives_its_reason() -> None:
+    paths = ["index.html", "css/site.css", "img/unused.png", "main.0123abcd.js", "main.js.map"]
+    links = {
+        "index.html": [Link("css/site.css", "<link href>", "css/site.css")],
+        "main.0123abcd.js": [Link("main.js.map", "sourceMappingURL", "main.js.map")],
+    }
+    reasons = {p: d.reason for p, d in decide(paths, links).items()}
+    assert reasons == {
+        "index.html": "entry file (matches '*.html')",
+        "css/site.css": "every mention is rewritten: index.html <link href>",
+        "img/unused.png": "no page or stylesheet loads it through a reference assetpub rewrites",
+        "main.0123abcd.js": "bundler-hashed name (webpack [name].[contenthash])",
+        "main.js.map": "source map of main.0123abcd.js",
+    }
+
+
+def test_framework_folders_are_immutable_once_the_framework_is_detected() -> None:
+    next_build = ["index.html", "_next/static/chunks/main.js", "_next/static/media/x.svg"]
+    kinds = run(next_build)
+    assert kinds["_next/static/chunks/main.js"] == FileKind.BUNDLER
+    assert kinds["_next/static/media/x.svg"] == FileKind.BUNDLER
+    assert "Next.js documents _next/static/" in decide(next_build)["_next/static/media/x.svg"].reason
+    # SvelteKit: version.json is polled by the client and must switch with the pages.
+    kit = ["index.html", "_app/immutable/chunks/Dzbd6rbP.js", "_app/version.json"]
+    assert run(kit) == {
+        "index.html": FileKind.ENTRY,
+        "_app/immutable/chunks/Dzbd6rbP.js": FileKind.BUNDLER,
+        "_app/version.json": FileKind.ENTRY,
+    }
+    # Nuxt's app manifest lives inside _nuxt/ but names the latest build.
+    nuxt = ["index.html", "_nuxt/Bx1a2b3c.js", "_nuxt/builds/latest.json"]
+    assert run(nuxt)["_nuxt/builds/latest.json"] == FileKind.ENTRY
+    assert run(nuxt)["_nuxt/Bx1a2b3c.js"] == FileKind.BUNDLER
+    # Next.js route payloads switch with the pages.
+    assert run(["index.html", "_next/static/x.js", "about/index.txt"])["about/index.txt"] == (
+        FileKind.ENTRY
+    )
+
+
+def test_a_framework_folder_name_alone_proves_nothing() -> None:
+    # No HTML at all beside _next/static/: not a Next.js export.
+    assert run(["_next/static/lib.js"])["_next/static/lib.js"] == FileKind.PLAIN
+    # An _astro/ folder in a SvelteKit build is not Astro's.
+    kit = ["index.html", "_app/immutable/x.js", "_astro/notes.js"]
+    assert run(kit)["_astro/notes.js"] == FileKind.PLAIN
 
 
 def test_whatever_bundler_output_references_keeps_its_name() -> None:
@@ -116,12 +187,6 @@ def test_bundler_manifest_marks_renamed_files() -> None:
         {"manifest.json": webpack.encode(), ".vite/manifest.json": vite.encode()}, paths
     )
     assert renamed == {"main.abc123.js", "assets/lazy-x.js"}
-
-
-def test_names_in_js_finds_string_literals_of_file_names() -> None:
-    js = 'r.p+"logo.png";import("./chunk.js");var x="static/img/caf\u00e9.svg",y="a.pngx"'
-    names = names_in_js(js.encode(), {".png", ".js", ".svg"})
-    assert names == {"logo.png", "chunk.js", "caf\u00e9.svg"}
 
 
 def test_hashing_order_puts_dependencies_first() -> None:

@@ -141,12 +141,34 @@ def test_webpack_minified_html_with_unquoted_attributes() -> None:
                 ("<audio src>", "a.mp3", "a.mp3", ""),
                 ("<embed src>", "e.swf", "e.swf", ""),
                 ("<input src>", "go.png", "go.png", ""),
-                ("<iframe src>", "frame.html", "frame.html", ""),
                 ("<object data>", "o.svg", "o.svg", ""),
             ],
             id="other-elements",
         ),
         pytest.param('<a href="page.html">x</a>', [], id="a-href-kept"),
+        pytest.param('<iframe src="frame.html"></iframe>', [], id="iframe-is-a-page"),
+        pytest.param(
+            '<link rel="alternate" type="application/rss+xml" href="/blog/rss.xml">'
+            '<link rel=canonical href=/docs/><link rel="manifest" href="/site.webmanifest">'
+            '<link rel=next href=page2.html><link rel=search href=/opensearch.xml>'
+            "<link href=no-rel.css><link rel=preconnect href=/x>",
+            [],
+            id="link-not-a-subresource",
+        ),
+        pytest.param(
+            '<link rel="alternate stylesheet" href=dark.css><link rel="SHORTCUT ICON" href=f.png>'
+            '<link rel="modulepreload" href=/m.js><link rel=apple-touch-icon href=t.png>'
+            '<link rel="prefetch" href=next.js><link rel=mask-icon href=m.svg>',
+            [
+                ("<link href>", "dark.css", "dark.css", ""),
+                ("<link href>", "f.png", "f.png", ""),
+                ("<link href>", "/m.js", "/m.js", ""),
+                ("<link href>", "t.png", "t.png", ""),
+                ("<link href>", "next.js", "next.js", ""),
+                ("<link href>", "m.svg", "m.svg", ""),
+            ],
+            id="link-subresource-rels",
+        ),
         pytest.param('<area href="map.html"><form action="post.php">', [], id="not-loaded"),
         pytest.param(
             '<link rel="preload" as="font" href="/f.woff2" crossorigin>',
@@ -172,10 +194,10 @@ def test_html_attribute(html: str, expected: list[Found]) -> None:
         pytest.param('<img src="//cdn.example.com/a.png">', id="protocol-relative"),
         pytest.param('<link rel=icon href="data:image/png;base64,iVBORw0KGgo=">', id="data"),
         pytest.param('<link href="mailto:someone@example.com">', id="mailto"),
-        pytest.param('<iframe src="#top"></iframe>', id="fragment"),
-        pytest.param('<iframe src="javascript:void(0)"></iframe>', id="javascript"),
+        pytest.param('<img src="#top">', id="fragment"),
+        pytest.param('<img src="javascript:void(0)">', id="javascript"),
         pytest.param('<img src="blob:https://x/1">', id="blob"),
-        pytest.param('<iframe src="about:blank"></iframe>', id="about"),
+        pytest.param('<img src="about:blank">', id="about"),
     ],
 )
 def test_html_non_local_urls_are_skipped(html: str) -> None:

@@ -18,8 +18,9 @@ from assetpub.rewrite.text import Decoded, Reference
 _HTML_WHITESPACE = " \t\n\r\f"
 _ASCII_ALPHANUMERIC = frozenset(string.ascii_letters + string.digits)
 
-# (element, attribute) whose value is one URL. <a href> is missing on purpose: linked pages
-# keep their URLs; only what a page loads gets a hashed name.
+# (element, attribute) whose value is one URL of a subresource: something the page loads to
+# render. Navigable URLs are missing on purpose (<a href>, <iframe src>, <form action>):
+# people and programs go to those by name, so they are never renamed.
 _URL_ATTRIBUTES = frozenset(
     {
         ("img", "src"),
@@ -30,10 +31,23 @@ _URL_ATTRIBUTES = frozenset(
         ("track", "src"),
         ("embed", "src"),
         ("input", "src"),
-        ("iframe", "src"),
         ("link", "href"),
         ("video", "poster"),
         ("object", "data"),
+    }
+)
+# <link href> is a subresource only for these rel tokens. Feeds (alternate), canonical, next,
+# prev, search, manifest, ... name URLs that readers, crawlers and browsers keep.
+SUBRESOURCE_LINK_RELS = frozenset(
+    {
+        "stylesheet",
+        "icon",
+        "apple-touch-icon",
+        "apple-touch-icon-precomposed",
+        "mask-icon",
+        "preload",
+        "modulepreload",
+        "prefetch",
     }
 )
 # (element, attribute) holding a list of image candidates: "a.png 1x, b.png 2x".
@@ -213,19 +227,28 @@ class _HtmlScan(HTMLParser):
         if self._text_only is not None or tag_text is None:
             return
         start = self._position()
-        seen: set[str] = set()
+        attributes: dict[str, tuple[int, int]] = {}
         for attribute, value_start, value_end in _attribute_values(tag_text, start):
-            if attribute not in seen:  # browsers keep the first of duplicate attributes
-                seen.add(attribute)
-                self.references += _attribute_references(
-                    self.text, tag, attribute, value_start, value_end
-                )
+            # browsers keep the first of duplicate attributes
+            attributes.setdefault(attribute, (value_start, value_end))
+        if tag == "link" and not self._is_subresource_link(attributes):
+            attributes = {a: span for a, span in attributes.items() if a == "style"}
+        for attribute, (value_start, value_end) in attributes.items():
+            self.references += _attribute_references(
+                self.text, tag, attribute, value_start, value_end
+            )
         if self_closing:
             return
         if tag in _TEXT_ONLY_ELEMENTS:
             self._text_only = tag
         elif tag == "style":
             self._style_start = start + len(tag_text)
+
+    def _is_subresource_link(self, attributes: dict[str, tuple[int, int]]) -> bool:
+        if "rel" not in attributes:
+            return False
+        rel = _decode_attribute(self.text, *attributes["rel"]).text.lower()
+        return not SUBRESOURCE_LINK_RELS.isdisjoint(rel.split())
 
     def handle_endtag(self, tag: str) -> None:
         if tag == self._text_only:
