@@ -21,6 +21,9 @@ from assetpub.evidence import Mention
 from assetpub.frameworks import NOTHING_DETECTED, Detection
 
 SOURCE_MAP_KIND = "sourceMappingURL"
+# References that name a file without loading it: rewritten to follow a rename, but no reason
+# to rename (a server looks names up in webpack's manifest.json; no page loads them from it).
+NAMING_ONLY_KINDS = frozenset({"manifest value"})
 REFERENCING_EXTENSIONS = (".html", ".htm", ".css", ".js", ".mjs", ".cjs")
 
 
@@ -49,6 +52,7 @@ HASHED_NAME_SHAPES = {
         "Turbopack chunk"
     ),
 }
+
 
 class FileKind(StrEnum):
     ENTRY = "entry"
@@ -179,6 +183,7 @@ def classify(
 
     pinned: dict[str, str] = {}  # assetpub never rewrites bundler output
     rewritten: dict[str, list[str]] = {}
+    loaded: set[str] = set()
     for path in all_paths:
         is_bundler = decisions.get(path, _UNDECIDED).kind == FileKind.BUNDLER
         for link in links.get(path, ()):
@@ -188,6 +193,8 @@ def classify(
                 pinned.setdefault(link.target, f"{path} {link.kind}")
             else:
                 rewritten.setdefault(link.target, []).append(f"{path} {link.kind}")
+                if link.kind not in NAMING_ONLY_KINDS:
+                    loaded.add(link.target)
     for path in all_paths:
         if path in decisions:
             continue
@@ -197,9 +204,11 @@ def classify(
         elif path in mentions:
             reason = f"named outside a reference assetpub rewrites: {mentions[path]}"
             decisions[path] = Decision(FileKind.PLAIN, reason)
-        elif path in rewritten:
+        elif path in loaded:
             places = rewritten[path]
-            shown = ", ".join(places[:3]) + (f" and {len(places) - 3} more" if len(places) > 3 else "")
+            shown = ", ".join(places[:3]) + (
+                f" and {len(places) - 3} more" if len(places) > 3 else ""
+            )
             decisions[path] = Decision(FileKind.HASHED, f"every mention is rewritten: {shown}")
         else:
             reason = "no page or stylesheet loads it through a reference assetpub rewrites"

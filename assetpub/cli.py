@@ -33,6 +33,8 @@ from assetpub.origins.dryrun import DryRunOrigin
 from assetpub.output import (
     Reporter,
     gc_json,
+    print_decisions,
+    print_detected,
     print_gc,
     print_plan,
     print_publish_summary,
@@ -140,6 +142,8 @@ def publish_command(
     if as_json:
         reporter.emit_json(publish_json(result))
         return
+    print_detected(reporter, result)
+    print_decisions(reporter, result)
     if dry_run:
         print_plan(reporter, result)
     print_publish_summary(reporter, result, _live_url(settings))

@@ -61,8 +61,9 @@ FRAMEWORKS: tuple[Framework, ...] = (
         immutable_prefixes=("_next/static/",),
         # RSC route payloads (about/index.txt, __next.*.txt) change with every release.
         entry_patterns=("*.txt",),
-        is_present=lambda paths, generator: _has_prefix(paths, "_next/static/")
-        and any(p.endswith(".html") for p in paths),
+        is_present=lambda paths, generator: (
+            _has_prefix(paths, "_next/static/") and any(p.endswith(".html") for p in paths)
+        ),
         describe=_describe_next,
     ),
     Framework(
@@ -75,8 +76,10 @@ FRAMEWORKS: tuple[Framework, ...] = (
     Framework(
         "Astro",
         immutable_prefixes=("_astro/",),
-        is_present=lambda paths, generator: generator.startswith("astro")
-        or (_has_prefix(paths, "_astro/") and not _has_prefix(paths, "_app/")),
+        is_present=lambda paths, generator: (
+            generator.startswith("astro")
+            or (_has_prefix(paths, "_astro/") and not _has_prefix(paths, "_app/"))
+        ),
     ),
     Framework(
         "Nuxt",
@@ -88,8 +91,10 @@ FRAMEWORKS: tuple[Framework, ...] = (
     ),
     Framework(
         "Docusaurus",
-        is_present=lambda paths, generator: generator.startswith("docusaurus")
-        or any(p.startswith("assets/js/runtime~main.") for p in paths),
+        is_present=lambda paths, generator: (
+            generator.startswith("docusaurus")
+            or any(p.startswith("assets/js/runtime~main.") for p in paths)
+        ),
     ),
     Framework(
         "VitePress",
@@ -101,8 +106,10 @@ FRAMEWORKS: tuple[Framework, ...] = (
     ),
     Framework(
         "Vite",
-        is_present=lambda paths, generator: ".vite/manifest.json" in paths
-        or any(re.match(r"^assets/index-[A-Za-z0-9_-]{8}\.js$", p) for p in paths),
+        is_present=lambda paths, generator: (
+            ".vite/manifest.json" in paths
+            or any(re.match(r"^assets/index-[A-Za-z0-9_-]{8}\.js$", p) for p in paths)
+        ),
     ),
 )
 

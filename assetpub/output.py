@@ -93,7 +93,27 @@ def publish_json(result: PublishResult) -> dict[str, Any]:
             for o in result.origins
         ],
         "warnings": list(result.build.warnings),
+        "detected": list(result.build.detected),
     }
+
+
+def print_detected(reporter: Reporter, result: PublishResult) -> None:
+    if result.build.detected:
+        reporter.info("detected: " + ", ".join(result.build.detected))
+
+
+def print_decisions(reporter: Reporter, result: PublishResult) -> None:
+    """With -v: what each file became and the evidence for it."""
+    if reporter.verbosity < 1:
+        return
+    reporter.detail("decisions:")
+    for file in result.build.files:
+        decision = result.build.decisions.get(file.source)
+        reason = decision.reason if decision else ""
+        if file.key != file.source:
+            reporter.detail(f"  renamed {file.source} -> {file.key}: {reason}")
+        else:
+            reporter.detail(f"  kept    {file.source} ({file.kind}): {reason}")
 
 
 def print_plan(reporter: Reporter, result: PublishResult) -> None:

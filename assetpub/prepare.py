@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import posixpath
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -106,47 +106,66 @@ class BuildText:
     mentions: dict[str, Mention]  # first place that names a file outside a rewritten reference
 
 
+def _is_referencing(path: str) -> bool:
+    """Files whose references assetpub finds (and rewrites, unless bundler output)."""
+    return path.lower().endswith(REFERENCING_EXTENSIONS) or path == _WEBPACK_MANIFEST
+
+
+def _references(
+    path: str, text: str, paths: Collection[str]
+) -> tuple[list[rewrite.Reference], list[Span]]:
+    """The references in a file, and the spans that name files without being URLs to
+    rewrite (the keys of webpack's manifest.json)."""
+    if path == _WEBPACK_MANIFEST:
+        if not rewrite.is_flat_manifest(text):  # a web app manifest, which is an entry
+            return [], []
+        refs, keys = rewrite.find_manifest_references(text)
+        # A value under a publicPath ("/static/main.js" for main.js) names no build path:
+        # it is no reference, so its file's name stays a mention and the file keeps it.
+        refs = [r for r in refs if rewrite.resolve_reference(path, r.url) in paths]
+        return refs, [Span(start, end) for start, end in keys]
+    return rewrite.find_references(path, text), []
+
+
 def _read_text_evidence(
     scanned: ScannedBuild, by_name: Mapping[str, Decision], workers: int
 ) -> BuildText:
     """One read of every text file: its references, and every name of a file that might be
     renamed that it writes outside a reference assetpub will rewrite."""
-    index = NameIndex(f.path for f in scanned.files if f.path not in by_name)
+    paths = {f.path for f in scanned.files}
+    index = NameIndex(p for p in paths if p not in by_name)
 
     def read(file: SourceFile) -> tuple[list[Link] | None, list[tuple[str, Mention]]]:
         if posixpath.splitext(file.path)[1].lower() in evidence.BINARY_EXTENSIONS:
             return None, []
         data = _read_bytes(file)
-        refers = file.path.lower().endswith(REFERENCING_EXTENSIONS)
-        if not (refers or evidence.is_searchable(file.path, data)):
+        referencing = _is_referencing(file.path)
+        searchable = evidence.is_searchable(file.path, data)
+        if not (referencing or searchable):
             return None, []
         text = data.decode("utf-8", "surrogateescape")
-        refs = rewrite.find_references(file.path, text) if refers else []
+        refs, explained = _references(file.path, text, paths) if referencing else ([], [])
         links = [
             Link(ref.url, ref.kind, rewrite.resolve_reference(file.path, ref.url)) for ref in refs
         ]
-        if not evidence.is_searchable(file.path, data):
+        if not searchable:
             return links, []
-        is_bundler = by_name.get(file.path, _NO_DECISION).kind == FileKind.BUNDLER
-        rewritten = (
-            []
-            if is_bundler
-            else [
+        # Bundler output is never rewritten, so its references explain nothing.
+        if by_name.get(file.path, _NO_DECISION).kind != FileKind.BUNDLER:
+            explained += [
                 Span(ref.start, ref.path_end)
                 for ref, link in zip(refs, links, strict=True)
                 if link.target in paths
             ]
-        )
-        return links, list(evidence.unexplained_mentions(file.path, text, index, rewritten))
+        return links, list(evidence.unexplained_mentions(file.path, text, index, explained))
 
-    paths = {f.path for f in scanned.files}
     links: dict[str, list[Link]] = {}
     mentions: dict[str, Mention] = {}
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         for file, (file_links, found) in zip(
             scanned.files, pool.map(read, scanned.files), strict=True
         ):
-            if file_links is not None and file.path.lower().endswith(REFERENCING_EXTENSIONS):
+            if file_links is not None and _is_referencing(file.path):
                 links[file.path] = file_links
             for path, mention in found:
                 mentions.setdefault(path, mention)
@@ -258,7 +277,7 @@ def prepare_build(
             return None
         text = _read_text(by_path[path])
         replacements = []
-        for ref in rewrite.find_references(path, text):
+        for ref in _references(path, text, paths)[0]:
             target = rewrite.resolve_reference(path, ref.url)
             if target is not None and kinds.get(target) == FileKind.HASHED:
                 raw = text[ref.start : ref.path_end]

@@ -69,7 +69,10 @@ def test_default_entry_patterns(path: str, expected: bool) -> None:
         ("assets/images/logo-1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d.png", FileKind.BUNDLER),
         ("assets/fonts/inter-0a1b2c3d4e5f60718293a4b5c6d7e8f9.woff2", FileKind.BUNDLER),
         ("framework-0a1b2c3d4e5f6789.js", FileKind.BUNDLER),  # Next.js webpack
-        ("css/site.0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef.css", FileKind.BUNDLER),  # Hugo
+        (
+            "css/site.0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef.css",
+            FileKind.BUNDLER,
+        ),  # Hugo
         ("chunks/0umf92h1sb77c.js", FileKind.BUNDLER),  # Turbopack
         ("chunks/0b7k1-4xbc0m_.css", FileKind.BUNDLER),
         ("chunks/2pm3eu8j-t3lu.js", FileKind.BUNDLER),
@@ -129,7 +132,9 @@ def test_framework_folders_are_immutable_once_the_framework_is_detected() -> Non
     kinds = run(next_build)
     assert kinds["_next/static/chunks/main.js"] == FileKind.BUNDLER
     assert kinds["_next/static/media/x.svg"] == FileKind.BUNDLER
-    assert "Next.js documents _next/static/" in decide(next_build)["_next/static/media/x.svg"].reason
+    assert (
+        "Next.js documents _next/static/" in decide(next_build)["_next/static/media/x.svg"].reason
+    )
     # SvelteKit: version.json is polled by the client and must switch with the pages.
     kit = ["index.html", "_app/immutable/chunks/Dzbd6rbP.js", "_app/version.json"]
     assert run(kit) == {

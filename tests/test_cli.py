@@ -82,6 +82,39 @@ def test_dry_run_prints_the_plan_and_writes_nothing(make_build, tmp_path: Path) 
     assert "index    put  index.html  (switch)" in out
 
 
+def test_dry_run_verbose_explains_every_decision(make_build, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    site = {
+        **SITE,
+        "app.js": 'load("logo.png")',
+        "_next/static/chunks/0umf92h1sb77c.js": "1",
+        "feed.xml": "<rss/>",
+    }
+    site["index.html"] = str(site["index.html"]) + '<link rel=alternate href="feed.xml">'
+    origin = tmp_path / "www"
+    code, out, _ = run("-v", "publish", str(make_build(site)), "--origin", str(origin), "--dry-run")
+    assert code == 0 and tree(origin) == {}
+    lines = out.splitlines()
+    assert "detected: Next.js static export" in lines
+    decisions = {
+        line.split()[1]: line for line in lines if line.startswith(("  renamed", "  kept"))
+    }
+    assert set(decisions) == set(site)
+    assert decisions["site.css"].startswith("  renamed site.css -> site.")
+    assert decisions["site.css"].endswith("every mention is rewritten: index.html <link href>")
+    assert (
+        "logo.png (plain): named outside a reference assetpub rewrites: app.js:1"
+        in (decisions["logo.png"])
+    )
+    assert (
+        "Next.js documents _next/static/ as content-hashed"
+        in (decisions["_next/static/chunks/0umf92h1sb77c.js"])
+    )
+    assert "feed.xml (plain): named outside a reference" in decisions["feed.xml"]
+    # Without -v, only the detection line.
+    code, out, _ = run("publish", str(make_build(site)), "--origin", str(origin), "--dry-run")
+    assert "detected: Next.js static export" in out and "renamed" not in out
+
+
 def test_default_origin_is_a_local_folder(make_build, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("ASSETPUB_ORIGIN", raising=False)

@@ -150,7 +150,7 @@ def test_webpack_minified_html_with_unquoted_attributes() -> None:
         pytest.param(
             '<link rel="alternate" type="application/rss+xml" href="/blog/rss.xml">'
             '<link rel=canonical href=/docs/><link rel="manifest" href="/site.webmanifest">'
-            '<link rel=next href=page2.html><link rel=search href=/opensearch.xml>'
+            "<link rel=next href=page2.html><link rel=search href=/opensearch.xml>"
             "<link href=no-rel.css><link rel=preconnect href=/x>",
             [],
             id="link-not-a-subresource",

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 from assetpub.rewrite.css import find_css_references
 from assetpub.rewrite.html import find_html_references
+from assetpub.rewrite.manifest import find_manifest_references, is_flat_manifest
 from assetpub.rewrite.sourcemap import find_sourcemap_reference
 from assetpub.rewrite.text import Reference
 from assetpub.rewrite.urls import is_local_url, resolve_reference, split_url
@@ -23,8 +24,10 @@ __all__ = [
     "Reference",
     "find_css_references",
     "find_html_references",
+    "find_manifest_references",
     "find_references",
     "find_sourcemap_reference",
+    "is_flat_manifest",
     "is_local_url",
     "replace_references",
     "resolve_reference",
