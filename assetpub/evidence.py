@@ -21,12 +21,46 @@ import ahocorasick
 # Files whose bytes cannot name another file in a way a browser follows. Everything else is read
 # as text when it holds no NUL byte: an unknown extension is searched, not trusted.
 BINARY_EXTENSIONS = frozenset(
-    (
-        ".png .jpg .jpeg .gif .webp .avif .ico .bmp .tif .tiff .heic .jxl "  # images
-        ".woff .woff2 .ttf .otf .eot "  # fonts
-        ".mp4 .webm .mov .m4v .mp3 .m4a .ogg .oga .wav .flac .aac "  # media
-        ".pdf .zip .gz .br .zst .7z .tar .wasm .bin .dat"
-    ).split()
+    {
+        ".png",
+        ".jpg",
+        ".jpeg",
+        ".gif",
+        ".webp",
+        ".avif",
+        ".ico",
+        ".bmp",
+        ".tif",
+        ".tiff",
+        ".heic",
+        ".jxl",
+        ".woff",
+        ".woff2",
+        ".ttf",
+        ".otf",
+        ".eot",
+        ".mp4",
+        ".webm",
+        ".mov",
+        ".m4v",
+        ".mp3",
+        ".m4a",
+        ".ogg",
+        ".oga",
+        ".wav",
+        ".flac",
+        ".aac",
+        ".pdf",
+        ".zip",
+        ".gz",
+        ".br",
+        ".zst",
+        ".7z",
+        ".tar",
+        ".wasm",
+        ".bin",
+        ".dat",
+    }
 )
 # Source maps name original sources for debuggers, not URLs a page loads; a map counts only
 # through the sourceMappingURL comment that links it.
