@@ -189,10 +189,21 @@ def _missing_reference_messages(links: Mapping[str, Sequence[Link]], paths: set[
     return messages
 
 
-def _plain_code_warning(plain: list[str]) -> str | None:
-    """Scripts and stylesheets that keep a mutable name: the bundler can fix those. (Images,
-    feeds and other public files keep their names by design and are not worth a warning.)"""
-    code = [p for p in plain if p.lower().endswith((".js", ".mjs", ".cjs", ".css"))]
+def _plain_code_warning(plain: list[str], text: BuildText) -> str | None:
+    """Scripts and stylesheets that the site's pages or code load under a mutable name: the
+    bundler can fix those. (Images, feeds, their XSL stylesheets and other public files keep
+    their names by design and are not worth a warning.)"""
+    loaded = {link.target for links in text.links.values() for link in links}
+    named_by_app = {
+        path
+        for path, mention in text.mentions.items()
+        if mention.file.lower().endswith(REFERENCING_EXTENSIONS)
+    }
+    code = [
+        p
+        for p in plain
+        if p.lower().endswith((".js", ".mjs", ".cjs", ".css")) and p in loaded | named_by_app
+    ]
     if not code:
         return None
     shown = ", ".join(code[:5]) + (f" and {len(code) - 5} more" if len(code) > 5 else "")
@@ -318,7 +329,8 @@ def prepare_build(
         warnings.append(
             "the build's own asset-manifest.json is not published: assetpub writes its own there"
         )
-    plain_warning = _plain_code_warning(sorted(p for p, k in kinds.items() if k == FileKind.PLAIN))
+    plain = sorted(p for p, k in kinds.items() if k == FileKind.PLAIN)
+    plain_warning = _plain_code_warning(plain, text)
     if plain_warning:
         warnings.append(plain_warning)
     return PreparedBuild(

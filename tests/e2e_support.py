@@ -179,6 +179,7 @@ class Served:
     path: str
     status: int
     headers: dict[str, str] = field(default_factory=dict)
+    key: str | None = None  # the object served, relative to the prefix
 
 
 @dataclass
@@ -192,39 +193,57 @@ class CdnServer:
         return [entry for entry in self.log if re.fullmatch(pattern, entry.path)]
 
 
+def pretty_url_keys(path: str) -> list[str]:
+    """The keys a static host tries for a request path, in order, as Netlify, Cloudflare Pages
+    or a CloudFront function do: /x/ -> x/index.html; /x -> x, x.html, x/index.html."""
+    relative = unquote(path).lstrip("/")
+    if relative == "" or relative.endswith("/"):
+        return [relative + "index.html"]
+    return [relative, relative + ".html", relative + "/index.html"]
+
+
 @contextmanager
 def serve_s3_prefix(s3_client: Any, bucket: str, prefix: str) -> Iterator[CdnServer]:
-    """Serve GET /x from s3://bucket/prefix/x (and / from prefix/index.html), as a CDN with an
-    origin path would, passing the object's Content-Type and Cache-Control through."""
+    """Serve GET /x from s3://bucket/prefix/x with pretty URLs (see pretty_url_keys) and the
+    site's 404.html for a miss, as a CDN with an origin path would, passing the object's
+    Content-Type and Cache-Control through. Query strings (Next.js's ?_rsc=) are not part of
+    the key. Nothing is cached here on purpose: every request reaches the origin, so an
+    object that a publish, rollback or GC lost shows up as a 404 instead of being hidden."""
     log: list[Served] = []
     lock = threading.Lock()
+
+    def get(key: str) -> Any:
+        try:
+            return s3_client.get_object(Bucket=bucket, Key=f"{prefix}/{key}")
+        except s3_client.exceptions.NoSuchKey:
+            return None
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
             path = urlsplit(self.path).path
-            relative = unquote(path).lstrip("/")
-            if relative == "" or relative.endswith("/"):
-                relative += "index.html"
-            try:
-                obj = s3_client.get_object(Bucket=bucket, Key=f"{prefix}/{relative}")
-            except s3_client.exceptions.NoSuchKey:
-                self._answer(path, 404, {"Content-Type": "text/plain"}, b"not found\n")
-                return
-            headers = {"Content-Type": obj.get("ContentType", "application/octet-stream")}
-            for name, key in (("Cache-Control", "CacheControl"), ("ETag", "ETag")):
-                if obj.get(key):
-                    headers[name] = obj[key]
-            self._answer(path, 200, headers, obj["Body"].read())
+            for key in pretty_url_keys(path):
+                obj = get(key)
+                if obj is not None:
+                    self._answer(path, 200, _object_headers(obj), obj["Body"].read(), key)
+                    return
+            page = get("404.html")
+            body = page["Body"].read() if page else b"not found\n"
+            self._answer(path, 404, {"Content-Type": "text/html"}, body, None)
 
-        def _answer(self, path: str, status: int, headers: dict[str, str], body: bytes) -> None:
+        def _answer(
+            self, path: str, status: int, headers: dict[str, str], body: bytes, key: str | None
+        ) -> None:
             self.send_response(status)
             for name, value in headers.items():
                 self.send_header(name, value)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
-            self.wfile.write(body)
+            try:
+                self.wfile.write(body)
+            except (BrokenPipeError, ConnectionResetError):  # the browser closed the tab
+                pass
             with lock:
-                log.append(Served(path, status, headers))
+                log.append(Served(path, status, headers, key))
 
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
             pass
@@ -239,6 +258,14 @@ def serve_s3_prefix(s3_client: Any, bucket: str, prefix: str) -> Iterator[CdnSer
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
+
+
+def _object_headers(obj: Any) -> dict[str, str]:
+    headers = {"Content-Type": obj.get("ContentType", "application/octet-stream")}
+    for name, key in (("Cache-Control", "CacheControl"), ("ETag", "ETag")):
+        if obj.get(key):
+            headers[name] = obj[key]
+    return headers
 
 
 def dump_dom(chromium: str, url: str, profile: Path, budget_ms: int = 10_000) -> str:
