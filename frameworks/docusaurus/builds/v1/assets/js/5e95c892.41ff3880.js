@@ -1,0 +1,1 @@
+"use strict";(self.webpackChunkdocusaurus_fixture=self.webpackChunkdocusaurus_fixture||[]).push([["1668"],{6569(e,u,r){r.r(u),r.d(u,{default:()=>f});var s=r(4848);r(6540);var a=r(4164),c=r(4308),t=r(8287),d=r(2831),n=r(1085);function f(e){return(0,s.jsx)(c.e3,{className:(0,a.A)(t.G.wrapper.docsPages),children:(0,s.jsx)(n.A,{children:(0,d.v)(e.route.routes)})})}}}]);

@@ -1,0 +1,1 @@
+"use strict";(self.webpackChunkdocusaurus_fixture=self.webpackChunkdocusaurus_fixture||[]).push([["191"],{5516(u){u.exports=JSON.parse('{"name":"docusaurus-plugin-content-blog","id":"default"}')}}]);

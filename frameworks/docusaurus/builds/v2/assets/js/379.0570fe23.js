@@ -1,0 +1,1 @@
+"use strict";(self.webpackChunkdocusaurus_fixture=self.webpackChunkdocusaurus_fixture||[]).push([["379"],{294(u,e,s){s.d(e,{default:()=>a});var r=s(4848);function a(){return(0,r.jsx)("p",{id:"lazy-result",children:"lazy v2"})}}}]);

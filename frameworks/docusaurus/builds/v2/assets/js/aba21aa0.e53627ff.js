@@ -1,0 +1,1 @@
+"use strict";(self.webpackChunkdocusaurus_fixture=self.webpackChunkdocusaurus_fixture||[]).push([["3747"],{7093(u){u.exports=JSON.parse('{"name":"docusaurus-plugin-content-docs","id":"default"}')}}]);

@@ -1,0 +1,1 @@
+(globalThis.TURBOPACK||(globalThis.TURBOPACK=[])).push(["object"==typeof document?document.currentScript:void 0,6593,o=>{o.v(t=>Promise.all(["static/chunks/03bjzo376_npo.js"].map(t=>o.l(t))).then(()=>t(81420)))}]);

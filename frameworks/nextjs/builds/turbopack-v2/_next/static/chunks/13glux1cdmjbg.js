@@ -1,0 +1,1 @@
+(globalThis.TURBOPACK||(globalThis.TURBOPACK=[])).push(["object"==typeof document?document.currentScript:void 0,26136,t=>{"use strict";var e=t.i(43476);t.s(["default",0,function(){return(0,e.jsxs)("p",{id:"lazy-result",className:"app-accent font-mono text-sm",children:["lazy ","v2"]})}],26136)},81420,function(t){t.n(t.i(26136))}]);

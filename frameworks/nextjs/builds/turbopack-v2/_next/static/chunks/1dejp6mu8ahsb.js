@@ -1,0 +1,1 @@
+(globalThis.TURBOPACK||(globalThis.TURBOPACK=[])).push(["object"==typeof document?document.currentScript:void 0,6593,t=>{t.v(c=>Promise.all(["static/chunks/13glux1cdmjbg.js"].map(c=>t.l(c))).then(()=>c(81420)))}]);

@@ -1,0 +1,1 @@
+"use strict";(self.webpackChunk_N_E=self.webpackChunk_N_E||[]).push([[781],{7781:(e,s,a)=>{a.r(s),a.d(s,{default:()=>n});var t=a(5155);function n(){return(0,t.jsxs)("p",{id:"lazy-result",className:"app-accent font-mono text-sm",children:["lazy ","v2"]})}}}]);

@@ -1,0 +1,1 @@
+import"../chunks/xihTtKlq.js";import{F as e,h as t,p as n}from"../chunks/Dzbd6rbP.js";var r=t(`<h1 id="about-page">About</h1> <p>A second prerendered route, reached by client-side navigation.</p> <p><a href="/">Home</a></p>`,1);function i(t){var i=r();e(4),n(t,i)}export{i as component};

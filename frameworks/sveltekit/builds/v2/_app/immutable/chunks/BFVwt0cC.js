@@ -1,0 +1,1 @@
+import"./xihTtKlq.js";import{C as e,N as t,O as n,P as r,f as i,h as a,p as o}from"./Dzbd6rbP.js";var s=a(`<p id="lazy-result"> </p>`);function c(a,c){r(c,!0);var l=s(),u=n(l,!0);e(()=>i(u,`lazy v2`)),o(a,l),t()}export{c as default};

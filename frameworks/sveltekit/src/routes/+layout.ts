@@ -1,0 +1,2 @@
+// Prerender every page at build time (required by @sveltejs/adapter-static).
+export const prerender = true;

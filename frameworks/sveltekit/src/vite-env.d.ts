@@ -1,0 +1,6 @@
+interface ImportMetaEnv {
+	readonly VITE_APP_VERSION: string;
+}
+interface ImportMeta {
+	readonly env: ImportMetaEnv;
+}

@@ -1,0 +1,1 @@
+import{t as e}from"./index-VFXXGsm-.js";var t=e();function n(){return(0,t.jsxs)(`p`,{id:`lazy-result`,children:[`lazy v`,`1`]})}export{n as default};
