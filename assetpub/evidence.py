@@ -4,19 +4,19 @@ A runtime builds a URL from a file's name wherever that name is written: a JS st
 (`r.p+"logo.png"`), Next.js's inline `self.__next_f.push(...)` data, a `.txt` route payload, a
 webmanifest's icon list, an SVG's `<image href>`, an `<a href>`. A rename is safe only when
 every such place is a reference assetpub rewrites, so every place must be found. One
-Aho–Corasick pass per text file finds every candidate name at once, at I/O speed, instead of
-one search per name.
+Aho–Corasick pass over each text file's bytes finds every candidate name at once, at I/O speed,
+instead of one search per name.
 """
 
 from __future__ import annotations
 
 import bisect
 import posixpath
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from urllib.parse import quote
 
-import ahocorasick
+import ahocorasick_rs
 
 # Files whose bytes cannot name another file in a way a browser follows. Everything else is read
 # as text when it holds no NUL byte: an unknown extension is searched, not trusted.
@@ -62,17 +62,39 @@ BINARY_EXTENSIONS = frozenset(
         ".dat",
     }
 )
+# Text a browser or a framework runtime reads: always searched, whatever bytes it holds.
+TEXT_EXTENSIONS = frozenset(
+    {
+        ".html",
+        ".htm",
+        ".xhtml",
+        ".js",
+        ".mjs",
+        ".cjs",
+        ".css",
+        ".json",
+        ".webmanifest",
+        ".txt",
+        ".xml",
+        ".xsl",
+        ".svg",
+        ".rss",
+        ".atom",
+    }
+)
 # Source maps name original sources for debuggers, not URLs a page loads; a map counts only
 # through the sourceMappingURL comment that links it.
 SOURCE_MAP_EXTENSION = ".map"
 _BINARY_SNIFF = 8192
-_ALNUM = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+_ALNUM_BYTES = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
 _URL_SAFE = "/-._~!$&'()*+,;=:@"
 
 
 def is_searchable(path: str, head: bytes) -> bool:
     """Whether the file at `path`, starting with `head`, is text that could name a file."""
     suffix = posixpath.splitext(path)[1].lower()
+    if suffix in TEXT_EXTENSIONS:
+        return True
     if suffix in BINARY_EXTENSIONS or suffix == SOURCE_MAP_EXTENSION:
         return False
     return b"\0" not in head[:_BINARY_SNIFF]
@@ -127,84 +149,88 @@ class Mention:
 
 
 class NameIndex:
-    """The names of the files a publish may rename, ready to be found in any text at once."""
+    """The names of the files a publish may rename, ready to be found in any text at once.
+
+    Searches the bytes as stored (UTF-8, or the file's own bytes for a name that is not),
+    so a file is never decoded just to be searched.
+    """
 
     def __init__(self, paths: Iterable[str]) -> None:
-        by_form: dict[str, set[str]] = {}
+        by_form: dict[bytes, set[str]] = {}
         for path in paths:
             for form in name_forms(posixpath.basename(path)):
-                by_form.setdefault(form, set()).add(path)
-        self._automaton = ahocorasick.Automaton()
-        for form, owners in by_form.items():
-            self._automaton.add_word(form, (len(form), tuple(sorted(owners))))
-        self._empty = not by_form
-        if not self._empty:
-            self._automaton.make_automaton()
+                by_form.setdefault(form.encode("utf-8", "surrogateescape"), set()).add(path)
+        self._forms = list(by_form)
+        self._owners = [tuple(sorted(by_form[form])) for form in self._forms]
+        self._automaton = ahocorasick_rs.BytesAhoCorasick(self._forms) if self._forms else None
 
-    def find(self, text: str) -> Iterator[tuple[int, int, tuple[str, ...]]]:
-        """(start, end, paths) of each name written in `text` as a whole name: 'logo.png'
-        inside 'biglogo.png' or 'logo.pngx' is another name, inside 'my-logo.png' it counts."""
-        if self._empty:
-            return
-        for last, (length, owners) in self._automaton.iter(text):
-            start, end = last + 1 - length, last + 1
-            if start > 0 and text[start - 1] in _ALNUM:
+    def find(self, data: bytes) -> list[tuple[int, int, tuple[str, ...]]]:
+        """(start, end, paths) of each name written in `data` as a whole name, by position:
+        'logo.png' inside 'biglogo.png' or 'logo.pngx' is another name, inside 'my-logo.png'
+        it counts."""
+        if self._automaton is None:
+            return []
+        found = []
+        for pattern, start, end in self._automaton.find_matches_as_indexes(data, overlapping=True):
+            if start > 0 and data[start - 1] in _ALNUM_BYTES:
                 continue
-            if end < len(text) and text[end] in _ALNUM:
+            if end < len(data) and data[end] in _ALNUM_BYTES:
                 continue
-            yield start, end, owners
+            found.append((start, end, self._owners[pattern]))
+        found.sort()
+        return found
+
+
+def byte_spans(text: str, spans: Sequence[Span]) -> list[Span]:
+    """`spans` (offsets into `text`) as offsets into its UTF-8 bytes (surrogateescape), in one
+    pass over the text whatever the number of spans."""
+    if text.isascii():
+        return list(spans)
+    offsets = sorted({o for span in spans for o in (span.start, span.end)})
+    converted: dict[int, int] = {}
+    previous = size = 0
+    for offset in offsets:
+        size += len(text[previous:offset].encode("utf-8", "surrogateescape"))
+        converted[offset] = size
+        previous = offset
+    return [Span(converted[s.start], converted[s.end]) for s in spans]
 
 
 def unexplained_mentions(
     file: str,
-    text: str,
+    data: bytes,
     index: NameIndex,
-    rewritten: Sequence[Span],
+    explained: Sequence[Span],
 ) -> Iterator[tuple[str, Mention]]:
-    """(path, mention) for each name in `text` that lies outside every span in `rewritten`
-    (the path parts of the references assetpub rewrites in this file)."""
-    spans = sorted(rewritten, key=lambda s: s.start)
+    """(path, mention) for each name in `data` that lies outside every span in `explained`
+    (byte offsets: the path parts of the references assetpub rewrites in this file)."""
+    spans = sorted(explained, key=lambda s: s.start)
     starts = [s.start for s in spans]
     line_starts: list[int] | None = None
-    for start, end, owners in index.find(text):
+    for start, end, owners in index.find(data):
         i = bisect.bisect_right(starts, start) - 1
         if i >= 0 and spans[i].start <= start and end <= spans[i].end:
             continue
         if line_starts is None:
-            line_starts = _line_starts(text)
+            line_starts = _line_starts(data)
         line = bisect.bisect_right(line_starts, start)
-        mention = Mention(file, line, _excerpt(text, start, end))
+        mention = Mention(file, line, _excerpt(data, start, end))
         for path in owners:
             yield path, mention
 
 
-def _line_starts(text: str) -> list[int]:
+def _line_starts(data: bytes) -> list[int]:
     starts = [0]
-    pos = text.find("\n")
+    pos = data.find(b"\n")
     while pos != -1:
         starts.append(pos + 1)
-        pos = text.find("\n", pos + 1)
+        pos = data.find(b"\n", pos + 1)
     return starts
 
 
-def _excerpt(text: str, start: int, end: int, context: int = 30) -> str:
-    before = text[max(0, start - context) : start]
-    after = text[end : end + context]
-    snippet = (before + text[start:end] + after).replace("\n", " ").replace("\r", " ")
+def _excerpt(data: bytes, start: int, end: int, context: int = 30) -> str:
+    raw = data[max(0, start - context) : end + context]
     # A name that is not UTF-8 must still print.
-    snippet = snippet.encode("utf-8", "replace").decode("utf-8")
+    snippet = raw.decode("utf-8", "replace").replace("\n", " ").replace("\r", " ")
     lead = "…" if start > context else ""
-    return lead + snippet.strip() + ("…" if end + context < len(text) else "")
-
-
-def first_mentions(found: Iterable[tuple[str, Mention]]) -> dict[str, Mention]:
-    """The first mention of each path, in the order found."""
-    first: dict[str, Mention] = {}
-    for path, mention in found:
-        first.setdefault(path, mention)
-    return first
-
-
-def merge_first(into: dict[str, Mention], more: Mapping[str, Mention]) -> None:
-    for path, mention in more.items():
-        into.setdefault(path, mention)
+    return lead + snippet.strip() + ("…" if end + context < len(data) else "")

@@ -43,6 +43,8 @@ _DEFAULT_CACHE = {
     FileKind.PLAIN: SHORT_CACHE,
 }
 _WEBPACK_MANIFEST = "manifest.json"
+_JS_EXTENSIONS = (".js", ".mjs", ".cjs")
+_SOURCE_MAP_MARK = b"sourceMappingURL"
 _SAFE_URL_CHARS = "/-._~!$&*+,;=:@"
 
 
@@ -143,21 +145,29 @@ def _read_text_evidence(
         searchable = evidence.is_searchable(file.path, data)
         if not (referencing or searchable):
             return None, []
-        text = data.decode("utf-8", "surrogateescape")
-        refs, explained = _references(file.path, text, paths) if referencing else ([], [])
-        links = [
-            Link(ref.url, ref.kind, rewrite.resolve_reference(file.path, ref.url)) for ref in refs
-        ]
+        links: list[Link] = []
+        explained: list[Span] = []
+        # A bundle's only reference is its sourceMappingURL comment: without the marker there
+        # is nothing to parse, and the bytes are searched without being decoded.
+        is_js = file.path.lower().endswith(_JS_EXTENSIONS)
+        if referencing and (not is_js or _SOURCE_MAP_MARK in data):
+            text = data.decode("utf-8", "surrogateescape")
+            refs, explained = _references(file.path, text, paths)
+            links = [
+                Link(ref.url, ref.kind, rewrite.resolve_reference(file.path, ref.url))
+                for ref in refs
+            ]
+            # Bundler output is never rewritten, so its references explain nothing.
+            if by_name.get(file.path, _NO_DECISION).kind != FileKind.BUNDLER:
+                explained += [
+                    Span(ref.start, ref.path_end)
+                    for ref, link in zip(refs, links, strict=True)
+                    if link.target in paths
+                ]
+            explained = evidence.byte_spans(text, explained)
         if not searchable:
             return links, []
-        # Bundler output is never rewritten, so its references explain nothing.
-        if by_name.get(file.path, _NO_DECISION).kind != FileKind.BUNDLER:
-            explained += [
-                Span(ref.start, ref.path_end)
-                for ref, link in zip(refs, links, strict=True)
-                if link.target in paths
-            ]
-        return links, list(evidence.unexplained_mentions(file.path, text, index, explained))
+        return links, list(evidence.unexplained_mentions(file.path, data, index, explained))
 
     links: dict[str, list[Link]] = {}
     mentions: dict[str, Mention] = {}

@@ -3,6 +3,7 @@ share our GIL), a bucket, and a synthetic build shaped like a large front-end ap
 
 from __future__ import annotations
 
+import base64
 import os
 import random
 import shutil
@@ -63,10 +64,13 @@ def make_bucket(endpoint: str, name: str) -> None:
     boto3.client("s3", endpoint_url=endpoint).create_bucket(Bucket=name)
 
 
-def synthetic_build(root: Path, files: int, total_mb: int, seed: int = 1) -> Path:
+def synthetic_build(
+    root: Path, files: int, total_mb: int, seed: int = 1, text: bool = False
+) -> Path:
     """An index.html, a stylesheet, and `files` assets: JS chunks with webpack-style hashed
     names, images referenced from CSS (which assetpub hashes itself), random bytes so nothing
-    compresses or deduplicates by accident."""
+    compresses or deduplicates by accident. With `text`, the JS chunks are ASCII text (string
+    literals of base64), as real bundles are, instead of raw bytes."""
     rng = random.Random(seed)
     root.mkdir(parents=True)
     per_file = total_mb * 1024 * 1024 // files
@@ -75,6 +79,9 @@ def synthetic_build(root: Path, files: int, total_mb: int, seed: int = 1) -> Pat
     for i in range(files):
         size = max(1, int(per_file * rng.uniform(0.2, 1.8)))
         data = rng.randbytes(size)
+        if i % 2 and text:
+            literal = base64.b64encode(data[: size * 3 // 4])
+            data = b'var s="' + literal + b'";console.log(s.length)\n'
         if i % 2:
             name = f"js/chunk{i}.{rng.getrandbits(80):020x}.js"
             scripts.append(name)

@@ -219,6 +219,9 @@ def serve_s3_prefix(s3_client: Any, bucket: str, prefix: str) -> Iterator[CdnSer
             return None
 
     class Handler(BaseHTTPRequestHandler):
+        def do_HEAD(self) -> None:  # noqa: N802 (Next.js's prefetch asks HEAD first)
+            self.do_GET()
+
         def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
             path = urlsplit(self.path).path
             for key in pretty_url_keys(path):
@@ -239,7 +242,8 @@ def serve_s3_prefix(s3_client: Any, bucket: str, prefix: str) -> Iterator[CdnSer
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             try:
-                self.wfile.write(body)
+                if self.command != "HEAD":
+                    self.wfile.write(body)
             except (BrokenPipeError, ConnectionResetError):  # the browser closed the tab
                 pass
             with lock:

@@ -5,6 +5,7 @@ import pytest
 from assetpub.evidence import (
     NameIndex,
     Span,
+    byte_spans,
     is_searchable,
     name_forms,
     unexplained_mentions,
@@ -38,19 +39,19 @@ def test_name_forms_cover_percent_encoding_plus_and_js_escapes() -> None:
 )
 def test_whole_name_matches(text: str, found: bool) -> None:
     index = NameIndex(["img/logo.png"])
-    assert bool(list(index.find(text))) is found
+    assert bool(index.find(text.encode())) is found
 
 
 def test_one_pass_finds_every_name_and_its_owners() -> None:
     index = NameIndex(["a/logo.png", "b/logo.png", "css/site.css"])
-    text = 'x("logo.png"); y("site.css")'
-    found = [(text[s:e], owners) for s, e, owners in index.find(text)]
+    text = b'x("logo.png"); y("site.css")'
+    found = [(text[s:e].decode(), owners) for s, e, owners in index.find(text)]
     assert found == [("logo.png", ("a/logo.png", "b/logo.png")), ("site.css", ("css/site.css",))]
 
 
 def test_only_names_outside_the_explained_spans_are_mentions() -> None:
-    text = '<img src="img/logo.png"><a href="img/logo.png">\n<script>f("img/logo.png")</script>'
-    first = text.index("img/logo.png")
+    text = b'<img src="img/logo.png"><a href="img/logo.png">\n<script>f("img/logo.png")</script>'
+    first = text.index(b"img/logo.png")
     index = NameIndex(["img/logo.png"])
     explained = [Span(first, first + len("img/logo.png"))]
     mentions = [m for _, m in unexplained_mentions("index.html", text, index, explained)]
@@ -61,16 +62,31 @@ def test_only_names_outside_the_explained_spans_are_mentions() -> None:
 
 
 def test_a_name_in_the_query_of_a_rewritten_reference_is_still_a_mention() -> None:
-    text = '<img src="a.png?fallback=b.png">'
-    path_span = Span(text.index("a.png"), text.index("a.png") + 5)
+    text = b'<img src="a.png?fallback=b.png">'
+    path_span = Span(text.index(b"a.png"), text.index(b"a.png") + 5)
     found = list(unexplained_mentions("i.html", text, NameIndex(["a.png", "b.png"]), [path_span]))
     assert [path for path, _ in found] == ["b.png"]
+
+
+def test_names_are_found_in_bytes_and_spans_convert_from_text_offsets() -> None:
+    text = '<p>caf\u00e9 \U0001f600</p><img src="caf\u00e9.png">'
+    data = text.encode()
+    start = text.index("caf\u00e9.png")
+    [span] = byte_spans(text, [Span(start, start + len("caf\u00e9.png"))])
+    assert data[span.start : span.end] == "caf\u00e9.png".encode()
+    [(found_start, found_end, _)] = NameIndex(["caf\u00e9.png"]).find(data)
+    assert (found_start, found_end) == (span.start, span.end)
+    assert list(unexplained_mentions("i.html", data, NameIndex(["caf\u00e9.png"]), [span])) == []
+    # A name that is not UTF-8 (the build walk reads it with surrogateescape) is found too.
+    odd = b"\xff.png".decode("utf-8", "surrogateescape")
+    assert NameIndex([odd]).find(b'load("\xff.png")')
 
 
 @pytest.mark.parametrize(
     ("path", "head", "searchable"),
     [
         ("app.js", b"x", True),
+        ("app.js", b"\x00binary-looking", True),  # a known text type is always searched
         ("feed.xml", b"<rss>", True),
         ("about/index.txt", b"1:HL", True),
         ("data.unknownext", b"plain text", True),  # unknown: searched, not trusted

@@ -29,7 +29,7 @@ export default function Home() {
               {APP_VERSION}
             </span>{" "}
             ·{" "}
-            <Link id="nav-link" href="/about/" prefetch={false} className="app-accent font-medium">
+            <Link id="nav-link" href="/about/" className="app-accent font-medium">
               About
             </Link>
           </p>

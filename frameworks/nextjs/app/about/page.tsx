@@ -13,7 +13,7 @@ export default function About() {
         <p className="text-lg text-zinc-600 dark:text-zinc-400">
           A second route, reached through a client-side <code className="font-mono">next/link</code>.
         </p>
-        <Link href="/" prefetch={false} className="app-accent font-medium">
+        <Link href="/" className="app-accent font-medium">
           Back home
         </Link>
       </main>
