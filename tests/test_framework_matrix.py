@@ -27,7 +27,7 @@ import pytest
 from click.testing import CliRunner
 
 from assetpub.cli import main
-from tests.e2e_support import (
+from e2e_support import (
     REPO_ROOT,
     CdnServer,
     find_chromium,
