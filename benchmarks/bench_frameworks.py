@@ -48,7 +48,8 @@ def main() -> None:
                     f"{folder + '/' + variant + f'v{version}':24} {len(result.build.files):4} files"
                     f"  renamed {renamed:3}  bundler {kinds['bundler']:3}  plain {kinds['plain']:3}"
                     f"  entry {kinds['entry']:3}  {elapsed:5.2f} s  uploaded {result.uploaded:3}"
-                    f"  requests {origin.stats.requests:3}  detected: {', '.join(result.build.detected)}"
+                    f"  requests {origin.stats.requests:3}"
+                    f"  detected: {', '.join(result.build.detected)}"
                 )
 
 

@@ -25,8 +25,6 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-
-from assetpub.cli import main
 from e2e_support import (
     REPO_ROOT,
     CdnServer,
@@ -34,6 +32,8 @@ from e2e_support import (
     serve_s3_prefix,
     unavailable,
 )
+
+from assetpub.cli import main
 
 pytestmark = pytest.mark.e2e
 PREFIX = "site"
