@@ -90,6 +90,15 @@ FRAMEWORKS: tuple[Framework, ...] = (
         is_present=lambda paths, generator: _has_prefix(paths, "_nuxt/"),
     ),
     Framework(
+        "Gatsby",
+        # gatsbyjs.com/docs/caching: static/ files are hashed, cache forever; page data is not.
+        immutable_prefixes=("static/",),
+        entry_patterns=("page-data/*", "chunk-map.json", "webpack.stats.json"),
+        is_present=lambda paths, generator: (
+            generator.startswith("gatsby") or "page-data/app-data.json" in paths
+        ),
+    ),
+    Framework(
         "Docusaurus",
         is_present=lambda paths, generator: (
             generator.startswith("docusaurus")

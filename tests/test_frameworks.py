@@ -22,6 +22,8 @@ from assetpub.frameworks import detect, generator_of
         (["index.html", "_astro/index.Bx1a2b3c.css"], "", ("Astro",)),
         (["index.html", "_nuxt/entry.Bx1a2b3c.js"], "", ("Nuxt",)),
         (["index.html", "assets/js/main.0a1b2c3d.js"], "docusaurus v3.9.2", ("Docusaurus",)),
+        (["index.html", "page-data/app-data.json", "static/d/x.png"], "", ("Gatsby",)),
+        (["index.html", "static/site.css"], "", ()),  # a static/ folder alone is not Gatsby
         (["index.html", "assets/app.Bx1a2b3c.js"], "vitepress v1.6.3", ("VitePress",)),
         (["index.html", "main-ABCD2345.js", "polyfills-QWERTY23.js"], "", ("Angular",)),
         (["index.html", ".vite/manifest.json", "assets/index-BxY3_a-Z.js"], "", ("Vite",)),
@@ -38,6 +40,12 @@ def test_generator_meta() -> None:
     assert generator_of(head) == "docusaurus v3.9.2"
     assert generator_of(b"<meta name=generator content='VitePress v1.6.3'>") == "vitepress v1.6.3"
     assert generator_of(b"<html><head><title>x</title>") == ""
+
+
+def test_gatsby_page_data_switches_and_static_is_immutable() -> None:
+    gatsby = detect(["index.html", "page-data/app-data.json"], "gatsby 5.14.0")
+    assert gatsby.immutable_folder("static/1a2b/logo.png") is not None
+    assert "page-data/*" in gatsby.entry_patterns
 
 
 def test_immutable_folder_respects_exceptions() -> None:

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import posixpath
 
 import pytest
 import tinycss2
+from hypothesis import given
+from hypothesis import strategies as st
 
 from assetpub.rewrite import (
     Reference,
     find_css_references,
     find_html_references,
+    find_manifest_references,
     find_references,
     find_sourcemap_reference,
+    is_flat_manifest,
     is_local_url,
     replace_references,
     resolve_reference,
@@ -899,3 +904,33 @@ def test_replace_references_rejects_overlaps_and_out_of_range() -> None:
         replace_references(text, [(ref, "x.png"), (ref, "x.png")])
     with pytest.raises(ValueError, match="outside"):
         replace_references(text, [(Reference(10, 12, 40, "far", "url()"), "x")])
+
+
+# --------------------------------------------------------------------------------------------
+# webpack's manifest.json: values are references, keys are not.
+
+_MANIFEST_NAMES = st.text(
+    st.sampled_from(list("abz09._-/ ") + ["\u00e9"]), min_size=1, max_size=12
+).filter(lambda s: not s.startswith("/") and "//" not in s)
+
+
+@given(st.dictionaries(_MANIFEST_NAMES, _MANIFEST_NAMES, min_size=1, max_size=6), st.booleans())
+def test_manifest_values_are_rewritten_and_keys_never(manifest: dict[str, str], auto: bool) -> None:
+    values = {k: ("auto/" if auto else "") + v for k, v in manifest.items()}
+    text = json.dumps(values, ensure_ascii=False, indent=2)
+    assert is_flat_manifest(text)
+    refs, keys = find_manifest_references(text)
+    assert [text[start:end] for start, end in keys] == list(values)
+    # Rename every value that is a local URL; the JSON stays valid, with only those values new.
+    renamed = replace_references(text, [(ref, ref.url + ".x") for ref in refs])
+    result = json.loads(renamed)
+    assert list(result) == list(values)
+    for key, value in values.items():
+        local = value.removeprefix("auto/") if auto else value
+        expected = (value + ".x") if is_local_url(local) else value
+        assert result[key] == expected
+
+
+def test_a_web_app_manifest_is_not_flat() -> None:
+    assert not is_flat_manifest('{"name": "App", "icons": [{"src": "i.png"}]}')
+    assert not is_flat_manifest("[]") and not is_flat_manifest("{}") and not is_flat_manifest("x")
