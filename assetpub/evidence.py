@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import bisect
 import posixpath
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from urllib.parse import quote
@@ -102,14 +103,15 @@ def is_searchable(path: str, head: bytes) -> bool:
 
 def name_forms(basename: str) -> set[str]:
     """The ways a runtime may write `basename`: as is, percent-encoded (either hex case, space
-    as %20 or +), and with non-ASCII characters as JS/JSON \\u escapes."""
+    as %20 or +), and with non-ASCII characters as JS/JSON \\u escapes (either hex case)."""
     forms = {basename}
     encoded = quote(basename, safe=_URL_SAFE, errors="surrogateescape")
     forms |= {encoded, _lower_percent_hex(encoded)}
     if " " in basename:
         forms.add(basename.replace(" ", "+"))
     if any(ord(c) > 0x7E for c in basename):
-        forms.add("".join(_js_escape(c) for c in basename))
+        escaped = "".join(_js_escape(c) for c in basename)
+        forms |= {escaped, re.sub(r"\\u([0-9a-f]{4})", lambda m: "\\u" + m[1].upper(), escaped)}
     return forms
 
 

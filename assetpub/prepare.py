@@ -268,8 +268,8 @@ def prepare_build(
         bundler_renamed_paths=bundler_renamed(manifests, paths),
         detection=detection,
     )
-    text = _read_text_evidence(scanned, by_name, options.workers)
-    links = text.links
+    build_text = _read_text_evidence(scanned, by_name, options.workers)
+    links = build_text.links
 
     warnings: list[str] = []
     missing = _missing_reference_messages(links, paths)
@@ -278,7 +278,7 @@ def prepare_build(
         raise BuildError(missing[0] + more)
     warnings += missing
 
-    decisions = classify(paths, links, by_name, text.mentions)
+    decisions = classify(paths, links, by_name, build_text.mentions)
     kinds = {path: decision.kind for path, decision in decisions.items()}
     try:
         order = hashing_order(kinds, links)
@@ -340,7 +340,7 @@ def prepare_build(
             "the build's own asset-manifest.json is not published: assetpub writes its own there"
         )
     plain = sorted(p for p, k in kinds.items() if k == FileKind.PLAIN)
-    plain_warning = _plain_code_warning(plain, text)
+    plain_warning = _plain_code_warning(plain, build_text)
     if plain_warning:
         warnings.append(plain_warning)
     return PreparedBuild(

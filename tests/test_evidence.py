@@ -20,6 +20,7 @@ def test_name_forms_cover_percent_encoding_plus_and_js_escapes() -> None:
         "caf%C3%A9.png",
         "caf%c3%a9.png",
         "caf\\u00e9.png",
+        "caf\\u00E9.png",
     }
     # Outside the BMP, JSON.stringify writes a surrogate pair.
     assert "\\ud83d\\ude00.svg" in name_forms("\U0001f600.svg")
