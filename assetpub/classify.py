@@ -34,10 +34,10 @@ REFERENCING_EXTENSIONS = (".html", ".htm", ".css", ".js", ".mjs", ".cjs")
 # not taken for hashed: a mutable file called immutable is served stale for a year, while the
 # opposite mistake costs only a shorter cache.
 HASHED_NAME_SHAPES = {
-    # webpack, Parcel, Docusaurus, Hugo: name.[contenthash].ext, 8 to 64 hex
-    r"^.+\.(?=[0-9a-f]*[0-9])(?=[0-9a-f]*[a-f])[0-9a-f]{8,64}\.[A-Za-z0-9]+(\.map)?$": (
-        "webpack [name].[contenthash]"
-    ),
+    # webpack, Parcel, Docusaurus, Hugo: name.[contenthash].ext, 8 to 64 hex; below 16 hex it
+    # must hold a letter too, so a date ("report.20261201.pdf") is not a hash
+    r"^.+\.(?=[0-9a-f]*[0-9])(?:(?=[0-9a-f]*[a-f])[0-9a-f]{8,15}|[0-9a-f]{16,64})"
+    r"\.[A-Za-z0-9]+(\.map)?$": "webpack [name].[contenthash]",
     # webpack [name]-[contenthash] (Next.js webpack chunks, Docusaurus images), 16 to 64 hex
     r"^.+-(?=[0-9a-f]*[0-9])(?=[0-9a-f]*[a-f])[0-9a-f]{16,64}\.[A-Za-z0-9]+(\.map)?$": (
         "webpack [name]-[contenthash]"

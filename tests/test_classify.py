@@ -58,6 +58,7 @@ def test_default_entry_patterns(path: str, expected: bool) -> None:
         ("main.4978e1e1d5ce0a1ff0a4.js", FileKind.BUNDLER),  # webpack [contenthash]
         ("main.4978e1e1d5ce0a1ff0a4.js.map", FileKind.BUNDLER),
         ("480.47d037bd.js", FileKind.BUNDLER),
+        ("js/chunk1275.44872872843332975466.js", FileKind.BUNDLER),  # 20 hex, all digits
         ("assets/index-BxY3_a-Z.js", FileKind.BUNDLER),  # Vite
         ("assets/lazy-v-WhLitw.js", FileKind.BUNDLER),  # '-' inside the hash
         ("assets/index-DiwrgTda.css", FileKind.BUNDLER),
