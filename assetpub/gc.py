@@ -13,7 +13,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from assetpub.classify import FileKind
 from assetpub.errors import AssetpubError, OriginError
 from assetpub.history import (
     HistoryError,
@@ -26,7 +25,7 @@ from assetpub.history import (
 )
 from assetpub.origins import list_all
 from assetpub.origins.base import Origin, RemoteObject
-from assetpub.release import Release, blob_key, release_record_key
+from assetpub.release import Release, release_record_key
 from assetpub.state import GcLease, State, iso, release_time, utc_now
 
 log = logging.getLogger(__name__)
@@ -37,19 +36,6 @@ LEASE_SECONDS = 60
 
 class TooManyDeletesError(AssetpubError):
     pass
-
-
-def needed_keys(record: Release) -> set[str]:
-    """Objects a release cannot do without, that only GC ever deletes: its immutable files and
-    the blobs its plain files are restored from. Mutable names (entry and plain files) are
-    shared by every release and are never deleted."""
-    keys = set()
-    for file in record.files.values():
-        if file.kind == FileKind.PLAIN:
-            keys.add(blob_key(file.sha256))
-        elif file.kind != FileKind.ENTRY:
-            keys.add(file.key)
-    return keys
 
 
 @dataclass(frozen=True)
@@ -107,11 +93,11 @@ def plan_gc(
 ) -> GcPlan:
     kept: set[str] = set()
     for release_id in retained | pending:
-        kept |= needed_keys(records[release_id])
+        kept |= records[release_id].owned_keys()
     candidates: set[str] = set()
     for release_id in doomed:
         if release_id in records:
-            candidates |= needed_keys(records[release_id])
+            candidates |= records[release_id].owned_keys()
     delete = sorted(k for k in candidates - kept if k in listing)
     return GcPlan(
         retained=tuple(sorted(retained, reverse=True)),

@@ -87,15 +87,6 @@ def _upload(file: PreparedFile, reason: str) -> Upload:
     return Upload(file.key, _headers(file), reason, file.digests.size, path=file.local_path)
 
 
-def _same_by_listing(remote: RemoteObject, file: PreparedFile) -> bool | None:
-    """True/False when the listing alone decides; None when a digest must be fetched."""
-    if remote.size != file.digests.size:
-        return False
-    if remote.etag is not None and remote.etag.lower() == file.digests.md5:
-        return True
-    return None  # multipart or encrypted ETag, or an origin without ETags
-
-
 def keys_to_verify(build: PreparedBuild, listing: Mapping[str, RemoteObject]) -> set[str]:
     """Existing keys whose content the listing cannot settle: only these cost a request each."""
     keys = set()
@@ -103,7 +94,7 @@ def keys_to_verify(build: PreparedBuild, listing: Mapping[str, RemoteObject]) ->
         if file.kind == FileKind.ENTRY:
             continue
         remote = listing.get(file.key)
-        if remote is not None and _same_by_listing(remote, file) is None:
+        if remote is not None and remote.holds(file.digests.size, file.digests.md5) is None:
             keys.add(file.key)
     return keys
 
@@ -147,7 +138,7 @@ def plan_origin(
     conflicts: list[Conflict] = []
 
     def same_content(file: PreparedFile, remote: RemoteObject) -> bool:
-        decided = _same_by_listing(remote, file)
+        decided = remote.holds(file.digests.size, file.digests.md5)
         if decided is None:
             return verified_sha256.get(file.key) == file.digests.sha256
         return decided

@@ -16,13 +16,16 @@ import os
 import secrets
 import socket
 import subprocess
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from assetpub import __version__
 from assetpub.classify import FileKind
+from assetpub.origins.base import ObjectHeaders, RemoteObject
 from assetpub.prepare import PreparedBuild
 from assetpub.state import ReleaseEntry, iso
 
@@ -47,6 +50,20 @@ _COMMIT_VARIABLES = (
 )
 
 
+class Storage(StrEnum):
+    """Where a recorded file's bytes live on an origin."""
+
+    KEY = "key"  # immutable: under its own key, which only this content ever has
+    BLOB = "blob"  # plain: its mutable key, and a content-addressed blob a rollback copies from
+    RECORD = "record"  # entry: inside the release record, written back on a switch
+
+
+@dataclass(frozen=True)
+class MissingObject:
+    key: str
+    reason: str
+
+
 @dataclass(frozen=True)
 class RecordedFile:
     key: str
@@ -57,6 +74,29 @@ class RecordedFile:
     cache_control: str
     # Compared with a listing's ETag, it spares a request per object when restoring.
     md5: str = ""
+
+    @property
+    def storage(self) -> Storage:
+        if self.kind == FileKind.ENTRY:
+            return Storage.RECORD
+        if self.kind == FileKind.PLAIN:
+            return Storage.BLOB
+        return Storage.KEY
+
+    @property
+    def owned_key(self) -> str | None:
+        """The object only this content's upload creates, which the release needs on the
+        origin and only GC ever deletes: the immutable key, or the plain file's blob. Mutable
+        names (entry and plain keys) are shared by every release and never deleted."""
+        if self.storage == Storage.KEY:
+            return self.key
+        if self.storage == Storage.BLOB:
+            return blob_key(self.sha256)
+        return None
+
+    @property
+    def headers(self) -> ObjectHeaders:
+        return ObjectHeaders(self.content_type, self.cache_control, self.sha256)
 
 
 @dataclass(frozen=True)
@@ -80,6 +120,25 @@ class Release:
     @property
     def total_bytes(self) -> int:
         return sum(f.size for f in self.files.values())
+
+    def owned_keys(self) -> set[str]:
+        """Every object this release cannot do without that only GC ever deletes."""
+        return {key for f in self.files.values() if (key := f.owned_key) is not None}
+
+    def missing_from(self, listing: Mapping[str, RemoteObject]) -> list[MissingObject]:
+        """What this release needs that the origin's listing lacks, or holds at another size:
+        its immutable objects and the blobs its plain files are restored from."""
+        missing = []
+        for path, file in sorted(self.files.items()):
+            key = file.owned_key
+            if key is None:
+                continue  # restored from the record itself
+            remote = listing.get(key)
+            if remote is None:
+                missing.append(MissingObject(key, f"missing (needed for {path})"))
+            elif remote.size != file.size:
+                missing.append(MissingObject(key, f"has {remote.size} bytes, expected {file.size}"))
+        return missing
 
     def to_json(self) -> bytes:
         data = {

@@ -6,38 +6,14 @@ publish, from the release record alone: no build folder, nothing uploaded from d
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from functools import partial
 
 from assetpub.apply import run_parallel, write_upload
-from assetpub.classify import FileKind
 from assetpub.history import StateStore, load_record
 from assetpub.origins import list_all
-from assetpub.origins.base import ObjectHeaders, Origin, RemoteObject
+from assetpub.origins.base import Origin, RemoteObject
 from assetpub.plan import Upload, manifest_upload, switch_order
-from assetpub.release import RecordedFile, Release, blob_key
-
-
-@dataclass(frozen=True)
-class MissingObject:
-    key: str
-    reason: str
-
-
-def missing_objects(record: Release, listing: Mapping[str, RemoteObject]) -> list[MissingObject]:
-    """What a release needs that the origin's listing lacks: its immutable objects (by key and
-    size) and the blobs its plain files are restored from."""
-    missing = []
-    for path, file in sorted(record.files.items()):
-        if file.kind == FileKind.ENTRY:
-            continue  # restored from the record itself
-        key = blob_key(file.sha256) if file.kind == FileKind.PLAIN else file.key
-        remote = listing.get(key)
-        if remote is None:
-            missing.append(MissingObject(key, f"missing (needed for {path})"))
-        elif remote.size != file.size:
-            missing.append(MissingObject(key, f"has {remote.size} bytes, expected {file.size}"))
-    return missing
+from assetpub.release import RecordedFile, Release, Storage, blob_key
 
 
 def restore_release(
@@ -47,12 +23,11 @@ def restore_release(
     copies = [
         file
         for file in record.files.values()
-        if file.kind == FileKind.PLAIN and not _already_there(listing, file)
+        if file.storage == Storage.BLOB and not _already_there(listing, file)
     ]
 
     def copy(file: RecordedFile) -> None:
-        headers = ObjectHeaders(file.content_type, file.cache_control, file.sha256)
-        origin.copy(blob_key(file.sha256), file.key, headers)
+        origin.copy(blob_key(file.sha256), file.key, file.headers)
 
     run_parallel(copies, copy, workers)
     written = len(copies)
@@ -62,9 +37,7 @@ def restore_release(
     entry_uploads = {
         key: Upload(
             key,
-            ObjectHeaders(
-                recorded[key].content_type, recorded[key].cache_control, recorded[key].sha256
-            ),
+            recorded[key].headers,
             "restore",
             len(data),
             data=data,
@@ -85,9 +58,10 @@ def restore_release(
 
 
 def _already_there(listing: Mapping[str, RemoteObject], file: RecordedFile) -> bool:
-    """The key holds this release's bytes per the listing (a single-part ETag is the MD5)."""
+    """The key holds this release's bytes per the listing (a single-part ETag is the MD5);
+    when the listing cannot tell, copy: a copy of the right bytes is harmless."""
     remote = listing.get(file.key)
-    return bool(file.md5) and remote is not None and remote.etag == file.md5
+    return remote is not None and remote.holds(file.size, file.md5) is True
 
 
 def converge_to_live(store: StateStore, release_id: str, workers: int) -> None:

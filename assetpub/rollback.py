@@ -17,7 +17,7 @@ from assetpub.history import HistoryError, StateStore, load_record
 from assetpub.origins import list_all
 from assetpub.origins.base import Origin, RemoteObject
 from assetpub.release import Release, current_user
-from assetpub.restore import converge_to_live, missing_objects, restore_release
+from assetpub.restore import converge_to_live, restore_release
 from assetpub.state import State, utc_now
 
 log = logging.getLogger(__name__)
@@ -59,7 +59,7 @@ def _resolve(origin: Origin, store: StateStore, release_id: str | None) -> Rollb
         )
     record = load_record(origin, target)
     listing = list_all(origin)
-    missing = missing_objects(record, listing)
+    missing = record.missing_from(listing)
     if missing:
         more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
         raise RollbackError(

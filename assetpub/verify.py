@@ -14,12 +14,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 
-from assetpub.classify import FileKind
 from assetpub.errors import AssetpubError
 from assetpub.history import StateStore, load_record, manifest_release
 from assetpub.origins import list_all
 from assetpub.origins.base import Origin
-from assetpub.release import MANIFEST_KEY, RecordedFile, blob_key
+from assetpub.release import MANIFEST_KEY, RecordedFile, Storage, blob_key
 from assetpub.state import State
 
 
@@ -98,7 +97,7 @@ def _verify_live(
     listing = list_all(origin)
     checks: list[Callable[[], list[Problem]]] = []
     for path, file in sorted(record.files.items()):
-        if file.kind == FileKind.ENTRY:
+        if file.storage == Storage.RECORD:
             checks.append(partial(_check_headers, origin, file))
             checks.append(
                 partial(_check_entry_bytes, origin, file.key, record.entry_content.get(file.key))
@@ -112,9 +111,9 @@ def _verify_live(
             health.problems.append(
                 Problem(file.key, f"has {remote.size} bytes, expected {file.size}")
             )
-        if file.kind == FileKind.PLAIN and blob_key(file.sha256) not in listing:
-            health.problems.append(Problem(blob_key(file.sha256), f"missing (copy of {path})"))
-        if deep or file.kind == FileKind.PLAIN:
+        if file.storage == Storage.BLOB and (blob := blob_key(file.sha256)) not in listing:
+            health.problems.append(Problem(blob, f"missing (copy of {path})"))
+        if deep or file.storage == Storage.BLOB:
             # --deep re-hashes the bytes below, so the stored digest adds nothing there.
             checks.append(partial(_check_headers, origin, file, digest=not deep))
         if deep:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from assetpub.gc import needed_keys
 from assetpub.history import StateStore, load_record
 from assetpub.origins import Origin
 
@@ -13,7 +12,7 @@ def assert_retained_releases_whole(origin: Origin) -> None:
     present = {obj.key for obj in origin.list()}
     for entry in state.releases:
         record = load_record(origin, entry.id)  # raises if a committed record is gone
-        missing = needed_keys(record) - present
+        missing = record.owned_keys() - present
         assert not missing, f"release {entry.id} lost {sorted(missing)[:5]}"
 
 

@@ -11,7 +11,7 @@ from checks import snapshot
 
 from assetpub.config import PublishSettings
 from assetpub.errors import AssetpubError, OriginError
-from assetpub.gc import GcOptions, TooManyDeletesError, needed_keys, run_gc
+from assetpub.gc import GcOptions, TooManyDeletesError, run_gc
 from assetpub.history import StateStore, load_record
 from assetpub.origins import Origin
 from assetpub.origins.base import ObjectHeaders
@@ -126,8 +126,8 @@ def test_dry_run_rollback_changes_nothing(published) -> None:  # type: ignore[no
 
 
 def only_needed_by(records: list[Release], index: int) -> set[str]:
-    others = set().union(*(needed_keys(r) for i, r in enumerate(records) if i != index))
-    return needed_keys(records[index]) - others
+    others = set().union(*(r.owned_keys() for i, r in enumerate(records) if i != index))
+    return records[index].owned_keys() - others
 
 
 def test_gc_removes_exactly_what_only_expired_releases_needed(published) -> None:  # type: ignore[no-untyped-def]

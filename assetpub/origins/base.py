@@ -23,6 +23,16 @@ class RemoteObject:
     # is a hint, never proof of content. None where the origin has no ETag (folder origin).
     etag: str | None = None
 
+    def holds(self, size: int, md5: str) -> bool | None:
+        """Whether this listed object holds bytes of this size and MD5, as far as the listing
+        can tell: False when the size differs, True when the ETag is that MD5, None when only
+        the object's stored digest can say (multipart or encrypted ETag, no ETag, no MD5)."""
+        if self.size != size:
+            return False
+        if md5 and self.etag is not None and self.etag.lower() == md5.lower():
+            return True
+        return None
+
 
 @dataclass(frozen=True)
 class ObjectHeaders:
