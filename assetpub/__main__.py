@@ -1,5 +1,5 @@
 import sys
 
-from assetpub.cli import main
+from assetpub.cli.app import main
 
 sys.exit(main())

@@ -46,5 +46,9 @@ class PreconditionFailedError(OriginError):
         self.key = key
 
 
+class HistoryError(OriginError):
+    """The origin's history is missing something a command needs (release, state)."""
+
+
 class ConflictError(AssetpubError):
     """An immutable name on an origin already holds different bytes."""

@@ -25,9 +25,9 @@ BUILDS = [
 
 
 def main() -> None:
-    from assetpub.config import PublishSettings
+    from assetpub.commands.publish import publish
     from assetpub.origins import OriginSpec, open_origin
-    from assetpub.publish import publish
+    from assetpub.settings import PublishSettings
 
     with moto_server() as endpoint:
         for number, (folder, variant) in enumerate(BUILDS):

@@ -20,11 +20,11 @@ def main() -> None:
     parser.add_argument("--expired", type=int, default=10)
     args = parser.parse_args()
 
-    from assetpub.config import PublishSettings
-    from assetpub.gc import GcOptions, run_gc
+    from assetpub.commands.gc import GcOptions, run_gc
+    from assetpub.commands.publish import publish
+    from assetpub.commands.rollback import rollback
     from assetpub.origins import OriginSpec, open_origin
-    from assetpub.publish import publish
-    from assetpub.rollback import rollback
+    from assetpub.settings import PublishSettings
 
     with moto_server() as endpoint, scratch() as tmp:
         make_bucket(endpoint, "bench")

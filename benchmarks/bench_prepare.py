@@ -34,9 +34,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
 
-    from assetpub.config import DEFAULT_ENTRY_PATTERNS, DEFAULT_HASHED_NAME_PATTERNS
-    from assetpub.prepare import PrepareOptions, prepare_build
-    from assetpub.scan import scan_build
+    from assetpub.build.prepare import PrepareOptions, prepare_build
+    from assetpub.build.scan import scan_build
+    from assetpub.settings import DEFAULT_ENTRY_PATTERNS, DEFAULT_HASHED_NAME_PATTERNS
 
     with scratch() as tmp:
         if args.build:

@@ -22,10 +22,10 @@ def main() -> None:
     parser.add_argument("--build", type=Path, help="publish this folder instead (cold, unchanged)")
     args = parser.parse_args()
 
-    from assetpub.config import PublishSettings
+    from assetpub.cli.render import human_bytes
+    from assetpub.commands.publish import publish
     from assetpub.origins import OriginSpec, open_origin
-    from assetpub.output import human_bytes
-    from assetpub.publish import publish
+    from assetpub.settings import PublishSettings
 
     with moto_server() as endpoint, scratch() as tmp:
         make_bucket(endpoint, "bench")

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from assetpub.history import StateStore, load_record
+from assetpub.history.record import load_record
+from assetpub.history.store import StateStore
 from assetpub.origins import Origin
 
 

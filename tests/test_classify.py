@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from assetpub.classify import (
+from assetpub.build.classify import (
     FileKind,
     Link,
     bundler_renamed,
@@ -11,9 +11,9 @@ from assetpub.classify import (
     hashing_order,
     is_entry,
 )
-from assetpub.config import DEFAULT_ENTRY_PATTERNS, DEFAULT_HASHED_NAME_PATTERNS
-from assetpub.evidence import Mention
-from assetpub.frameworks import detect
+from assetpub.build.evidence import Mention
+from assetpub.build.frameworks import detect
+from assetpub.settings import DEFAULT_ENTRY_PATTERNS, DEFAULT_HASHED_NAME_PATTERNS
 
 
 def decide(paths, links=None, mentions=None, renamed=frozenset(), detection=None):  # type: ignore[no-untyped-def]

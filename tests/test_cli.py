@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from assetpub.cli import main
+from assetpub.cli.app import main
 
 SITE: dict[str, str | bytes] = {
     "index.html": "<link rel=stylesheet href=site.css><img src=logo.png>",
@@ -280,16 +280,16 @@ def test_missing_credentials(make_build, s3_endpoint, make_bucket, monkeypatch) 
 
 def test_unreadable_file_is_named(make_build, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     # Tests run as root in CI, where chmod cannot make a file unreadable: fail the read instead.
-    import assetpub.prepare
+    import assetpub.build.prepare
 
-    real = assetpub.prepare.digest_file
+    real = assetpub.build.prepare.digest_file
 
     def deny(path: Path):  # type: ignore[no-untyped-def]
         if path.name == "logo.png":
             raise PermissionError(13, "Permission denied", str(path))
         return real(path)
 
-    monkeypatch.setattr(assetpub.prepare, "digest_file", deny)
+    monkeypatch.setattr(assetpub.build.prepare, "digest_file", deny)
     origin = tmp_path / "www"
     one_line_error(
         *run("publish", str(make_build(SITE)), "--origin", str(origin)),

@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 from checks import assert_retained_releases_whole
 
-from assetpub.config import PublishSettings
+from assetpub.commands.gc import GcOptions, run_gc
+from assetpub.commands.publish import publish
+from assetpub.commands.verify import verify_origin
 from assetpub.errors import OriginError
-from assetpub.gc import GcOptions, run_gc
-from assetpub.history import StateStore
+from assetpub.history.store import StateStore
 from assetpub.origins import Origin, OriginSpec, open_origin
-from assetpub.publish import publish
-from assetpub.verify import verify_origin
+from assetpub.settings import PublishSettings
 
 
 def build_files(writer: int, version: int) -> dict[str, str | bytes]:

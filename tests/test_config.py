@@ -2,15 +2,15 @@ from pathlib import Path
 
 import pytest
 
-from assetpub.config import (
+from assetpub.errors import ConfigError
+from assetpub.origins import OriginSpec
+from assetpub.settings import (
     DEFAULT_ORIGIN,
     load_file_config,
     parse_file_config,
     resolve_origins,
     validate_public_url,
 )
-from assetpub.errors import ConfigError
-from assetpub.origins import OriginSpec
 
 
 def test_assetpub_toml_wins_over_pyproject(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from checks import assert_retained_releases_whole
 
-from assetpub.history import StateStore
+from assetpub.history.store import StateStore
 from assetpub.origins import Origin, OriginSpec, open_origin
 
 ROOT = Path(__file__).resolve().parent.parent

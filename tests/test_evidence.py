@@ -2,7 +2,7 @@
 
 import pytest
 
-from assetpub.evidence import (
+from assetpub.build.evidence import (
     NameIndex,
     Span,
     byte_spans,

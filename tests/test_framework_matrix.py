@@ -33,7 +33,7 @@ from e2e_support import (
     unavailable,
 )
 
-from assetpub.cli import main
+from assetpub.cli.app import main
 
 pytestmark = pytest.mark.e2e
 PREFIX = "site"

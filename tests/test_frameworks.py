@@ -2,7 +2,7 @@
 
 import pytest
 
-from assetpub.frameworks import detect, generator_of
+from assetpub.build.frameworks import detect, generator_of
 
 
 @pytest.mark.parametrize(

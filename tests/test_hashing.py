@@ -2,7 +2,7 @@ import hashlib
 
 import pytest
 
-from assetpub.hashing import digest_bytes, digest_file, hashed_name, split_suffix
+from assetpub.build.hashing import digest_bytes, digest_file, hashed_name, split_suffix
 
 
 @pytest.mark.parametrize(

@@ -9,18 +9,19 @@ from datetime import timedelta
 import pytest
 from checks import snapshot
 
-from assetpub.config import PublishSettings
+from assetpub.commands.gc import GcOptions, TooManyDeletesError, run_gc
+from assetpub.commands.publish import PublishResult, publish
+from assetpub.commands.rollback import RollbackError, rollback
+from assetpub.commands.status import divergence, origin_status
+from assetpub.commands.verify import verify_origin
 from assetpub.errors import AssetpubError, OriginError
-from assetpub.gc import GcOptions, TooManyDeletesError, run_gc
-from assetpub.history import StateStore, load_record
+from assetpub.history.record import Release, load_record
+from assetpub.history.store import StateStore
 from assetpub.origins import Origin
 from assetpub.origins.base import ObjectHeaders
 from assetpub.origins.dryrun import DryRunOrigin
 from assetpub.origins.memory import MemoryOrigin
-from assetpub.publish import PublishResult, publish
-from assetpub.release import Release
-from assetpub.rollback import RollbackError, rollback
-from assetpub.verify import divergence, origin_status, verify_origin
+from assetpub.settings import PublishSettings
 
 
 def site(version: int) -> dict[str, str | bytes]:
@@ -200,7 +201,7 @@ def test_a_publish_that_died_before_commit_is_collected_after_grace(make_build) 
 
 
 def test_gc_refuses_while_another_gc_holds_the_lease(published) -> None:  # type: ignore[no-untyped-def]
-    from assetpub.state import GcLease, iso, utc_now
+    from assetpub.history.state import GcLease, iso, utc_now
 
     origin, _, _ = published
     store = StateStore(origin)
@@ -274,7 +275,7 @@ class NoConditionalWrites(MemoryOrigin):
 def test_without_conditional_writes_a_lock_object_stands_in_with_a_warning(make_build) -> None:  # type: ignore[no-untyped-def]
     origin = NoConditionalWrites("no-cas")
     warnings: list[str] = []
-    from assetpub.publish import Hooks
+    from assetpub.commands.publish import Hooks
 
     for version in (1, 2):
         publish(
@@ -291,7 +292,7 @@ def test_without_conditional_writes_a_lock_object_stands_in_with_a_warning(make_
 def test_publish_waits_for_a_running_gc_then_commits(make_build) -> None:  # type: ignore[no-untyped-def]
     import threading
 
-    from assetpub.state import GcLease, iso, utc_now
+    from assetpub.history.state import GcLease, iso, utc_now
 
     origin = MemoryOrigin("waits")
     publish(PublishSettings(make_build(site(1)), ()), origins=[origin])
@@ -316,7 +317,7 @@ def test_a_lease_left_by_a_dead_local_process_is_stale() -> None:
     import subprocess
     import sys
 
-    from assetpub.history import is_stale_local_holder
+    from assetpub.history.lease import is_stale_local_holder
 
     dead = subprocess.run(
         [sys.executable, "-c", "import os; print(os.getpid())"],
@@ -332,7 +333,7 @@ def test_a_lease_left_by_a_dead_local_process_is_stale() -> None:
 
 
 def test_rollback_failing_on_the_second_origin_says_who_is_where(make_build) -> None:  # type: ignore[no-untyped-def]
-    from assetpub.apply import PartialSwitchError
+    from assetpub.commands.apply import PartialSwitchError
 
     good, bad = MemoryOrigin("rb-good"), MemoryOrigin("rb-bad")
     results = [

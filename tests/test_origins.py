@@ -20,12 +20,7 @@ from typing import Any
 
 import pytest
 
-from assetpub.errors import (
-    AlreadyExistsError,
-    ConfigError,
-    OriginError,
-    PreconditionFailedError,
-)
+from assetpub.errors import AlreadyExistsError, ConfigError, OriginError, PreconditionFailedError
 from assetpub.origins import (
     ObjectHeaders,
     Origin,
@@ -35,7 +30,7 @@ from assetpub.origins import (
     parse_origin_url,
 )
 from assetpub.origins.dryrun import DryRunOrigin
-from assetpub.origins.local import LOCK_NAME, TEMP_PREFIX, FolderOrigin
+from assetpub.origins.folder import LOCK_NAME, TEMP_PREFIX, FolderOrigin
 from assetpub.origins.memory import MemoryOrigin
 
 MiB = 1024 * 1024
@@ -675,7 +670,7 @@ import sys
 from pathlib import Path
 sys.path.insert(0, sys.argv[1])
 from test_origins import cas_append
-from assetpub.origins.local import FolderOrigin
+from assetpub.origins.folder import FolderOrigin
 origin = FolderOrigin(Path(sys.argv[2]))
 print("ready", flush=True)
 sys.stdin.readline()

@@ -1,9 +1,9 @@
 import io
 
-from assetpub.config import PublishSettings
+from assetpub.cli.render import Reporter, human_bytes
+from assetpub.commands.publish import publish
 from assetpub.origins.memory import MemoryOrigin
-from assetpub.output import Reporter, human_bytes
-from assetpub.publish import publish
+from assetpub.settings import PublishSettings
 
 
 class Terminal(io.StringIO):

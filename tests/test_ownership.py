@@ -4,8 +4,9 @@ predicate for "this listed object already holds these bytes"."""
 
 import pytest
 
+from assetpub.history.record import MissingObject, RecordedFile, Release, Storage
+from assetpub.keys import blob_key
 from assetpub.origins.base import RemoteObject
-from assetpub.release import MissingObject, RecordedFile, Release, Storage, blob_key
 
 SHA = {name: name[0] * 64 for name in ("aaa", "bbb", "ccc", "ddd")}
 

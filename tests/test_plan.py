@@ -5,12 +5,13 @@ from pathlib import Path
 
 import pytest
 
-from assetpub.classify import FileKind
-from assetpub.hashing import digest_bytes
+from assetpub.build.classify import FileKind
+from assetpub.build.hashing import digest_bytes
+from assetpub.build.prepare import PreparedBuild, PreparedFile
+from assetpub.commands.plan import keys_to_verify, plan_origin
+from assetpub.history.record import build_release
+from assetpub.keys import blob_key
 from assetpub.origins.base import RemoteObject
-from assetpub.plan import keys_to_verify, plan_origin
-from assetpub.prepare import PreparedBuild, PreparedFile
-from assetpub.release import blob_key, build_release
 
 
 def prepared_file(tmp_path: Path, key: str, kind: FileKind, data: bytes) -> PreparedFile:

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from assetpub.classify import FileKind
-from assetpub.config import DEFAULT_ENTRY_PATTERNS, DEFAULT_HASHED_NAME_PATTERNS
+from assetpub.build.classify import FileKind
+from assetpub.build.prepare import PreparedBuild, PrepareOptions, prepare_build
+from assetpub.build.scan import scan_build
 from assetpub.errors import BuildError
-from assetpub.prepare import PreparedBuild, PrepareOptions, prepare_build
-from assetpub.scan import scan_build
+from assetpub.settings import DEFAULT_ENTRY_PATTERNS, DEFAULT_HASHED_NAME_PATTERNS
 
 
 def prepare(build: Path, tmp_path: Path, **options) -> PreparedBuild:  # type: ignore[no-untyped-def]
@@ -213,7 +213,7 @@ def test_a_builds_own_asset_manifest_is_replaced_with_a_warning(make_build, tmp_
 
 
 def test_header_rules_override_by_pattern(make_build, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from assetpub.headers import HeaderRule
+    from assetpub.build.headers import HeaderRule
 
     build = make_build(
         {"index.html": "<img src=a.png><a href=docs/x.pdf>", "docs/x.pdf": b"%PDF", "a.png": b"png"}

@@ -8,14 +8,14 @@ from pathlib import Path
 import pytest
 from checks import snapshot
 
-from assetpub.apply import PartialSwitchError
-from assetpub.config import PublishSettings
+from assetpub.commands.apply import PartialSwitchError
+from assetpub.commands.publish import publish
 from assetpub.errors import ConflictError, OriginError
+from assetpub.history.record import Release
 from assetpub.origins import OriginSpec, open_origin
 from assetpub.origins.base import ObjectHeaders
 from assetpub.origins.memory import MemoryOrigin
-from assetpub.publish import publish
-from assetpub.release import Release
+from assetpub.settings import PublishSettings
 
 SITE: dict[str, str | bytes] = {
     "index.html": "<!doctype html><link rel=stylesheet href=css/site.css>"

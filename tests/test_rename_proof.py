@@ -8,11 +8,11 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assetpub.classify import FileKind
-from assetpub.config import DEFAULT_ENTRY_PATTERNS, DEFAULT_HASHED_NAME_PATTERNS
-from assetpub.evidence import NameIndex, is_searchable
-from assetpub.prepare import PreparedBuild, PrepareOptions, prepare_build
-from assetpub.scan import scan_build
+from assetpub.build.classify import FileKind
+from assetpub.build.evidence import NameIndex, is_searchable
+from assetpub.build.prepare import PreparedBuild, PrepareOptions, prepare_build
+from assetpub.build.scan import scan_build
+from assetpub.settings import DEFAULT_ENTRY_PATTERNS, DEFAULT_HASHED_NAME_PATTERNS
 
 PAGE = '<!doctype html><link rel=stylesheet href="css/site.css"><img src="{img}">{extra}'
 CSS = "body{color:red}"

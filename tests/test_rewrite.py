@@ -10,7 +10,7 @@ import tinycss2
 from hypothesis import given
 from hypothesis import strategies as st
 
-from assetpub.rewrite import (
+from assetpub.build.rewrite import (
     Reference,
     find_css_references,
     find_html_references,

@@ -3,8 +3,8 @@ from pathlib import Path
 
 import pytest
 
+from assetpub.build.scan import scan_build
 from assetpub.errors import BuildError
-from assetpub.scan import scan_build
 
 
 def paths(build: Path, **kwargs) -> list[str]:  # type: ignore[no-untyped-def]

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from assetpub.state import (
+from assetpub.history.state import (
     GcLease,
     ReleaseEntry,
     State,

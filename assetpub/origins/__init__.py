@@ -24,7 +24,7 @@ from assetpub.origins.base import (
     RemoteObject,
     VersionedBytes,
 )
-from assetpub.origins.keys import check_key
+from assetpub.origins.checks import check_key
 
 __all__ = [
     "list_all",
@@ -162,7 +162,7 @@ def open_origin(spec: OriginSpec) -> Origin:
         from assetpub.origins.memory import shared_memory_origin
 
         return shared_memory_origin(location)
-    from assetpub.origins.local import FolderOrigin
+    from assetpub.origins.folder import FolderOrigin
 
     return FolderOrigin(Path(location))
 

@@ -7,14 +7,8 @@ import builtins
 from collections.abc import Iterator
 from pathlib import Path
 
-from assetpub.origins.base import (
-    ObjectHeaders,
-    ObjectInfo,
-    Origin,
-    RemoteObject,
-    VersionedBytes,
-)
-from assetpub.origins.keys import check_key, check_write_conditions
+from assetpub.origins.base import ObjectHeaders, ObjectInfo, Origin, RemoteObject, VersionedBytes
+from assetpub.origins.checks import check_key, check_write_conditions
 
 
 class DryRunOrigin:

@@ -16,7 +16,7 @@ from assetpub.origins.base import (
     RemoteObject,
     VersionedBytes,
 )
-from assetpub.origins.keys import check_key, check_list_prefix, check_write_conditions
+from assetpub.origins.checks import check_key, check_list_prefix, check_write_conditions
 
 # S3's page size for ListObjectsV2 and batch size for DeleteObjects, so request counts match.
 PAGE_SIZE = 1000

@@ -27,7 +27,7 @@ from assetpub.origins.base import (
     RemoteObject,
     VersionedBytes,
 )
-from assetpub.origins.keys import check_key, check_list_prefix, check_write_conditions
+from assetpub.origins.checks import check_key, check_list_prefix, check_write_conditions
 
 if TYPE_CHECKING:
     from assetpub.origins import OriginSpec

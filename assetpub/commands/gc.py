@@ -13,20 +13,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from assetpub.errors import AssetpubError, OriginError
-from assetpub.history import (
-    HistoryError,
-    StateStore,
-    holder_id,
-    lease_blocks,
-    load_record,
-    manifest_release,
-    record_ids,
-)
+from assetpub.errors import AssetpubError, HistoryError, OriginError
+from assetpub.history.lease import holder_id, lease_blocks
+from assetpub.history.record import Release, load_record, manifest_release, record_ids
+from assetpub.history.state import GcLease, State, iso, release_time, utc_now
+from assetpub.history.store import StateStore
+from assetpub.keys import release_record_key
 from assetpub.origins import list_all
 from assetpub.origins.base import Origin, RemoteObject
-from assetpub.release import Release, release_record_key
-from assetpub.state import GcLease, State, iso, release_time, utc_now
 
 log = logging.getLogger(__name__)
 

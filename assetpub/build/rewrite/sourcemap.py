@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from assetpub.rewrite.text import Decoded, Reference
+from assetpub.build.rewrite.text import Decoded, Reference
 
 _NEWLINES = "\n\r\u2028\u2029"
 _LINE_START = r"(?<![^\n\r\u2028\u2029])[ \t]*"  # at the start of the text or after a newline

@@ -9,17 +9,18 @@ file's headers), so it can run every minute; deep verification reads every objec
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 
 from assetpub.errors import AssetpubError
-from assetpub.history import StateStore, load_record, manifest_release
+from assetpub.history.record import RecordedFile, Storage, load_record
+from assetpub.history.state import State
+from assetpub.history.store import StateStore
+from assetpub.keys import MANIFEST_KEY, blob_key
 from assetpub.origins import list_all
 from assetpub.origins.base import Origin
-from assetpub.release import MANIFEST_KEY, RecordedFile, Storage, blob_key
-from assetpub.state import State
 
 
 @dataclass(frozen=True)
@@ -132,39 +133,3 @@ def _check_entry_bytes(origin: Origin, key: str, expected: bytes | None) -> list
     if expected is not None and data != expected:
         return [Problem(key, "differs from what the live release published")]
     return []
-
-
-@dataclass
-class OriginStatus:
-    url: str
-    live: str | None
-    serving: str | None  # the release the live asset-manifest.json names
-    retained: int
-    created_at: str | None
-
-
-def origin_status(origin: Origin) -> OriginStatus:
-    state, _ = StateStore(origin).load()
-    serving = manifest_release(origin)
-    entry = state.entry(state.live) if state.live else None
-    return OriginStatus(
-        origin.url, state.live, serving, len(state.releases), entry.created_at if entry else None
-    )
-
-
-def divergence(statuses: Sequence[OriginStatus]) -> list[str]:
-    """Human-readable reasons the origins are not all serving one release."""
-    reasons = []
-    for status in statuses:
-        if status.live != status.serving:
-            reasons.append(
-                f"{status.url}: state says {status.live} is live but asset-manifest.json names "
-                f"{status.serving}"
-            )
-    lives = {s.live for s in statuses}
-    if len(lives) > 1:
-        reasons.append(
-            "origins are live on different releases: "
-            + ", ".join(f"{s.url}: {s.live}" for s in statuses)
-        )
-    return reasons

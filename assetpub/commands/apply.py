@@ -10,9 +10,9 @@ from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import TypeVar
 
+from assetpub.commands.plan import OriginPlan, Upload
 from assetpub.errors import AlreadyExistsError, AssetpubError, OriginError
 from assetpub.origins.base import Origin
-from assetpub.plan import OriginPlan, Upload
 
 log = logging.getLogger(__name__)
 

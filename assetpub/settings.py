@@ -13,11 +13,11 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from assetpub.classify import HASHED_NAME_SHAPES
+from assetpub.build.classify import HASHED_NAME_SHAPES
+from assetpub.build.headers import HeaderRule
 from assetpub.errors import ConfigError
-from assetpub.headers import HeaderRule
+from assetpub.history.state import parse_duration
 from assetpub.origins import OriginSpec
-from assetpub.state import parse_duration
 
 DEFAULT_ORIGIN = "assetpub-origin"
 DEFAULT_ENTRY_PATTERNS = (

@@ -16,23 +16,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
-from assetpub import evidence, rewrite
-from assetpub.classify import (
-    REFERENCING_EXTENSIONS,
-    Decision,
-    FileKind,
-    Link,
-    bundler_renamed,
-    classify,
-    decide_by_name,
-    hashing_order,
-)
+from assetpub.build import evidence, rewrite
+from assetpub.build.classify import REFERENCING_EXTENSIONS, Decision, FileKind, Link, bundler_renamed, classify, decide_by_name, hashing_order
 from assetpub.errors import BuildError
-from assetpub.evidence import Mention, NameIndex, Span
-from assetpub.frameworks import detect, generator_of
-from assetpub.hashing import Digests, digest_bytes, digest_file, hashed_name, split_suffix
-from assetpub.headers import IMMUTABLE, NO_CACHE, SHORT_CACHE, HeaderRule, resolve_headers
-from assetpub.scan import ScannedBuild, SourceFile
+from assetpub.build.evidence import Mention, NameIndex, Span
+from assetpub.build.frameworks import detect, generator_of
+from assetpub.build.hashing import Digests, digest_bytes, digest_file, hashed_name, split_suffix
+from assetpub.build.headers import IMMUTABLE, NO_CACHE, SHORT_CACHE, HeaderRule, resolve_headers
+from assetpub.build.scan import ScannedBuild, SourceFile
 
 log = logging.getLogger(__name__)
 

@@ -1,5 +1,5 @@
 """Release records: what one publish put live, kept on every origin so a release can be restored
-without the build folder.
+without the build folder, and the one answer to "which objects does a release own".
 
 A record is written once under _assetpub/releases/<id>.json with a create-only write and never
 changed. It holds the full file map plus the exact bytes of the entry files and of
@@ -16,7 +16,7 @@ import os
 import secrets
 import socket
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -24,15 +24,13 @@ from pathlib import Path
 from typing import Any
 
 from assetpub import __version__
-from assetpub.classify import FileKind
-from assetpub.origins.base import ObjectHeaders, RemoteObject
-from assetpub.prepare import PreparedBuild
-from assetpub.state import ReleaseEntry, iso
+from assetpub.build.classify import FileKind
+from assetpub.build.prepare import PreparedBuild
+from assetpub.errors import HistoryError
+from assetpub.history.state import ReleaseEntry, iso
+from assetpub.keys import MANIFEST_KEY, RELEASES_PREFIX, blob_key, release_record_key
+from assetpub.origins.base import ObjectHeaders, Origin, RemoteObject
 
-RECORDS_PREFIX = "_assetpub/"
-RELEASES_PREFIX = "_assetpub/releases/"
-BLOBS_PREFIX = "_assetpub/blobs/"
-MANIFEST_KEY = "asset-manifest.json"
 RECORD_FORMAT = 1
 
 # CI systems put the commit being built here; checked before asking git.
@@ -190,14 +188,6 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
-def release_record_key(release_id: str) -> str:
-    return f"{RELEASES_PREFIX}{release_id}.json"
-
-
-def blob_key(sha256: str) -> str:
-    return f"{BLOBS_PREFIX}{sha256}"
-
-
 def new_release_id(now: datetime) -> str:
     """UTC time first, to the millisecond, so ids sort by creation; a random tail so two
     publishes in the same instant still get distinct ids: '20261126T084653123Z-1a2b3c4d'."""
@@ -285,3 +275,36 @@ def release_entry(release: Release) -> ReleaseEntry:
         files=len(release.files),
         bytes=release.total_bytes,
     )
+
+
+def load_record(origin: Origin, release_id: str) -> Release:
+    raw = origin.get(release_record_key(release_id))
+    if raw is None:
+        raise HistoryError(f"{origin.url}: release {release_id} has no record on this origin")
+    try:
+        return Release.from_json(raw)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise HistoryError(
+            f"{origin.url}: release record {release_id} is not valid: {exc}"
+        ) from None
+
+
+def record_ids(keys: Iterator[str] | list[str]) -> set[str]:
+    """Release ids of the record keys among `keys`."""
+    return {
+        key[len(RELEASES_PREFIX) : -len(".json")]
+        for key in keys
+        if key.startswith(RELEASES_PREFIX)
+        and key.endswith(".json")
+        and "/" not in key[len(RELEASES_PREFIX) :]
+    }
+
+
+def manifest_release(origin: Origin) -> str | None:
+    """The release the live asset-manifest.json names, or None (missing or unreadable)."""
+    raw = origin.get(MANIFEST_KEY)
+    try:
+        release = json.loads(raw)["release"] if raw else None
+    except (ValueError, KeyError, TypeError):
+        return None
+    return release if isinstance(release, str) else None

@@ -11,14 +11,14 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from assetpub.apply import PartialSwitchError
-from assetpub.errors import AssetpubError
-from assetpub.history import HistoryError, StateStore, load_record
+from assetpub.commands.apply import PartialSwitchError
+from assetpub.commands.restore import converge_to_live, restore_release
+from assetpub.errors import AssetpubError, HistoryError
+from assetpub.history.record import Release, current_user, load_record
+from assetpub.history.state import State, utc_now
+from assetpub.history.store import StateStore
 from assetpub.origins import list_all
 from assetpub.origins.base import Origin, RemoteObject
-from assetpub.release import Release, current_user
-from assetpub.restore import converge_to_live, restore_release
-from assetpub.state import State, utc_now
 
 log = logging.getLogger(__name__)
 

@@ -13,8 +13,8 @@ from typing import Any
 
 import tinycss2
 
-from assetpub.rewrite.text import Decoded, Reference
-from assetpub.rewrite.urls import is_local_url
+from assetpub.build.rewrite.text import Decoded, Reference
+from assetpub.build.rewrite.urls import is_local_url
 
 _URL_FUNCTIONS = {"url"}
 _IMAGE_SET_FUNCTIONS = {"image-set", "-webkit-image-set"}

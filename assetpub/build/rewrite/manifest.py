@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 
-from assetpub.rewrite.text import Decoded, Reference
+from assetpub.build.rewrite.text import Decoded, Reference
 
 # A JSON string without escapes: a value with `\` is left alone (and so is its file's name).
 _PAIR = re.compile(r'"([^"\\]*)"\s*:\s*"([^"\\]*)"')

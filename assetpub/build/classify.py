@@ -17,8 +17,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from assetpub.evidence import Mention
-from assetpub.frameworks import NOTHING_DETECTED, Detection
+from assetpub.build.evidence import Mention
+from assetpub.build.frameworks import NOTHING_DETECTED, Detection
 
 SOURCE_MAP_KIND = "sourceMappingURL"
 # References that name a file without loading it: rewritten to follow a rename, but no reason

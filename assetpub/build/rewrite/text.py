@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from assetpub.rewrite.urls import is_local_url, split_url
+from assetpub.build.rewrite.urls import is_local_url, split_url
 
 
 @dataclass(frozen=True)

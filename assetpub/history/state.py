@@ -14,7 +14,6 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-STATE_KEY = "_assetpub/state.json"
 STATE_FORMAT = 1
 LOG_LIMIT = 500  # activations kept in the log; older ones are dropped
 _DURATION = re.compile(r"^(\d+)(s|m|h|d)?$")

@@ -30,7 +30,7 @@ from assetpub.origins.base import (
     RemoteObject,
     VersionedBytes,
 )
-from assetpub.origins.keys import check_key, check_list_prefix, check_write_conditions
+from assetpub.origins.checks import check_key, check_list_prefix, check_write_conditions
 
 TEMP_PREFIX = ".assetpub-tmp-"
 LOCK_NAME = ".assetpub-lock"  # in the root; never listed, written or deleted as an object

@@ -8,12 +8,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from functools import partial
 
-from assetpub.apply import run_parallel, write_upload
-from assetpub.history import StateStore, load_record
+from assetpub.commands.apply import run_parallel, write_upload
+from assetpub.commands.plan import Upload, manifest_upload, switch_order
+from assetpub.history.record import RecordedFile, Release, Storage, load_record
+from assetpub.history.store import StateStore
+from assetpub.keys import blob_key
 from assetpub.origins import list_all
 from assetpub.origins.base import Origin, RemoteObject
-from assetpub.plan import Upload, manifest_upload, switch_order
-from assetpub.release import RecordedFile, Release, Storage, blob_key
 
 
 def restore_release(

@@ -10,15 +10,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from assetpub.apply import Target, apply_plans, upload_assets, write_records
-from assetpub.config import PublishSettings
+from assetpub.build.prepare import PreparedBuild, PrepareOptions, prepare_build
+from assetpub.build.scan import scan_build
+from assetpub.commands.apply import Target, apply_plans, upload_assets, write_records
+from assetpub.commands.plan import OriginPlan, Upload, keys_to_verify, plan_origin
+from assetpub.commands.restore import converge_to_live
 from assetpub.errors import ConflictError
-from assetpub.history import StateStore, commit_release, lease_blocks
-from assetpub.origins import Origin, list_all, open_origin
-from assetpub.origins.dryrun import DryRunOrigin
-from assetpub.plan import OriginPlan, Upload, keys_to_verify, plan_origin
-from assetpub.prepare import PreparedBuild, PrepareOptions, prepare_build
-from assetpub.release import (
+from assetpub.history.commit import commit_release
+from assetpub.history.lease import lease_blocks
+from assetpub.history.record import (
     Release,
     build_release,
     current_user,
@@ -26,8 +26,10 @@ from assetpub.release import (
     new_release_id,
     release_entry,
 )
-from assetpub.restore import converge_to_live
-from assetpub.scan import scan_build
+from assetpub.history.store import StateStore
+from assetpub.origins import Origin, list_all, open_origin
+from assetpub.origins.dryrun import DryRunOrigin
+from assetpub.settings import PublishSettings
 
 log = logging.getLogger(__name__)
 

@@ -11,12 +11,13 @@ from typing import Any
 
 import click
 
-from assetpub.gc import GcResult
-from assetpub.plan import Upload
-from assetpub.publish import Hooks, PublishResult
-from assetpub.rollback import RollbackResult
-from assetpub.state import State
-from assetpub.verify import OriginHealth, OriginStatus
+from assetpub.commands.gc import GcResult
+from assetpub.commands.plan import Upload
+from assetpub.commands.publish import Hooks, PublishResult
+from assetpub.commands.rollback import RollbackResult
+from assetpub.commands.status import OriginStatus
+from assetpub.commands.verify import OriginHealth
+from assetpub.history.state import State
 
 
 def human_bytes(size: float) -> str:

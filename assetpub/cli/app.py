@@ -14,23 +14,7 @@ from pathlib import Path
 import click
 
 from assetpub import __version__
-from assetpub.config import (
-    DEFAULT_ENTRY_PATTERNS,
-    DEFAULT_HASHED_NAME_PATTERNS,
-    FileConfig,
-    PublishSettings,
-    gc_settings,
-    load_file_config,
-    resolve_origins,
-    validate_patterns,
-    validate_public_url,
-)
-from assetpub.errors import AssetpubError, ConfigError
-from assetpub.gc import GcOptions, run_gc
-from assetpub.history import StateStore
-from assetpub.origins import Origin, open_origin
-from assetpub.origins.dryrun import DryRunOrigin
-from assetpub.output import (
+from assetpub.cli.render import (
     Reporter,
     gc_json,
     print_decisions,
@@ -48,9 +32,26 @@ from assetpub.output import (
     status_json,
     verify_json,
 )
-from assetpub.publish import publish
-from assetpub.rollback import rollback
-from assetpub.verify import divergence, origin_status, verify_origin
+from assetpub.commands.gc import GcOptions, run_gc
+from assetpub.commands.publish import publish
+from assetpub.commands.rollback import rollback
+from assetpub.commands.status import divergence, origin_status
+from assetpub.commands.verify import verify_origin
+from assetpub.errors import AssetpubError, ConfigError
+from assetpub.history.store import StateStore
+from assetpub.origins import Origin, open_origin
+from assetpub.origins.dryrun import DryRunOrigin
+from assetpub.settings import (
+    DEFAULT_ENTRY_PATTERNS,
+    DEFAULT_HASHED_NAME_PATTERNS,
+    FileConfig,
+    PublishSettings,
+    gc_settings,
+    load_file_config,
+    resolve_origins,
+    validate_patterns,
+    validate_public_url,
+)
 
 
 @dataclass

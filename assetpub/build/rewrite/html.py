@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from html.entities import html5 as _HTML5_ENTITIES
 from html.parser import HTMLParser
 
-from assetpub.rewrite.css import find_css_references
-from assetpub.rewrite.text import Decoded, Reference
+from assetpub.build.rewrite.css import find_css_references
+from assetpub.build.rewrite.text import Decoded, Reference
 
 _HTML_WHITESPACE = " \t\n\r\f"
 _ASCII_ALPHANUMERIC = frozenset(string.ascii_letters + string.digits)

@@ -13,12 +13,12 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Sequence
 
-from assetpub.rewrite.css import find_css_references
-from assetpub.rewrite.html import find_html_references
-from assetpub.rewrite.manifest import find_manifest_references, is_flat_manifest
-from assetpub.rewrite.sourcemap import find_sourcemap_reference
-from assetpub.rewrite.text import Reference
-from assetpub.rewrite.urls import is_local_url, resolve_reference, split_url
+from assetpub.build.rewrite.css import find_css_references
+from assetpub.build.rewrite.html import find_html_references
+from assetpub.build.rewrite.manifest import find_manifest_references, is_flat_manifest
+from assetpub.build.rewrite.sourcemap import find_sourcemap_reference
+from assetpub.build.rewrite.text import Reference
+from assetpub.build.rewrite.urls import is_local_url, resolve_reference, split_url
 
 __all__ = [
     "Reference",

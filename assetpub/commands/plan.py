@@ -12,12 +12,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from assetpub.classify import FileKind
-from assetpub.hashing import digest_bytes
-from assetpub.headers import NO_CACHE, PRIVATE
+from assetpub.build.classify import FileKind
+from assetpub.build.hashing import digest_bytes
+from assetpub.build.headers import NO_CACHE, PRIVATE
+from assetpub.build.prepare import PreparedBuild, PreparedFile
+from assetpub.history.record import Release
+from assetpub.keys import MANIFEST_KEY, blob_key
 from assetpub.origins.base import ObjectHeaders, RemoteObject
-from assetpub.prepare import PreparedBuild, PreparedFile
-from assetpub.release import MANIFEST_KEY, Release, blob_key
 
 ROOT_INDEX = "index.html"
 

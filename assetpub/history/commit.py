@@ -1,0 +1,81 @@
+"""The publish commit protocol: record a release as live in the state, never under a GC that
+may have deleted what the release needs.
+
+A publish listed the origin under some GC epoch. If a GC holds the lease, the commit waits for
+it; if the epoch moved since the listing, the publish lists and uploads again (`refresh`)
+before it commits, so a release is never live while objects it needs are gone.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import replace
+
+from assetpub.errors import OriginError
+from assetpub.history.lease import lease_blocks
+from assetpub.history.state import ReleaseEntry, State, iso, utc_now
+from assetpub.history.store import StateStore
+
+log = logging.getLogger(__name__)
+
+
+class _LeaseOrEpochChanged(Exception):
+    """Raised inside a state transition to leave the CAS loop and re-check the GC lease."""
+
+
+def commit_release(
+    store: StateStore,
+    entry: ReleaseEntry,
+    *,
+    action: str,
+    by: str,
+    git_commit: str | None,
+    seen_epoch: int | None,
+    refresh: Callable[[], None],
+    wait_seconds: float = 600.0,
+) -> State:
+    """Make a freshly uploaded release live in the state, safely against a concurrent GC.
+
+    `seen_epoch` is the GC epoch read before the origin was listed (None if a GC was running
+    then). If a GC has started since, objects the upload skipped as "already there" may be
+    gone: `refresh` lists the origin again and uploads whatever is missing, and only then does
+    the commit go through. While a GC holds its lease, the commit waits: the lease tells
+    publishes which releases the GC is deleting, and it renews it while it works.
+    """
+    epoch = seen_epoch
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        loaded = store.load()
+        state = loaded[0]
+        if lease_blocks(state):
+            if time.monotonic() > deadline:
+                raise OriginError(
+                    f"{store.origin.url}: a GC has held its lease for over {wait_seconds:.0f} s; "
+                    "nothing was switched, run the publish again"
+                )
+            time.sleep(0.25)
+            continue
+        if epoch != state.gc_epoch:
+            refresh()
+            epoch = state.gc_epoch
+            continue
+
+        def change(current: State, checked_epoch: int | None = epoch) -> State:
+            if lease_blocks(current) or current.gc_epoch != checked_epoch:
+                raise _LeaseOrEpochChanged
+            now = utc_now()
+            return current.activate(
+                entry.id,
+                action=action,
+                now=now,
+                by=by,
+                git_commit=git_commit,
+                new_entry=replace(entry, committed_at=iso(now)),
+            )
+
+        try:
+            return store.update(change, current=loaded)
+        except _LeaseOrEpochChanged:
+            continue

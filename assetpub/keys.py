@@ -1,0 +1,26 @@
+"""Every key assetpub owns on an origin, relative to the origin's prefix: one place to look,
+and one place that keeps the reserved namespace reserved.
+
+- `asset-manifest.json`: the live release's file map, switched with the pages;
+- `_assetpub/`: assetpub's own records, never part of a build (a build that has it is refused):
+  the state, the lock object of services without conditional writes, one record per release,
+  and content-addressed blobs of plain files for rollback.
+"""
+
+from __future__ import annotations
+
+MANIFEST_KEY = "asset-manifest.json"
+RECORDS_PREFIX = "_assetpub/"
+RESERVED_PREFIX = RECORDS_PREFIX
+STATE_KEY = "_assetpub/state.json"
+LOCK_KEY = "_assetpub/lock.json"
+RELEASES_PREFIX = "_assetpub/releases/"
+BLOBS_PREFIX = "_assetpub/blobs/"
+
+
+def release_record_key(release_id: str) -> str:
+    return f"{RELEASES_PREFIX}{release_id}.json"
+
+
+def blob_key(sha256: str) -> str:
+    return f"{BLOBS_PREFIX}{sha256}"
