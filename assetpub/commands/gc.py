@@ -13,10 +13,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
+from assetpub.clock import SYSTEM_CLOCK, Clock
 from assetpub.errors import AssetpubError, HistoryError, OriginError
 from assetpub.history.lease import holder_id, lease_blocks
 from assetpub.history.record import Release, load_record, manifest_release, record_ids
-from assetpub.history.state import GcLease, State, iso, release_time, utc_now
+from assetpub.history.state import GcLease, State, iso, release_time
 from assetpub.history.store import StateStore
 from assetpub.keys import release_record_key
 from assetpub.origins import list_all
@@ -130,14 +131,15 @@ class _Collector:
     origin: Origin
     options: GcOptions
     warn: Callable[[str], None]
+    clock: Clock = SYSTEM_CLOCK
     store: StateStore = field(init=False)
 
     def __post_init__(self) -> None:
-        self.store = StateStore(self.origin, warn=self.warn)
+        self.store = StateStore(self.origin, warn=self.warn, clock=self.clock)
 
     def plan(self) -> tuple[State, GcPlan]:
         state, _ = self.store.load()
-        if lease_blocks(state) and state.gc_lease:
+        if lease_blocks(state, self.clock.now()) and state.gc_lease:
             raise OriginError(
                 f"{self.origin.url}: another GC is running (lease held by "
                 f"{state.gc_lease.holder or 'unknown'} until {state.gc_lease.expires_at})"
@@ -149,7 +151,7 @@ class _Collector:
             on_origin,
             keep=self.options.keep,
             grace=self.options.grace,
-            now=utc_now(),
+            now=self.clock.now(),
             # The release the live manifest names is protected even if the state lost track of
             # it (a crash between switching and committing, or an origin without state).
             protected={r for r in (state.live, manifest_release(self.origin)) if r},
@@ -168,7 +170,7 @@ class _Collector:
     def take_lease(self, planned_from: State, plan: GcPlan) -> GcLease:
         lease = GcLease(
             id=secrets.token_hex(8),
-            expires_at=iso(utc_now() + timedelta(seconds=LEASE_SECONDS)),
+            expires_at=iso(self.clock.now() + timedelta(seconds=LEASE_SECONDS)),
             doomed=plan.doomed,
             holder=holder_id(),
         )
@@ -185,7 +187,7 @@ class _Collector:
         def change(current: State) -> State:
             if current.gc_lease is None or current.gc_lease.id != lease.id:
                 raise OriginError(f"{self.origin.url}: GC lost its lease; stopped deleting")
-            expires = iso(utc_now() + timedelta(seconds=LEASE_SECONDS))
+            expires = iso(self.clock.now() + timedelta(seconds=LEASE_SECONDS))
             return replace(current, gc_lease=replace(lease, expires_at=expires))
 
         self.store.update(change)
@@ -224,9 +226,12 @@ class _Collector:
 
 
 def run_gc(
-    origin: Origin, options: GcOptions, warn: Callable[[str], None] = log.warning
+    origin: Origin,
+    options: GcOptions,
+    warn: Callable[[str], None] = log.warning,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> GcResult:
     before = origin.stats.requests
-    result = _Collector(origin, options, warn).run()
+    result = _Collector(origin, options, warn, clock).run()
     result.requests = origin.stats.requests - before
     return result

@@ -7,11 +7,12 @@ import tempfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from assetpub.build.prepare import PreparedBuild, PrepareOptions, prepare_build
 from assetpub.build.scan import scan_build
+from assetpub.clock import SYSTEM_CLOCK, Clock
 from assetpub.commands.apply import Target, apply_plans, upload_assets, write_records
 from assetpub.commands.plan import OriginPlan, Upload, keys_to_verify, plan_origin
 from assetpub.commands.restore import converge_to_live
@@ -83,7 +84,7 @@ def _verify(origin: Origin, keys: set[str], workers: int) -> dict[str, str | Non
 
 def _epoch_if_idle(store: StateStore) -> int | None:
     state, _ = store.load()
-    return None if lease_blocks(state) else state.gc_epoch
+    return None if lease_blocks(state, store.clock.now()) else state.gc_epoch
 
 
 def _raise_conflicts(plans: Sequence[OriginPlan]) -> None:
@@ -99,6 +100,7 @@ def publish(
     hooks: Hooks = Hooks(),
     origins: Sequence[Origin] | None = None,
     now: datetime | None = None,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> PublishResult:
     """Scan, hash and rewrite the build; plan against every origin; upload; switch.
 
@@ -116,7 +118,7 @@ def publish(
     )
     with tempfile.TemporaryDirectory(prefix="assetpub-stage-") as staging:
         prepared = prepare_build(scanned, options, Path(staging))
-        created = now or datetime.now(UTC)
+        created = now or clock.now()
         release = build_release(
             prepared,
             release_id=new_release_id(created),
@@ -128,7 +130,8 @@ def publish(
         for origin in targets:
             origin.check()
         stores = {
-            origin.url: StateStore(origin, warn=hooks.warn or log.warning) for origin in targets
+            origin.url: StateStore(origin, warn=hooks.warn or log.warning, clock=clock)
+            for origin in targets
         }
         # Read before listing: a GC that starts after this point bumps the epoch, and the
         # commit then lists again before trusting "already there".

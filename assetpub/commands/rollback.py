@@ -11,11 +11,12 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from assetpub.clock import SYSTEM_CLOCK, Clock
 from assetpub.commands.apply import PartialSwitchError
 from assetpub.commands.restore import converge_to_live, restore_release
 from assetpub.errors import AssetpubError, HistoryError
 from assetpub.history.record import Release, current_user, load_record
-from assetpub.history.state import State, utc_now
+from assetpub.history.state import State
 from assetpub.history.store import StateStore
 from assetpub.origins import list_all
 from assetpub.origins.base import Origin, RemoteObject
@@ -76,8 +77,9 @@ def rollback(
     dry_run: bool = False,
     workers: int = 8,
     warn: Callable[[str], None] = log.warning,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> RollbackResult:
-    stores = [StateStore(o, warn=warn) for o in origins]
+    stores = [StateStore(o, warn=warn, clock=clock) for o in origins]
     before = sum(o.stats.requests for o in origins)
     targets = [_resolve(o, s, release_id) for o, s in zip(origins, stores, strict=True)]
     ids = {t.record.id for t in targets}
@@ -124,7 +126,7 @@ def _activate(target: RollbackTarget, by: str) -> None:
         return current.activate(
             release_id,
             action="rollback",
-            now=utc_now(),
+            now=target.store.clock.now(),
             by=by,
             git_commit=target.record.git_commit,
         )

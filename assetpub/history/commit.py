@@ -9,13 +9,12 @@ before it commits, so a release is never live while objects it needs are gone.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import replace
 
 from assetpub.errors import OriginError
 from assetpub.history.lease import lease_blocks
-from assetpub.history.state import ReleaseEntry, State, iso, utc_now
+from assetpub.history.state import ReleaseEntry, State, iso
 from assetpub.history.store import StateStore
 
 log = logging.getLogger(__name__)
@@ -44,18 +43,19 @@ def commit_release(
     the commit go through. While a GC holds its lease, the commit waits: the lease tells
     publishes which releases the GC is deleting, and it renews it while it works.
     """
+    clock = store.clock
     epoch = seen_epoch
-    deadline = time.monotonic() + wait_seconds
+    deadline = clock.monotonic() + wait_seconds
     while True:
         loaded = store.load()
         state = loaded[0]
-        if lease_blocks(state):
-            if time.monotonic() > deadline:
+        if lease_blocks(state, clock.now()):
+            if clock.monotonic() > deadline:
                 raise OriginError(
                     f"{store.origin.url}: a GC has held its lease for over {wait_seconds:.0f} s; "
                     "nothing was switched, run the publish again"
                 )
-            time.sleep(0.25)
+            clock.sleep(0.25)
             continue
         if epoch != state.gc_epoch:
             refresh()
@@ -63,9 +63,9 @@ def commit_release(
             continue
 
         def change(current: State, checked_epoch: int | None = epoch) -> State:
-            if lease_blocks(current) or current.gc_epoch != checked_epoch:
+            now = clock.now()
+            if lease_blocks(current, now) or current.gc_epoch != checked_epoch:
                 raise _LeaseOrEpochChanged
-            now = utc_now()
             return current.activate(
                 entry.id,
                 action=action,

@@ -6,8 +6,9 @@ from __future__ import annotations
 import logging
 import os
 import socket
+from datetime import datetime
 
-from assetpub.history.state import State, utc_now
+from assetpub.history.state import State
 
 log = logging.getLogger(__name__)
 
@@ -31,9 +32,8 @@ def is_stale_local_holder(holder: str) -> bool:
     return False
 
 
-def lease_blocks(state: State) -> bool:
-    """Whether a GC holds a live lease on this state (not expired, holder not known dead)."""
+def lease_blocks(state: State, now: datetime) -> bool:
+    """Whether a GC holds a live lease on this state at `now` (not expired, holder not known
+    dead)."""
     lease = state.gc_lease
-    return (
-        lease is not None and lease.is_active(utc_now()) and not is_stale_local_holder(lease.holder)
-    )
+    return lease is not None and lease.is_active(now) and not is_stale_local_holder(lease.holder)

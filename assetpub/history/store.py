@@ -12,16 +12,16 @@ import json
 import logging
 import random
 import secrets
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from assetpub.build.hashing import digest_bytes
 from assetpub.build.headers import PRIVATE
+from assetpub.clock import SYSTEM_CLOCK, Clock
 from assetpub.errors import AlreadyExistsError, HistoryError, OriginError, PreconditionFailedError
-from assetpub.history.state import State, iso, parse_iso, utc_now
+from assetpub.history.state import State, iso, parse_iso
 from assetpub.keys import LOCK_KEY, STATE_KEY
 from assetpub.origins.base import ObjectHeaders, Origin
 
@@ -40,6 +40,7 @@ class StateStore:
     origin: Origin
     warn: Callable[[str], None] = log.warning
     attempts: int = 30
+    clock: Clock = SYSTEM_CLOCK
     _conditional: bool | None = field(default=None, init=False)
 
     def load(self) -> tuple[State, str | None]:
@@ -90,7 +91,7 @@ class StateStore:
                 return new
             except (PreconditionFailedError, AlreadyExistsError):
                 log.debug("%s: state changed under us (attempt %d)", self.origin.url, attempt)
-                time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
+                self.clock.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
         raise OriginError(
             f"{self.origin.url}: {STATE_KEY} kept changing under concurrent writers; try again"
         )
@@ -110,29 +111,29 @@ class StateStore:
     @contextmanager
     def _lock_object(self, timeout: float = 120.0) -> Iterator[None]:
         token = secrets.token_hex(8)
-        deadline = time.monotonic() + timeout
+        deadline = self.clock.monotonic() + timeout
         while True:
             held = self.origin.get(LOCK_KEY)
-            if held is None or _lock_expired(held):
+            if held is None or _lock_expired(held, self.clock.now()):
                 data = json.dumps(
-                    {"token": token, "expires_at": iso(utc_now() + timedelta(seconds=60))}
+                    {"token": token, "expires_at": iso(self.clock.now() + timedelta(seconds=60))}
                 ).encode()
                 self.origin.put_bytes(LOCK_KEY, data, private_json_headers(data))
-                time.sleep(0.2)  # let a racing writer's lock land, then see who won
+                self.clock.sleep(0.2)  # let a racing writer's lock land, then see who won
                 held = self.origin.get(LOCK_KEY)
                 if held is not None and json.loads(held).get("token") == token:
                     break
-            if time.monotonic() > deadline:
+            if self.clock.monotonic() > deadline:
                 raise OriginError(f"{self.origin.url}: {LOCK_KEY} is held by another writer")
-            time.sleep(0.5)
+            self.clock.sleep(0.5)
         try:
             yield
         finally:
             self.origin.delete([LOCK_KEY])
 
 
-def _lock_expired(raw: bytes) -> bool:
+def _lock_expired(raw: bytes, now: datetime) -> bool:
     try:
-        return parse_iso(json.loads(raw)["expires_at"]) < utc_now()
+        return parse_iso(json.loads(raw)["expires_at"]) < now
     except (ValueError, KeyError, TypeError):
         return True
