@@ -52,3 +52,15 @@ class HistoryError(OriginError):
 
 class ConflictError(AssetpubError):
     """An immutable name on an origin already holds different bytes."""
+
+
+class PartialSwitchError(AssetpubError):
+    """Some origins switched and some did not: the message says which is live on what."""
+
+
+class RollbackError(HistoryError):
+    """The release to roll back to cannot be made live (unknown, collected, incomplete)."""
+
+
+class TooManyDeletesError(AssetpubError):
+    """GC would delete more than --max-deletes: it deleted nothing (use --force)."""

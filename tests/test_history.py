@@ -9,12 +9,12 @@ from datetime import timedelta
 import pytest
 from checks import snapshot
 
-from assetpub.commands.gc import GcOptions, TooManyDeletesError, run_gc
+from assetpub.commands.gc import GcOptions, run_gc
 from assetpub.commands.publish import PublishResult, publish
-from assetpub.commands.rollback import RollbackError, rollback
+from assetpub.commands.rollback import rollback
 from assetpub.commands.status import divergence, origin_status
 from assetpub.commands.verify import verify_origin
-from assetpub.errors import AssetpubError, OriginError
+from assetpub.errors import AssetpubError, OriginError, RollbackError, TooManyDeletesError
 from assetpub.history.record import Release, load_record
 from assetpub.history.store import StateStore
 from assetpub.origins import Origin
@@ -333,7 +333,7 @@ def test_a_lease_left_by_a_dead_local_process_is_stale() -> None:
 
 
 def test_rollback_failing_on_the_second_origin_says_who_is_where(make_build) -> None:  # type: ignore[no-untyped-def]
-    from assetpub.commands.apply import PartialSwitchError
+    from assetpub.errors import PartialSwitchError
 
     good, bad = MemoryOrigin("rb-good"), MemoryOrigin("rb-bad")
     results = [

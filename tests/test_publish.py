@@ -8,9 +8,8 @@ from pathlib import Path
 import pytest
 from checks import snapshot
 
-from assetpub.commands.apply import PartialSwitchError
 from assetpub.commands.publish import publish
-from assetpub.errors import ConflictError, OriginError
+from assetpub.errors import ConflictError, OriginError, PartialSwitchError
 from assetpub.history.record import Release
 from assetpub.origins import OriginSpec, open_origin
 from assetpub.origins.base import ObjectHeaders

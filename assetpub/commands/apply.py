@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from assetpub.commands.plan import OriginPlan, Upload
-from assetpub.errors import AlreadyExistsError, AssetpubError, OriginError
+from assetpub.errors import AlreadyExistsError, AssetpubError, OriginError, PartialSwitchError
 from assetpub.origins.base import Origin
 
 log = logging.getLogger(__name__)
@@ -24,10 +24,6 @@ T = TypeVar("T")
 class Target:
     origin: Origin
     plan: OriginPlan
-
-
-class PartialSwitchError(AssetpubError):
-    """Some origins switched and some did not: the message says which is live on what."""
 
 
 def write_upload(origin: Origin, upload: Upload) -> None:
@@ -115,21 +111,45 @@ def apply_plans(
     """
     write_records(targets)
     upload_assets(targets, workers, progress)
-    switched: list[str] = []
+
+    def switch_one(target: Target) -> None:
+        if commit:
+            commit(target)
+        switch(target, workers, progress)
+        if after_switch:
+            after_switch(target)
+
+    switch_origins(
+        targets,
+        switch_one,
+        [t.origin.url for t in targets],
+        release_id,
+        failed="switch failed",
+        rerun="Run the same publish again to converge",
+    )
+
+
+def switch_origins(
+    targets: Sequence[T],
+    switch_one: Callable[[T], None],
+    urls: Sequence[str],
+    release_id: str,
+    *,
+    failed: str,
+    rerun: str,
+) -> None:
+    """The one routine that changes what is live on several origins, one origin after the
+    other (publish, rollback). A failure on the first origin changed nothing live and is
+    raised as it is; a failure after some origins switched is a PartialSwitchError that says
+    which origins are live on `release_id` and which are not, because running the same
+    command again converges them."""
     for index, target in enumerate(targets):
         try:
-            if commit:
-                commit(target)
-            switch(target, workers, progress)
-            if after_switch:
-                after_switch(target)
+            switch_one(target)
         except AssetpubError as exc:
-            if not switched:
+            if index == 0:
                 raise
-            not_switched = [t.origin.url for t in targets[index:]]
             raise PartialSwitchError(
-                f"{target.origin.url}: switch failed ({exc.message}); live on {release_id}: "
-                f"{', '.join(switched)}; not switched: {', '.join(not_switched)}. "
-                "Run the same publish again to converge"
+                f"{urls[index]}: {failed} ({exc.message}); live on {release_id}: "
+                f"{', '.join(urls[:index])}; not switched: {', '.join(urls[index:])}. {rerun}"
             ) from exc
-        switched.append(target.origin.url)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from assetpub.clock import SYSTEM_CLOCK, Clock
-from assetpub.errors import AssetpubError, HistoryError, OriginError
+from assetpub.errors import HistoryError, OriginError, TooManyDeletesError
 from assetpub.history.lease import holder_id, lease_blocks
 from assetpub.history.record import Release, load_record, manifest_release, record_ids
 from assetpub.history.state import GcLease, State, iso, release_time
@@ -27,10 +27,6 @@ log = logging.getLogger(__name__)
 
 BATCH = 1000
 LEASE_SECONDS = 60
-
-
-class TooManyDeletesError(AssetpubError):
-    pass
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from assetpub.clock import SYSTEM_CLOCK, Clock
-from assetpub.commands.apply import PartialSwitchError
+from assetpub.commands.apply import switch_origins
 from assetpub.commands.restore import converge_to_live, restore_release
-from assetpub.errors import AssetpubError, HistoryError
+from assetpub.errors import RollbackError
 from assetpub.history.record import Release, current_user, load_record
 from assetpub.history.state import State
 from assetpub.history.store import StateStore
@@ -22,10 +22,6 @@ from assetpub.origins import list_all
 from assetpub.origins.base import Origin, RemoteObject
 
 log = logging.getLogger(__name__)
-
-
-class RollbackError(HistoryError):
-    pass
 
 
 @dataclass
@@ -93,21 +89,20 @@ def rollback(
     if dry_run:
         return result
     by = current_user()
-    switched: list[str] = []
-    for index, target in enumerate(targets):
-        try:
-            _activate(target, by)
-            result.written += restore_release(target.origin, target.record, target.listing, workers)
-            converge_to_live(target.store, target.record.id, workers)
-        except AssetpubError as exc:
-            if not switched:
-                raise
-            raise PartialSwitchError(
-                f"{target.origin.url}: rollback failed ({exc.message}); live on "
-                f"{result.release}: {', '.join(switched)}; not switched: "
-                f"{', '.join(t.origin.url for t in targets[index:])}. Run it again to converge"
-            ) from exc
-        switched.append(target.origin.url)
+
+    def switch_one(target: RollbackTarget) -> None:
+        _activate(target, by)
+        result.written += restore_release(target.origin, target.record, target.listing, workers)
+        converge_to_live(target.store, target.record.id, workers)
+
+    switch_origins(
+        targets,
+        switch_one,
+        [t.origin.url for t in targets],
+        result.release,
+        failed="rollback failed",
+        rerun="Run it again to converge",
+    )
     result.requests = sum(o.stats.requests for o in origins) - before
     return result
 
