@@ -247,13 +247,21 @@ def validate_public_url(url: str | None) -> str | None:
 
 @dataclass(frozen=True)
 class GcSettings:
-    keep: int
-    grace: timedelta
-    max_deletes: int
+    keep: int = 5
+    grace: timedelta = timedelta(hours=24)
+    max_deletes: int = 10_000
+    force: bool = False
+    dry_run: bool = False
 
 
 def gc_settings(
-    file_config: FileConfig, keep: int | None, grace: str | None, max_deletes: int | None
+    file_config: FileConfig,
+    keep: int | None,
+    grace: str | None,
+    max_deletes: int | None,
+    *,
+    force: bool = False,
+    dry_run: bool = False,
 ) -> GcSettings:
     """Flags over the config file over the defaults: keep 5 (at least 1), grace 24h."""
     keep = keep if keep is not None else file_config.keep if file_config.keep is not None else 5
@@ -267,4 +275,4 @@ def gc_settings(
     limit = max_deletes if max_deletes is not None else file_config.max_deletes or 10_000
     if limit < 0:
         raise ConfigError("max_deletes must not be negative")
-    return GcSettings(keep, grace_delta, limit)
+    return GcSettings(keep, grace_delta, limit, force, dry_run)

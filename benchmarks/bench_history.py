@@ -20,11 +20,11 @@ def main() -> None:
     parser.add_argument("--expired", type=int, default=10)
     args = parser.parse_args()
 
-    from assetpub.commands.gc import GcOptions, run_gc
+    from assetpub.commands.gc import run_gc
     from assetpub.commands.publish import publish
     from assetpub.commands.rollback import rollback
     from assetpub.origins import OriginSpec, open_origin
-    from assetpub.settings import PublishSettings
+    from assetpub.settings import GcSettings, PublishSettings
 
     with moto_server() as endpoint, scratch() as tmp:
         make_bucket(endpoint, "bench")
@@ -51,7 +51,7 @@ def main() -> None:
             publish(settings, origins=[open_origin(spec)])
         origin = open_origin(spec)
         start = time.perf_counter()
-        gc = run_gc(origin, GcOptions(keep=2, grace=timedelta(0)))
+        gc = run_gc(origin, GcSettings(keep=2, grace=timedelta(0)))
         elapsed = time.perf_counter() - start
         ops = ", ".join(f"{k} {v}" for k, v in sorted(origin.stats.by_operation.items()))
         print(

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from assetpub.clock import FakeClock
-from assetpub.commands.gc import GcOptions, run_gc
+from assetpub.commands.gc import run_gc
 from assetpub.commands.publish import publish
 from assetpub.errors import OriginError
 from assetpub.history.commit import commit_release
@@ -17,7 +17,7 @@ from assetpub.history.lease import lease_blocks
 from assetpub.history.state import GcLease, ReleaseEntry, State, iso
 from assetpub.history.store import StateStore
 from assetpub.origins.memory import MemoryOrigin
-from assetpub.settings import PublishSettings
+from assetpub.settings import GcSettings, PublishSettings
 
 T0 = datetime(2026, 12, 1, 12, 0, 0, tzinfo=UTC)
 MS = timedelta(milliseconds=1)
@@ -94,7 +94,7 @@ def test_gc_grace_edge_is_a_millisecond(make_build) -> None:  # type: ignore[no-
     files = {"index.html": '<link rel=stylesheet href="a.css">', "a.css": "b{}"}
     publish(PublishSettings(make_build(files), ()), origins=[origin], clock=clock)
     replaced_at = clock.now()
-    options = GcOptions(keep=1, grace=timedelta(hours=1))
+    options = GcSettings(keep=1, grace=timedelta(hours=1))
 
     clock.current = replaced_at + timedelta(hours=1) - MS
     kept = run_gc(origin, options, clock=clock)

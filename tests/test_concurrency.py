@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 from checks import assert_retained_releases_whole
 
-from assetpub.commands.gc import GcOptions, run_gc
+from assetpub.commands.gc import run_gc
 from assetpub.commands.publish import publish
 from assetpub.commands.verify import verify_origin
 from assetpub.errors import OriginError
 from assetpub.history.store import StateStore
 from assetpub.origins import Origin, OriginSpec, open_origin
-from assetpub.settings import PublishSettings
+from assetpub.settings import GcSettings, PublishSettings
 
 
 def build_files(writer: int, version: int) -> dict[str, str | bytes]:
@@ -110,7 +110,7 @@ def test_publish_and_gc_in_loops_lose_nothing(make_build, open_shared) -> None: 
 
     def collector() -> None:
         origin = open_shared()
-        options = GcOptions(keep=2, grace=timedelta(0))
+        options = GcSettings(keep=2, grace=timedelta(0))
         while not done.is_set():
             try:
                 result = run_gc(origin, options)

@@ -1,124 +1,488 @@
-"""A process SIGKILLed at random points of publish, rollback and gc leaves every retained
-release intact; verify then tells what is off, and running the same command again converges."""
+"""A process SIGKILLed at any write of publish, rollback and gc leaves every retained release
+intact; verify then tells the truth, and running the same command again converges.
+
+The kills come from a fault-injecting origin (tests/crash_runner.py): the N-th write of a kind
+(the release record, an asset, the state's compare-and-swap, index.html, a GC delete batch, ...)
+kills the process right before it, right after it, or half-way through it. Each checkpoint is
+reached in every run, whatever the machine's load, and the test asserts that every kill landed.
+
+After each kill:
+- every retained release is whole (no object it needs is gone, its record is there);
+- `verify` tells the truth: it reports healthy exactly when the live files are byte for byte the
+  state's live release (an independent check reads them all), and at each enumerated checkpoint
+  it says what that checkpoint implies (e.g. "committed, not switched yet": not healthy);
+- the live pages still load: every stylesheet and image they name is on the origin;
+then the same command runs again and must succeed: verify --deep healthy, the state's live
+release is the one the command meant, a GC's lease is gone and a second GC has nothing left.
+
+The commands run in forked children of a fork server (`crash_runner.py --serve`): each is a
+fresh process running `python tests/crash_runner.py CHECKPOINT N -- ARGS`, minus the interpreter
+start-up (test_runner_command_line runs that form itself).
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import posixpath
 import random
+import re
+import select
 import signal
 import subprocess
 import sys
-import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 from checks import assert_retained_releases_whole
+from crash_runner import MARKER, NOT_REACHED
 
+from assetpub.commands.verify import verify_origin
+from assetpub.history.record import Storage, load_record
 from assetpub.history.store import StateStore
-from assetpub.origins import Origin, OriginSpec, open_origin
+from assetpub.keys import MANIFEST_KEY, STATE_KEY, blob_key
+from assetpub.origins import Origin, OriginSpec, list_all, open_origin
 
 ROOT = Path(__file__).resolve().parent.parent
+RUNNER = Path(__file__).with_name("crash_runner.py")
+SEED_VARIABLE = "ASSETPUB_CRASH_SEED"
+PAGES = ("index.html", "about/index.html")
 
 
-def big_site(version: int) -> dict[str, str | bytes]:
-    """Enough files that a publish takes a while, so kills land in every phase."""
-    files: dict[str, str | bytes] = {
-        f"img/p{i}.png": os.urandom(2048) if i % 4 == version % 4 else f"{i}".encode() * 512
-        for i in range(160)
-    }
-    files["css/site.css"] = "".join(f".p{i}{{background:url(../img/p{i}.png)}}" for i in range(160))
-    files["index.html"] = f"<link rel=stylesheet href=css/site.css><p>v{version}"
-    files["chunk.js"] = f"// plain v{version}"
+def site(version: int) -> dict[str, str | bytes]:
+    """A build whose every publish (after the first) writes the same number of each kind:
+    6 images shared by every version, 3 of this version alone, the stylesheet naming them all
+    (hashed), 3 entry files and 2 plain files that change with the version."""
+    files: dict[str, str | bytes] = {f"img/s{i}.png": bytes([65 + i]) * 700 for i in range(6)}
+    files |= {f"img/u{i}.png": os.urandom(600) for i in range(3)}
+    images = sorted(files)
+    files["css/site.css"] = "".join(f".{Path(n).stem}{{background:url(../{n})}}\n" for n in images)
+    files["index.html"] = f"<!doctype html><link rel=stylesheet href=css/site.css><p>v{version}"
+    files["about/index.html"] = (
+        f"<!doctype html><link rel=stylesheet href=../css/site.css><p>about v{version}"
+    )
+    files["robots.txt"] = f"# v{version}\n"
+    files["chunk.js"] = f"// plain v{version}\n"  # named by nothing: plain, replaced in place
+    files["legacy.css"] = f"/* plain v{version} */\n"
     return files
 
 
-def cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "assetpub", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        check=False,
-        timeout=120,
-    )
+# The writes one run of each command makes in the scenarios below (see Scenario): what a
+# checkpoint (kind, N) may pick. Asserted by test_write_counts_per_command.
+WRITES = {
+    "publish": {
+        "put-record": 1,
+        "put-asset": 4,  # 3 new images and the stylesheet that names them
+        "put-blob": 2,
+        "put-state": 1,
+        "put-plain": 2,
+        "put-manifest": 1,
+        "put-entry": 2,
+        "put-index": 1,
+        "any-write": 14,
+    },
+    "rollback": {
+        "put-state": 1,
+        "copy": 2,
+        "put-manifest": 1,
+        "put-entry": 2,
+        "put-index": 1,
+        "any-write": 7,
+    },
+    "gc": {"put-state": 4, "delete-object": 1, "delete-record": 1, "any-write": 6},
+}
 
 
-def timed_cli(
-    args: list[str], env: dict[str, str]
-) -> tuple[subprocess.CompletedProcess[str], float]:
-    start = time.monotonic()
-    result = cli(args, env)
-    return result, time.monotonic() - start
+# ---------------------------------------------------------------------------------------------
+# Running commands
 
 
-def kill_at_random(
-    args: list[str], env: dict[str, str], rng: random.Random, duration: float
-) -> bool:
-    """Start the command and SIGKILL it at a random point of its usual `duration`; True if it
-    was still running."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "assetpub", *args],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=env,
-        cwd=ROOT,
-    )
-    time.sleep(rng.uniform(0.1, 0.95) * duration)
-    proc.send_signal(signal.SIGKILL)
-    return proc.wait() == -signal.SIGKILL
+@dataclass
+class Outcome:
+    status: int  # exit code, or -signal
+    stdout: str
+    stderr: str
+    argv: list[str]
+
+    @property
+    def report(self) -> dict[str, Any]:
+        lines = [line for line in self.stderr.splitlines() if line.startswith(MARKER)]
+        return json.loads(lines[-1][len(MARKER) :]) if lines else {}
+
+    @property
+    def landed(self) -> bool:
+        return self.status == -signal.SIGKILL and self.report.get("reached") is True
+
+    def describe(self) -> str:
+        return f"`{' '.join(self.argv)}` ended with {self.status}: {self.stderr[-1500:]}"
+
+
+class ForkRunner:
+    """Talks to `crash_runner.py --serve`: every run is a forked child, one at a time."""
+
+    def __init__(self, env: dict[str, str], scratch: Path) -> None:
+        self.scratch = scratch
+        self.runs = 0
+        self.proc = subprocess.Popen(
+            [sys.executable, str(RUNNER), "--serve"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+            cwd=ROOT,
+        )
+
+    def run(self, checkpoint: str, n: int, args: list[str], timeout: float = 120) -> Outcome:
+        import time as _t
+        t0 = _t.monotonic()
+        try:
+            return self._run(checkpoint, n, args, timeout)
+        finally:
+            TIMES.append((args[0], checkpoint, _t.monotonic() - t0))
+
+    def _run(self, checkpoint: str, n: int, args: list[str], timeout: float = 120) -> Outcome:
+        self.runs += 1
+        out, err = self.scratch / f"run{self.runs}.out", self.scratch / f"run{self.runs}.err"
+        argv = [checkpoint, str(n), "--", *args]
+        request = {"argv": argv, "stdout": str(out), "stderr": str(err), "timeout": timeout}
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(json.dumps(request) + "\n")
+        self.proc.stdin.flush()
+        ready, _, _ = select.select([self.proc.stdout], [], [], timeout + 30)
+        line = self.proc.stdout.readline() if ready else ""
+        assert line, f"the crash runner's fork server did not answer for `{' '.join(argv)}`"
+        answer = json.loads(line)
+        outcome = Outcome(answer["status"], out.read_text(), err.read_text(), argv)
+        assert not answer["timeout"], f"timed out after {timeout} s: {outcome.describe()}"
+        return outcome
+
+    def close(self) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+TIMES: list = []
+
+
+def runner_env() -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(ROOT)}
+
+
+@pytest.fixture
+def runner(tmp_path: Path) -> Iterator[ForkRunner]:
+    scratch = tmp_path / "runs"
+    scratch.mkdir()
+    fork_runner = ForkRunner(runner_env(), scratch)
+    yield fork_runner
+    fork_runner.close()
 
 
 @pytest.fixture(params=["folder", "s3"])
-def target(request, tmp_path: Path) -> tuple[list[str], Origin, dict[str, str]]:  # type: ignore[no-untyped-def]
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+def target(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, list[str], Origin]:
     if request.param == "folder":
         url = str(tmp_path / "origin")
-        return ["--origin", url], open_origin(OriginSpec(url=url)), env
+        return "folder", ["--origin", url], open_origin(OriginSpec(url=url))
     bucket = request.getfixturevalue("make_bucket")()
     endpoint = request.getfixturevalue("s3_endpoint")
     url = f"s3://{bucket}/site"
     return (
+        "s3",
         ["--origin", url, "--endpoint-url", endpoint],
         open_origin(OriginSpec(url=url, endpoint_url=endpoint)),
-        env,
     )
 
 
-def test_sigkill_at_random_points_then_verify_and_rerun(make_build, target) -> None:  # type: ignore[no-untyped-def]
-    origin_args, origin, env = target
-    rng = random.Random(20261126)
-    builds = [make_build(big_site(v)) for v in range(3)]
-    durations: dict[str, float] = {}
-    for build in builds[:2]:
-        result, durations["publish"] = timed_cli(["publish", str(build), *origin_args], env)
-        assert result.returncode == 0, result.stderr
-    durations["rollback"] = durations["gc"] = durations["publish"]
+# ---------------------------------------------------------------------------------------------
+# What must hold
 
-    gc = ["gc", *origin_args, "--keep", "2", "--grace", "0", "--force"]
-    commands = [
-        ["publish", str(builds[2]), *origin_args],
-        ["rollback", "RELEASE", *origin_args],
-        gc,
-    ]
-    killed = 0
-    for round_ in range(9):
-        command = list(commands[round_ % 3])
-        if command[0] == "rollback":
-            state, _ = StateStore(origin).load()
-            other = [e.id for e in state.newest_first() if e.id != state.live]
-            command[1] = other[0]
-        killed += kill_at_random(command, env, rng, durations[command[0]])
-        assert_retained_releases_whole(origin)  # even before anything is repaired
-        verify = cli(["verify", *origin_args, "--json"], env)
-        report = json.loads(verify.stdout)  # healthy or not, it names what is off
-        assert verify.returncode == (0 if report["healthy"] else 1)
-        rerun, seconds = timed_cli(command, env)
-        assert rerun.returncode == 0, rerun.stderr
-        durations[command[0]] = seconds  # a full run of this command, to aim the next kill
-        after = cli(["verify", *origin_args, "--deep"], env)
-        assert after.returncode == 0, after.stdout
-        assert_retained_releases_whole(origin)
-    print(f"{killed} of 9 kills landed while the command ran")
-    assert killed >= 4, f"only {killed} of 9 kills landed while the command ran"
+
+def live_problems(origin: Origin) -> list[str]:
+    """Independently of verify: what keeps the live files from being the state's live release,
+    byte for byte (and, where the origin stores them, with the recorded headers), with the
+    blobs a later rollback to it needs."""
+    state, _ = StateStore(origin).load()
+    if state.live is None:
+        return ["no live release"]
+    record = load_record(origin, state.live)
+    listing = list_all(origin)
+    problems = []
+    for file in record.files.values():
+        data = origin.get(file.key)
+        if data is None:
+            problems.append(f"{file.key} is missing")
+            continue
+        if hashlib.sha256(data).hexdigest() != file.sha256:
+            problems.append(f"{file.key} holds other bytes than release {state.live}'s")
+        if file.storage == Storage.BLOB and blob_key(file.sha256) not in listing:
+            problems.append(f"the blob of {file.key} is missing")
+        if file.storage != Storage.KEY:
+            info = origin.head(file.key)
+            assert info is not None
+            for name, got, want in (
+                ("Content-Type", info.content_type, file.content_type),
+                ("Cache-Control", info.cache_control, file.cache_control),
+            ):
+                if got is not None and got != want:
+                    problems.append(f"{file.key} has {name} {got!r}, not {want!r}")
+    if origin.get(MANIFEST_KEY) != record.manifest:
+        problems.append(f"{MANIFEST_KEY} is not release {state.live}'s")
+    return problems
+
+
+def page_problems(origin: Origin) -> list[str]:
+    """What a visitor loading the live pages now would not get: every stylesheet a page names
+    and every url() in it must be on the origin."""
+    present = set(list_all(origin))
+    problems = []
+    for page in PAGES:
+        html = origin.get(page)
+        if html is None:
+            problems.append(f"{page} is missing")
+            continue
+        for ref in re.findall(rb"""(?:href|src)=["']?([^"'\s>]+)""", html):
+            css_key = posixpath.normpath(posixpath.join(posixpath.dirname(page), ref.decode()))
+            css = origin.get(css_key)
+            if css is None:
+                problems.append(f"{page} names {css_key}, which is missing")
+                continue
+            for url in re.findall(rb"url\(([^)]+)\)", css):
+                key = posixpath.normpath(posixpath.join(posixpath.dirname(css_key), url.decode()))
+                if key not in present:
+                    problems.append(f"{css_key} (named by {page}) needs {key}, which is missing")
+    return problems
+
+
+def holder_alive(holder: str) -> bool:
+    _, _, pid = holder.rpartition(":")
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def garbage(origin: Origin, retained: set[str]) -> list[str]:
+    """What a finished GC must not have left: objects neither a retained release needs, nor
+    a mutable name one of them publishes, nor the state."""
+    needed = {STATE_KEY, MANIFEST_KEY}
+    for release_id in retained:
+        record = load_record(origin, release_id)
+        needed |= {record.record_key, *record.owned_keys(), *(f.key for f in record.files.values())}
+    return sorted(set(list_all(origin)) - needed)
+
+
+@contextmanager
+def labelled(label: str) -> Iterator[None]:
+    """Prefix any assertion failure with where it happened."""
+    try:
+        yield
+    except AssertionError as exc:
+        raise AssertionError(f"{label}: {exc}") from exc
+
+
+# ---------------------------------------------------------------------------------------------
+# The scenario: one origin, a chain of killed commands, each followed by its re-run
+
+
+@dataclass
+class Scenario:
+    runner: ForkRunner
+    origin: Origin
+    origin_args: list[str]
+    make_build: Callable[[dict[str, str | bytes]], Path]
+    keep: int
+    version: int = 0
+    log: list[str] = field(default_factory=list)
+
+    def setup(self) -> None:
+        """Two releases, so there is something to roll back to and, soon, to collect."""
+        for _ in range(2):
+            done = self.runner.run("none", 0, self.command("publish"))
+            assert done.status == 0, done.describe()
+
+    def command(self, name: str) -> list[str]:
+        if name == "publish":
+            self.version += 1
+            build = self.make_build(site(self.version))
+            return ["publish", str(build), *self.origin_args, "--json"]
+        if name == "rollback":
+            return ["rollback", self.rollback_target(), *self.origin_args, "--json"]
+        assert name == "gc"
+        gc = ["gc", *self.origin_args, "--keep", str(self.keep), "--grace", "0", "--force"]
+        return [*gc, "--json"]
+
+    def rollback_target(self) -> str:
+        """The newest retained release whose files differ from the live one's, so a rollback
+        to it restores plain files and entry files."""
+        state, _ = StateStore(self.origin).load()
+        assert state.live is not None
+        live = load_record(self.origin, state.live).entry_content
+        for entry in state.newest_first():
+            if entry.id != state.live and load_record(self.origin, entry.id).entry_content != live:
+                return entry.id
+        raise AssertionError(f"no release to roll back to (scenario bug): {state.release_ids}")
+
+    def crash(self, name: str, checkpoint: str, n: int, healthy: bool | None = None) -> None:
+        """Kill `name` at the n-th write of `checkpoint`, check, run it again, check."""
+        args = self.command(name)
+        label = f"{name} killed at {checkpoint} #{n}"
+        self.log.append(label)
+        with labelled(label):
+            killed = self.runner.run(checkpoint, n, args)
+            assert killed.landed, f"the kill did not land: {killed.describe()}"
+            self.check_after_kill(healthy)
+        with labelled(f"{label}, then run again"):
+            again = self.runner.run("none", 0, args)
+            assert again.status == 0, again.describe()
+            self.check_converged(name, args, again)
+
+    def check_after_kill(self, expect_healthy: bool | None) -> None:
+        assert_retained_releases_whole(self.origin)
+        health = verify_origin(self.origin)
+        problems = live_problems(self.origin)
+        said = [f"{p.key}: {p.message}" for p in health.problems]
+        assert health.healthy == (not problems), (
+            f"verify says {said or 'healthy'}, while the live files show {problems or 'nothing'}"
+        )
+        if expect_healthy is not None:
+            assert health.healthy == expect_healthy, f"verify says {said or 'healthy'}"
+        assert not page_problems(self.origin), page_problems(self.origin)
+
+    def check_converged(self, name: str, args: list[str], again: Outcome) -> None:
+        health = verify_origin(self.origin, deep=True)
+        assert health.healthy, [f"{p.key}: {p.message}" for p in health.problems]
+        assert not live_problems(self.origin)
+        assert not page_problems(self.origin)
+        assert_retained_releases_whole(self.origin)
+        state, _ = StateStore(self.origin).load()
+        # A GC killed after its last delete leaves its lease, and a re-run with nothing left to
+        # collect does not clear it; it must not be anyone's but a dead process's.
+        assert state.gc_lease is None or not holder_alive(state.gc_lease.holder), state.gc_lease
+        if name == "publish":
+            assert state.live == json.loads(again.stdout)["release"]
+        elif name == "rollback":
+            assert state.live == args[1]
+        else:
+            retained = {e.id for e in state.releases}
+            assert len(retained) <= self.keep + 1 and state.live in retained, retained
+            assert not garbage(self.origin, retained), garbage(self.origin, retained)
+
+
+def scenario(runner: ForkRunner, target: Any, make_build: Any, keep: int) -> Scenario:
+    _, origin_args, origin = target
+    chain = Scenario(runner, origin, origin_args, make_build, keep)
+    chain.setup()
+    return chain
+
+
+# Each checkpoint, in the order the chain runs them, with what verify must say right after the
+# kill: healthy while the live files are still the live release's, not healthy from the commit
+# until the switch is complete. Each gc runs after enough publishes that it has objects and
+# records to delete.
+CHECKPOINTS: list[tuple[str, str, int, bool]] = [
+    ("publish", "put-record@after", 1, True),  # the intent alone: nothing uploaded
+    ("publish", "put-asset@after", 2, True),  # assets half uploaded (8 in parallel)
+    ("gc", "put-state@after", 1, True),  # lease taken, releases dropped, nothing deleted
+    ("publish", "put-blob@before", 2, True),  # a plain file's blob not written yet
+    ("publish", "put-state@before", 1, True),  # all uploaded, not committed
+    ("gc", "delete-object@during", 1, True),  # half the objects deleted, the rest not
+    ("publish", "put-state@after", 1, False),  # committed, nothing switched
+    ("rollback", "put-state@after", 1, False),  # rollback committed, nothing restored
+    ("gc", "delete-object@after", 1, True),  # objects deleted, records and lease left
+    ("publish", "put-plain@after", 1, False),  # one plain file switched
+    ("rollback", "copy@after", 1, False),  # one plain file copied back from its blob
+    ("gc", "delete-record@after", 1, True),  # records deleted, lease still held
+    ("publish", "put-manifest@after", 1, False),  # asset-manifest.json switched, pages not
+    ("rollback", "put-manifest@after", 1, False),
+    ("publish", "put-entry@after", 1, False),  # one entry file switched
+    ("rollback", "put-index@before", 1, False),  # all restored but index.html
+    ("publish", "put-index@before", 1, False),  # all switched but index.html
+    ("publish", "put-index@after", 1, True),  # index.html switched, before converging
+]
+
+
+def test_sigkill_at_each_checkpoint_then_verify_and_rerun(runner, target, make_build) -> None:  # type: ignore[no-untyped-def]
+    chain = scenario(runner, target, make_build, keep=2)
+    for name, checkpoint, n, healthy in CHECKPOINTS:
+        chain.crash(name, checkpoint, n, healthy)
+    assert len(chain.log) == len(CHECKPOINTS)
+    for t in TIMES: print(t)
+    print("total runner", sum(t[2] for t in TIMES))
+
+
+# ---------------------------------------------------------------------------------------------
+# Randomized: a seeded rng picks the checkpoints; the seed is in every failure message.
+
+
+def random_checkpoint(rng: random.Random, name: str, kind_of_origin: str) -> tuple[str, int]:
+    kind = rng.choice(sorted(WRITES[name]))
+    whens = ["before", "after"]
+    if kind_of_origin == "folder" or kind.startswith("delete-"):
+        whens.append("during")  # a torn write (folder) or a half-done delete batch
+    return f"{kind}@{rng.choice(whens)}", rng.randint(1, WRITES[name][kind])
+
+
+def test_sigkill_at_random_checkpoints(runner, target, make_build) -> None:  # type: ignore[no-untyped-def]
+    seed = int(os.environ.get(SEED_VARIABLE) or random.SystemRandom().randrange(2**32))
+    rng = random.Random(seed)
+    chain = scenario(runner, target, make_build, keep=1)
+    with labelled(f"seed {seed} (rerun with {SEED_VARIABLE}={seed})"):
+        for _round in range(2):
+            for name in ("publish", "rollback", "gc"):
+                checkpoint, n = random_checkpoint(rng, name, target[0])
+                chain.crash(name, checkpoint, n)
+    print(f"seed {seed}: {'; '.join(chain.log)}")
+
+
+def test_write_counts_per_command(runner, target, make_build) -> None:  # type: ignore[no-untyped-def]
+    """The counts the random checkpoints are drawn from: one full run of each command."""
+    chain = scenario(runner, target, make_build, keep=1)
+    for name in ("publish", "rollback", "gc"):
+        done = runner.run("none", 0, chain.command(name))
+        assert done.status == 0, done.describe()
+        counts = {k: v for k, v in done.report["counts"].items() if k in WRITES[name]}
+        assert counts == WRITES[name], f"{name}: {done.report['counts']}"
+
+
+# ---------------------------------------------------------------------------------------------
+# The runner's own command line, as documented in crash_runner.py
+
+
+def test_runner_command_line(make_build, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    build = make_build(site(1))
+    origin = tmp_path / "origin"
+
+    def run(checkpoint: str, n: int) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, str(RUNNER), checkpoint, str(n), "--", "publish", str(build)]
+        return subprocess.run(
+            [*command, "--origin", str(origin)],
+            capture_output=True,
+            text=True,
+            env=runner_env(),
+            cwd=ROOT,
+            check=False,
+            timeout=120,
+        )
+
+    killed = run("put-state@after", 1)
+    outcome = Outcome(killed.returncode, killed.stdout, killed.stderr, [])
+    assert outcome.landed, outcome.describe()
+    assert outcome.report["key"] == STATE_KEY
+    assert (origin / STATE_KEY).exists() and not (origin / "index.html").exists()
+
+    finished = run("put-state", 2)  # a publish writes the state once: never reached
+    outcome = Outcome(finished.returncode, finished.stdout, finished.stderr, [])
+    assert finished.returncode == NOT_REACHED, outcome.describe()
+    assert outcome.report["reached"] is False and outcome.report["exit"] == 0
+    assert outcome.report["counts"]["put-state"] == 1
+    assert (origin / "index.html").exists()

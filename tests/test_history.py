@@ -9,19 +9,19 @@ from datetime import timedelta
 import pytest
 from checks import snapshot
 
-from assetpub.commands.gc import GcOptions, run_gc
+from assetpub.commands.gc import run_gc
 from assetpub.commands.publish import PublishResult, publish
 from assetpub.commands.rollback import rollback
 from assetpub.commands.status import divergence, origin_status
 from assetpub.commands.verify import verify_origin
 from assetpub.errors import AssetpubError, OriginError, RollbackError, TooManyDeletesError
-from assetpub.history.record import Release, load_record
+from assetpub.history.record import ReleaseRecord, load_record
 from assetpub.history.store import StateStore
 from assetpub.origins import Origin
 from assetpub.origins.base import ObjectHeaders
 from assetpub.origins.dryrun import DryRunOrigin
 from assetpub.origins.memory import MemoryOrigin
-from assetpub.settings import PublishSettings
+from assetpub.settings import GcSettings, PublishSettings
 
 
 def site(version: int) -> dict[str, str | bytes]:
@@ -126,7 +126,7 @@ def test_dry_run_rollback_changes_nothing(published) -> None:  # type: ignore[no
     assert result.release == results[1].release.id and snapshot(origin) == before
 
 
-def only_needed_by(records: list[Release], index: int) -> set[str]:
+def only_needed_by(records: list[ReleaseRecord], index: int) -> set[str]:
     others = set().union(*(r.owned_keys() for i, r in enumerate(records) if i != index))
     return records[index].owned_keys() - others
 
@@ -137,13 +137,13 @@ def test_gc_removes_exactly_what_only_expired_releases_needed(published) -> None
     records = [load_record(origin, i) for i in ids(results)]
     before = snapshot(origin)
 
-    dry = run_gc(origin, GcOptions(keep=2, grace=timedelta(0), dry_run=True))
+    dry = run_gc(origin, GcSettings(keep=2, grace=timedelta(0), dry_run=True))
     assert snapshot(origin) == before
     expected = only_needed_by(records, 0)
     assert expected and set(dry.plan.delete_keys) == expected
     assert dry.plan.doomed == (results[0].release.id,)
 
-    result = run_gc(origin, GcOptions(keep=2, grace=timedelta(0)))
+    result = run_gc(origin, GcSettings(keep=2, grace=timedelta(0)))
     after = snapshot(origin)
     gone = set(before) - set(after)
     assert gone == expected | {f"_assetpub/releases/{results[0].release.id}.json"}
@@ -153,13 +153,13 @@ def test_gc_removes_exactly_what_only_expired_releases_needed(published) -> None
     assert state.release_ids == set(ids(results)[1:]) and state.gc_lease is None
     assert verify_origin(origin).healthy and live_files(origin) == lives[2]
     # A second run finds nothing more to do.
-    assert run_gc(origin, GcOptions(keep=2, grace=timedelta(0))).plan.delete_keys == ()
+    assert run_gc(origin, GcSettings(keep=2, grace=timedelta(0))).plan.delete_keys == ()
 
 
 def test_gc_after_rollback_keeps_the_old_live_release(published) -> None:  # type: ignore[no-untyped-def]
     origin, results, _ = published
     rollback([origin], results[0].release.id)
-    run_gc(origin, GcOptions(keep=1, grace=timedelta(0)))
+    run_gc(origin, GcSettings(keep=1, grace=timedelta(0)))
     state, _ = StateStore(origin).load()
     assert state.live == results[0].release.id
     assert state.release_ids == {results[0].release.id, results[2].release.id}
@@ -168,7 +168,7 @@ def test_gc_after_rollback_keeps_the_old_live_release(published) -> None:  # typ
 
 def test_grace_protects_a_release_replaced_a_minute_ago(published) -> None:  # type: ignore[no-untyped-def]
     origin, results, _ = published
-    result = run_gc(origin, GcOptions(keep=1, grace=timedelta(hours=24)))
+    result = run_gc(origin, GcSettings(keep=1, grace=timedelta(hours=24)))
     assert result.plan.doomed == () and result.deleted_objects == 0
     assert set(result.plan.retained) == set(ids(results))
 
@@ -177,9 +177,9 @@ def test_max_deletes_stops_before_deleting_unless_forced(published) -> None:  # 
     origin, results, _ = published
     before = snapshot(origin)
     with pytest.raises(TooManyDeletesError, match="more than --max-deletes 1"):
-        run_gc(origin, GcOptions(keep=1, grace=timedelta(0), max_deletes=1))
+        run_gc(origin, GcSettings(keep=1, grace=timedelta(0), max_deletes=1))
     assert snapshot(origin) == before
-    run_gc(origin, GcOptions(keep=1, grace=timedelta(0), max_deletes=1, force=True))
+    run_gc(origin, GcSettings(keep=1, grace=timedelta(0), max_deletes=1, force=True))
     assert StateStore(origin).load()[0].release_ids == {results[2].release.id}
 
 
@@ -192,9 +192,9 @@ def test_a_publish_that_died_before_commit_is_collected_after_grace(make_build) 
     origin.fail = None
     dead = [k for k in origin.objects if k.startswith("img/bg2.")]
     assert dead  # uploaded, never committed
-    kept = run_gc(origin, GcOptions(keep=5, grace=timedelta(hours=1)))
+    kept = run_gc(origin, GcSettings(keep=5, grace=timedelta(hours=1)))
     assert kept.plan.pending and dead[0] in origin.objects
-    collected = run_gc(origin, GcOptions(keep=5, grace=timedelta(0)))
+    collected = run_gc(origin, GcSettings(keep=5, grace=timedelta(0)))
     assert collected.plan.doomed == kept.plan.pending
     assert dead[0] not in origin.objects
     assert verify_origin(origin).healthy
@@ -208,7 +208,7 @@ def test_gc_refuses_while_another_gc_holds_the_lease(published) -> None:  # type
     lease = GcLease("other", iso(utc_now() + timedelta(minutes=5)), (), "elsewhere:1")
     store.update(lambda s: s.take_gc_lease(lease))
     with pytest.raises(OriginError, match="another GC is running"):
-        run_gc(origin, GcOptions(keep=1, grace=timedelta(0)))
+        run_gc(origin, GcSettings(keep=1, grace=timedelta(0)))
 
 
 def test_verify_finds_missing_changed_and_tampered_objects(published) -> None:  # type: ignore[no-untyped-def]

@@ -4,7 +4,7 @@ predicate for "this listed object already holds these bytes"."""
 
 import pytest
 
-from assetpub.history.record import MissingObject, RecordedFile, Release, Storage
+from assetpub.history.record import MissingObject, RecordedFile, ReleaseRecord, Storage
 from assetpub.keys import blob_key
 from assetpub.origins.base import RemoteObject
 
@@ -15,7 +15,7 @@ def recorded(key: str, kind: str, sha: str, size: int = 10, md5: str = "") -> Re
     return RecordedFile(key, kind, sha, size, "text/plain", "no-cache", md5)
 
 
-RELEASE = Release(
+RELEASE = ReleaseRecord(
     id="20261201T000000000Z-00000000",
     created_at="2026-12-01T00:00:00.000Z",
     git_commit=None,

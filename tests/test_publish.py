@@ -10,7 +10,7 @@ from checks import snapshot
 
 from assetpub.commands.publish import publish
 from assetpub.errors import ConflictError, OriginError, PartialSwitchError
-from assetpub.history.record import Release
+from assetpub.history.record import ReleaseRecord
 from assetpub.origins import OriginSpec, open_origin
 from assetpub.origins.base import ObjectHeaders
 from assetpub.origins.memory import MemoryOrigin
@@ -50,7 +50,7 @@ def test_publish_puts_a_consistent_site_live(make_build, make_origin) -> None:  
     assert manifest["files"]["480.js"] == "480.js"  # named in JS: never renamed
     assert manifest["files"]["main.0123456789abcdef.js"] == "main.0123456789abcdef.js"
 
-    record = Release.from_json(objects[f"_assetpub/releases/{result.release.id}.json"])
+    record = ReleaseRecord.from_json(objects[f"_assetpub/releases/{result.release.id}.json"])
     assert record.message == "first"
     assert record.files["css/site.css"].key == css_key
     assert record.entry_content["index.html"] == objects["index.html"]

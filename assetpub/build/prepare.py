@@ -17,13 +17,22 @@ from pathlib import Path
 from urllib.parse import quote
 
 from assetpub.build import evidence, rewrite
-from assetpub.build.classify import REFERENCING_EXTENSIONS, Decision, FileKind, Link, bundler_renamed, classify, decide_by_name, hashing_order
-from assetpub.errors import BuildError
+from assetpub.build.classify import (
+    REFERENCING_EXTENSIONS,
+    Decision,
+    FileKind,
+    Link,
+    bundler_renamed,
+    classify,
+    decide_by_name,
+    hashing_order,
+)
 from assetpub.build.evidence import Mention, NameIndex, Span
 from assetpub.build.frameworks import detect, generator_of
 from assetpub.build.hashing import Digests, digest_bytes, digest_file, hashed_name, split_suffix
 from assetpub.build.headers import IMMUTABLE, NO_CACHE, SHORT_CACHE, HeaderRule, resolve_headers
 from assetpub.build.scan import ScannedBuild, SourceFile
+from assetpub.errors import BuildError
 
 log = logging.getLogger(__name__)
 

@@ -32,7 +32,7 @@ from assetpub.cli.render import (
     status_json,
     verify_json,
 )
-from assetpub.commands.gc import GcOptions, run_gc
+from assetpub.commands.gc import run_gc
 from assetpub.commands.publish import publish
 from assetpub.commands.rollback import rollback
 from assetpub.commands.status import divergence, origin_status
@@ -239,10 +239,9 @@ def gc_command(
 ) -> None:
     """Delete the objects and records of releases no longer retained."""
     opened, file_config = _open_origins(obj, origins, endpoint_url)
-    settings = gc_settings(file_config, keep, grace, max_deletes)
-    options = GcOptions(settings.keep, settings.grace, settings.max_deletes, force, dry_run)
+    settings = gc_settings(file_config, keep, grace, max_deletes, force=force, dry_run=dry_run)
     obj.reporter.as_json = as_json
-    results = [run_gc(origin, options, warn=obj.reporter.warn) for origin in opened]
+    results = [run_gc(origin, settings, warn=obj.reporter.warn) for origin in opened]
     if as_json:
         obj.reporter.emit_json(gc_json(results))
     else:

@@ -21,7 +21,7 @@ T = TypeVar("T")
 
 
 @dataclass(frozen=True)
-class Target:
+class PlannedOrigin:
     origin: Origin
     plan: OriginPlan
 
@@ -70,7 +70,7 @@ def _run_uploads(
     )
 
 
-def write_records(targets: Sequence[Target], allow_existing: bool = False) -> None:
+def write_records(targets: Sequence[PlannedOrigin], allow_existing: bool = False) -> None:
     """The release record goes first: it is the intent that tells a later GC which uploads
     belong to this release, should the publish die half-way."""
     for target in targets:
@@ -85,23 +85,25 @@ def write_records(targets: Sequence[Target], allow_existing: bool = False) -> No
             ) from None
 
 
-def upload_assets(targets: Sequence[Target], workers: int, progress: Progress | None) -> None:
+def upload_assets(
+    targets: Sequence[PlannedOrigin], workers: int, progress: Progress | None
+) -> None:
     jobs = [(t.origin, u) for t in targets for u in t.plan.assets]
     _run_uploads(jobs, workers, progress)
 
 
-def switch(target: Target, workers: int, progress: Progress | None) -> None:
+def switch(target: PlannedOrigin, workers: int, progress: Progress | None) -> None:
     for _name, group in target.plan.switch_groups:
         _run_uploads([(target.origin, u) for u in group], workers, progress)
 
 
 def apply_plans(
-    targets: Sequence[Target],
+    targets: Sequence[PlannedOrigin],
     release_id: str,
     workers: int,
     progress: Progress | None = None,
-    commit: Callable[[Target], None] | None = None,
-    after_switch: Callable[[Target], None] | None = None,
+    commit: Callable[[PlannedOrigin], None] | None = None,
+    after_switch: Callable[[PlannedOrigin], None] | None = None,
 ) -> None:
     """Records, then assets everywhere, then origin by origin: commit the state, switch.
 
@@ -112,7 +114,7 @@ def apply_plans(
     write_records(targets)
     upload_assets(targets, workers, progress)
 
-    def switch_one(target: Target) -> None:
+    def switch_one(target: PlannedOrigin) -> None:
         if commit:
             commit(target)
         switch(target, workers, progress)

@@ -16,12 +16,13 @@ from datetime import datetime, timedelta
 from assetpub.clock import SYSTEM_CLOCK, Clock
 from assetpub.errors import HistoryError, OriginError, TooManyDeletesError
 from assetpub.history.lease import holder_id, lease_blocks
-from assetpub.history.record import Release, load_record, manifest_release, record_ids
+from assetpub.history.record import ReleaseRecord, load_record, manifest_release, record_ids
 from assetpub.history.state import GcLease, State, iso, release_time
 from assetpub.history.store import StateStore
 from assetpub.keys import release_record_key
 from assetpub.origins import list_all
 from assetpub.origins.base import Origin, RemoteObject
+from assetpub.settings import GcSettings
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +77,7 @@ def classify_releases(
 
 
 def plan_gc(
-    records: Mapping[str, Release],
+    records: Mapping[str, ReleaseRecord],
     listing: Mapping[str, RemoteObject],
     retained: set[str],
     pending: set[str],
@@ -109,15 +110,6 @@ class GcResult:
     requests: int = 0
 
 
-@dataclass(frozen=True)
-class GcOptions:
-    keep: int = 5
-    grace: timedelta = timedelta(hours=24)
-    max_deletes: int = 10_000
-    force: bool = False
-    dry_run: bool = False
-
-
 class _StateMoved(Exception):
     pass
 
@@ -125,7 +117,7 @@ class _StateMoved(Exception):
 @dataclass
 class _Collector:
     origin: Origin
-    options: GcOptions
+    options: GcSettings
     warn: Callable[[str], None]
     clock: Clock = SYSTEM_CLOCK
     store: StateStore = field(init=False)
@@ -223,7 +215,7 @@ class _Collector:
 
 def run_gc(
     origin: Origin,
-    options: GcOptions,
+    options: GcSettings,
     warn: Callable[[str], None] = log.warning,
     clock: Clock = SYSTEM_CLOCK,
 ) -> GcResult:

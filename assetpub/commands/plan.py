@@ -16,7 +16,7 @@ from assetpub.build.classify import FileKind
 from assetpub.build.hashing import digest_bytes
 from assetpub.build.headers import NO_CACHE, PRIVATE
 from assetpub.build.prepare import PreparedBuild, PreparedFile
-from assetpub.history.record import Release
+from assetpub.history.record import ReleaseRecord
 from assetpub.keys import MANIFEST_KEY, blob_key
 from assetpub.origins.base import ObjectHeaders, RemoteObject
 
@@ -113,7 +113,7 @@ def switch_order(keys: Iterable[str]) -> tuple[list[str], list[str]]:
     return [k for k in ordered if k != ROOT_INDEX], [k for k in ordered if k == ROOT_INDEX]
 
 
-def manifest_upload(release: Release) -> Upload:
+def manifest_upload(release: ReleaseRecord) -> Upload:
     return Upload(
         MANIFEST_KEY,
         ObjectHeaders(
@@ -129,7 +129,7 @@ def manifest_upload(release: Release) -> Upload:
 def plan_origin(
     url: str,
     build: PreparedBuild,
-    release: Release,
+    release: ReleaseRecord,
     listing: Mapping[str, RemoteObject],
     verified_sha256: Mapping[str, str | None],
 ) -> OriginPlan:

@@ -13,14 +13,14 @@ from pathlib import Path
 from assetpub.build.prepare import PreparedBuild, PrepareOptions, prepare_build
 from assetpub.build.scan import scan_build
 from assetpub.clock import SYSTEM_CLOCK, Clock
-from assetpub.commands.apply import Target, apply_plans, upload_assets, write_records
+from assetpub.commands.apply import PlannedOrigin, apply_plans, upload_assets, write_records
 from assetpub.commands.plan import OriginPlan, Upload, keys_to_verify, plan_origin
 from assetpub.commands.restore import converge_to_live
 from assetpub.errors import ConflictError
 from assetpub.history.commit import commit_release
 from assetpub.history.lease import lease_blocks
 from assetpub.history.record import (
-    Release,
+    ReleaseRecord,
     build_release,
     current_user,
     detect_git_commit,
@@ -48,7 +48,7 @@ class OriginSummary:
 
 @dataclass
 class PublishResult:
-    release: Release
+    release: ReleaseRecord
     build: PreparedBuild
     origins: list[OriginSummary] = field(default_factory=list)
     dry_run: bool = False
@@ -149,14 +149,14 @@ def publish(
         entry = release_entry(release)
         by = current_user()
 
-        def refresh(target: Target) -> None:
+        def refresh(target: PlannedOrigin) -> None:
             """A GC ran since the listing: upload again whatever it removed."""
             fresh = plan_for(target.origin)
             _raise_conflicts([fresh])
-            write_records([Target(target.origin, fresh)], allow_existing=True)
-            upload_assets([Target(target.origin, fresh)], settings.concurrency, None)
+            write_records([PlannedOrigin(target.origin, fresh)], allow_existing=True)
+            upload_assets([PlannedOrigin(target.origin, fresh)], settings.concurrency, None)
 
-        def commit(target: Target) -> None:
+        def commit(target: PlannedOrigin) -> None:
             commit_release(
                 stores[target.origin.url],
                 entry,
@@ -167,11 +167,11 @@ def publish(
                 refresh=lambda: refresh(target),
             )
 
-        def converge(target: Target) -> None:
+        def converge(target: PlannedOrigin) -> None:
             converge_to_live(stores[target.origin.url], release.id, settings.concurrency)
 
         apply_plans(
-            [Target(o, p) for o, p in zip(targets, plans, strict=True)],
+            [PlannedOrigin(o, p) for o, p in zip(targets, plans, strict=True)],
             release.id,
             settings.concurrency,
             hooks.on_upload,

@@ -10,7 +10,7 @@ from functools import partial
 
 from assetpub.commands.apply import run_parallel, write_upload
 from assetpub.commands.plan import Upload, manifest_upload, switch_order
-from assetpub.history.record import RecordedFile, Release, Storage, load_record
+from assetpub.history.record import RecordedFile, ReleaseRecord, Storage, load_record
 from assetpub.history.store import StateStore
 from assetpub.keys import blob_key
 from assetpub.origins import list_all
@@ -18,7 +18,7 @@ from assetpub.origins.base import Origin, RemoteObject
 
 
 def restore_release(
-    origin: Origin, record: Release, listing: Mapping[str, RemoteObject], workers: int
+    origin: Origin, record: ReleaseRecord, listing: Mapping[str, RemoteObject], workers: int
 ) -> int:
     """Switch `origin` to `record`'s release; returns how many objects were written."""
     copies = [

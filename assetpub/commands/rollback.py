@@ -15,7 +15,7 @@ from assetpub.clock import SYSTEM_CLOCK, Clock
 from assetpub.commands.apply import switch_origins
 from assetpub.commands.restore import converge_to_live, restore_release
 from assetpub.errors import RollbackError
-from assetpub.history.record import Release, current_user, load_record
+from assetpub.history.record import ReleaseRecord, current_user, load_record
 from assetpub.history.state import State
 from assetpub.history.store import StateStore
 from assetpub.origins import list_all
@@ -25,10 +25,10 @@ log = logging.getLogger(__name__)
 
 
 @dataclass
-class RollbackTarget:
+class RollbackOrigin:
     origin: Origin
     store: StateStore
-    record: Release
+    record: ReleaseRecord
     previous: str | None
     listing: dict[str, RemoteObject]
 
@@ -42,7 +42,7 @@ class RollbackResult:
     requests: int = 0
 
 
-def _resolve(origin: Origin, store: StateStore, release_id: str | None) -> RollbackTarget:
+def _resolve(origin: Origin, store: StateStore, release_id: str | None) -> RollbackOrigin:
     state, _ = store.load()
     if state.live is None:
         raise RollbackError(f"{origin.url}: no release is live here yet (nothing to roll back)")
@@ -63,7 +63,7 @@ def _resolve(origin: Origin, store: StateStore, release_id: str | None) -> Rollb
             f"{origin.url}: release {target} cannot be restored: {missing[0].key} "
             f"{missing[0].reason}{more}; nothing changed"
         )
-    return RollbackTarget(origin, store, record, state.live, listing)
+    return RollbackOrigin(origin, store, record, state.live, listing)
 
 
 def rollback(
@@ -90,7 +90,7 @@ def rollback(
         return result
     by = current_user()
 
-    def switch_one(target: RollbackTarget) -> None:
+    def switch_one(target: RollbackOrigin) -> None:
         _activate(target, by)
         result.written += restore_release(target.origin, target.record, target.listing, workers)
         converge_to_live(target.store, target.record.id, workers)
@@ -107,7 +107,7 @@ def rollback(
     return result
 
 
-def _activate(target: RollbackTarget, by: str) -> None:
+def _activate(target: RollbackOrigin, by: str) -> None:
     release_id = target.record.id
 
     def change(current: State) -> State | None:

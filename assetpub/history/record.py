@@ -98,7 +98,7 @@ class RecordedFile:
 
 
 @dataclass(frozen=True)
-class Release:
+class ReleaseRecord:
     id: str
     created_at: str  # ISO 8601, UTC
     git_commit: str | None
@@ -155,7 +155,7 @@ class Release:
         return json.dumps(data, indent=1, sort_keys=True).encode()
 
     @classmethod
-    def from_json(cls, raw: bytes) -> Release:
+    def from_json(cls, raw: bytes) -> ReleaseRecord:
         data = json.loads(raw)
         known = {
             "format",
@@ -234,13 +234,13 @@ def build_release(
     created_at: datetime,
     git_commit: str | None,
     message: str | None,
-) -> Release:
+) -> ReleaseRecord:
     file_map = prepared.file_map
     file_map[MANIFEST_KEY] = MANIFEST_KEY
     entry_content = {
         f.key: f.local_path.read_bytes() for f in prepared.files if f.kind == FileKind.ENTRY
     }
-    return Release(
+    return ReleaseRecord(
         id=release_id,
         created_at=iso(created_at),
         git_commit=git_commit,
@@ -264,7 +264,7 @@ def build_release(
     )
 
 
-def release_entry(release: Release) -> ReleaseEntry:
+def release_entry(release: ReleaseRecord) -> ReleaseEntry:
     """The summary the state keeps of a release (committed_at is set when it commits)."""
     return ReleaseEntry(
         id=release.id,
@@ -277,12 +277,12 @@ def release_entry(release: Release) -> ReleaseEntry:
     )
 
 
-def load_record(origin: Origin, release_id: str) -> Release:
+def load_record(origin: Origin, release_id: str) -> ReleaseRecord:
     raw = origin.get(release_record_key(release_id))
     if raw is None:
         raise HistoryError(f"{origin.url}: release {release_id} has no record on this origin")
     try:
-        return Release.from_json(raw)
+        return ReleaseRecord.from_json(raw)
     except (ValueError, KeyError, TypeError) as exc:
         raise HistoryError(
             f"{origin.url}: release record {release_id} is not valid: {exc}"
