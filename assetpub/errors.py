@@ -6,6 +6,11 @@ Anything that is not an AssetpubError is a bug and keeps its traceback.
 from __future__ import annotations
 
 
+def and_more(count: int) -> str:
+    """' (and N more)' after the first of `count` problems named in a one-line message."""
+    return f" (and {count - 1} more)" if count > 1 else ""
+
+
 class AssetpubError(Exception):
     """A problem the user can fix; the message says what and what to do next."""
 

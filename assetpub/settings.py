@@ -245,6 +245,38 @@ def validate_public_url(url: str | None) -> str | None:
     return url if url.endswith("/") else url + "/"
 
 
+def publish_settings(
+    file_config: FileConfig,
+    build_dir: Path,
+    *,
+    origins: Sequence[str] = (),
+    endpoint_url: str | None = None,
+    public_url: str | None = None,
+    message: str | None = None,
+    strict: bool | None = None,
+    dry_run: bool = False,
+    concurrency: int | None = None,
+) -> PublishSettings:
+    """Flags over the environment over the config file over the defaults, validated once."""
+    patterns = file_config.hashed_name_patterns or DEFAULT_HASHED_NAME_PATTERNS
+    validate_patterns(patterns)
+    return PublishSettings(
+        build_dir=build_dir,
+        origins=resolve_origins(origins, file_config, endpoint_url),
+        public_url=validate_public_url(
+            public_url or os.environ.get("ASSETPUB_PUBLIC_URL") or file_config.public_url
+        ),
+        message=message,
+        strict=bool(strict if strict is not None else file_config.strict),
+        dry_run=dry_run,
+        concurrency=concurrency or file_config.concurrency or 8,
+        entry_patterns=file_config.entry_patterns or DEFAULT_ENTRY_PATTERNS,
+        hashed_name_patterns=patterns,
+        include_dotfiles=file_config.include_dotfiles,
+        header_rules=file_config.header_rules,
+    )
+
+
 @dataclass(frozen=True)
 class GcSettings:
     keep: int = 5

@@ -32,7 +32,7 @@ from assetpub.build.frameworks import detect, generator_of
 from assetpub.build.hashing import Digests, digest_bytes, digest_file, hashed_name, split_suffix
 from assetpub.build.headers import IMMUTABLE, NO_CACHE, SHORT_CACHE, HeaderRule, resolve_headers
 from assetpub.build.scan import ScannedBuild, SourceFile
-from assetpub.errors import BuildError
+from assetpub.errors import BuildError, and_more
 
 log = logging.getLogger(__name__)
 
@@ -274,7 +274,7 @@ def prepare_build(
     warnings: list[str] = []
     missing = _missing_reference_messages(links, paths)
     if missing and options.strict:
-        more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
+        more = and_more(len(missing))
         raise BuildError(missing[0] + more)
     warnings += missing
 

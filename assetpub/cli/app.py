@@ -39,25 +39,23 @@ from assetpub.commands.status import divergence, origin_status
 from assetpub.commands.verify import verify_origin
 from assetpub.errors import AssetpubError, ConfigError
 from assetpub.history.store import StateStore
-from assetpub.origins import Origin, open_origin
+from assetpub.origins import Origin, open_origin, parse_origin_url
 from assetpub.origins.dryrun import DryRunOrigin
 from assetpub.settings import (
-    DEFAULT_ENTRY_PATTERNS,
-    DEFAULT_HASHED_NAME_PATTERNS,
     FileConfig,
     PublishSettings,
     gc_settings,
     load_file_config,
+    publish_settings,
     resolve_origins,
-    validate_patterns,
-    validate_public_url,
 )
 
 
 @dataclass
 class Context:
     reporter: Reporter
-    config_path: Path | None
+    config_path: Path | None = None
+    debug: bool = False  # --debug: errors keep their tracebacks
 
 
 origin_option = click.option(
@@ -89,7 +87,10 @@ def cli(
     """Publish front-end builds to S3-compatible CDN origins without breaking open pages."""
     level = logging.DEBUG if debug or verbose > 1 else logging.WARNING
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
-    ctx.obj = Context(Reporter(verbosity=-1 if quiet else verbose), config_path)
+    context = ctx.ensure_object(Context)
+    context.reporter = Reporter(verbosity=-1 if quiet else verbose)
+    context.config_path = config_path
+    context.debug = debug
 
 
 @cli.command("publish")
@@ -118,23 +119,16 @@ def publish_command(
     """Hash, rewrite and upload BUILD_DIR, then switch asset-manifest.json and index.html."""
     reporter = obj.reporter
     reporter.as_json = as_json
-    file_config = load_file_config(obj.config_path, Path.cwd())
-    patterns = file_config.hashed_name_patterns or DEFAULT_HASHED_NAME_PATTERNS
-    validate_patterns(patterns)
-    settings = PublishSettings(
-        build_dir=build_dir,
-        origins=resolve_origins(origins, file_config, endpoint_url),
-        public_url=validate_public_url(
-            public_url or os.environ.get("ASSETPUB_PUBLIC_URL") or file_config.public_url
-        ),
+    settings = publish_settings(
+        load_file_config(obj.config_path, Path.cwd()),
+        build_dir,
+        origins=origins,
+        endpoint_url=endpoint_url,
+        public_url=public_url,
         message=message,
-        strict=bool(strict if strict is not None else file_config.strict),
+        strict=strict,
         dry_run=dry_run,
-        concurrency=concurrency or file_config.concurrency or 8,
-        entry_patterns=file_config.entry_patterns or DEFAULT_ENTRY_PATTERNS,
-        hashed_name_patterns=patterns,
-        include_dotfiles=file_config.include_dotfiles,
-        header_rules=file_config.header_rules,
+        concurrency=concurrency,
     )
     with reporter.progress() as hooks:
         result = publish(settings, hooks)
@@ -291,20 +285,21 @@ def verify_command(
 
 
 def _live_url(settings: PublishSettings) -> str | None:
+    """Where the live page can be opened: the public URL, or the first folder origin's."""
     if settings.public_url:
         return settings.public_url
-    first = settings.origins[0].url
-    if first.startswith("s3://") or first.startswith("memory://"):
+    scheme, location, _ = parse_origin_url(settings.origins[0].url)
+    if scheme != "file":
         return None
-    folder = Path(first.removeprefix("file://")).resolve()
-    return (folder / "index.html").as_uri()
+    return (Path(location).resolve() / "index.html").as_uri()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    debug = "--debug" in args or os.environ.get("ASSETPUB_DEBUG") == "1"
+    # The group fills this in, --debug included, before any command can fail.
+    context = Context(Reporter())
     try:
-        cli.main(args=args, prog_name="assetpub", standalone_mode=False)
+        cli.main(args=args, prog_name="assetpub", standalone_mode=False, obj=context)
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
     except SystemExit as exc:
@@ -316,7 +311,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         click.echo("assetpub: aborted", err=True)
         return 130
     except AssetpubError as exc:
-        if debug:
+        if context.debug or os.environ.get("ASSETPUB_DEBUG") == "1":
             raise
         click.echo(f"assetpub: error: {exc.message}", err=True)
         return exc.exit_code

@@ -21,7 +21,7 @@ from assetpub.history.state import GcLease, State, iso, release_time
 from assetpub.history.store import StateStore
 from assetpub.keys import release_record_key
 from assetpub.origins import list_all
-from assetpub.origins.base import Origin, RemoteObject
+from assetpub.origins.base import Origin, RemoteObject, request_counter
 from assetpub.settings import GcSettings
 
 log = logging.getLogger(__name__)
@@ -219,7 +219,7 @@ def run_gc(
     warn: Callable[[str], None] = log.warning,
     clock: Clock = SYSTEM_CLOCK,
 ) -> GcResult:
-    before = origin.stats.requests
+    requests = request_counter(origin)
     result = _Collector(origin, options, warn, clock).run()
-    result.requests = origin.stats.requests - before
+    result.requests = requests()
     return result

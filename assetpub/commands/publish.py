@@ -16,7 +16,7 @@ from assetpub.clock import SYSTEM_CLOCK, Clock
 from assetpub.commands.apply import PlannedOrigin, apply_plans, upload_assets, write_records
 from assetpub.commands.plan import OriginPlan, Upload, keys_to_verify, plan_origin
 from assetpub.commands.restore import converge_to_live
-from assetpub.errors import ConflictError
+from assetpub.errors import ConflictError, and_more
 from assetpub.history.commit import commit_release
 from assetpub.history.lease import lease_blocks
 from assetpub.history.record import (
@@ -29,6 +29,7 @@ from assetpub.history.record import (
 )
 from assetpub.history.store import StateStore
 from assetpub.origins import Origin, list_all, open_origin
+from assetpub.origins.base import request_counter
 from assetpub.origins.dryrun import DryRunOrigin
 from assetpub.settings import PublishSettings
 
@@ -91,7 +92,7 @@ def _raise_conflicts(plans: Sequence[OriginPlan]) -> None:
     conflicts = [(p.url, c) for p in plans for c in p.conflicts]
     if conflicts:
         url, first = conflicts[0]
-        more = f" (and {len(conflicts) - 1} more)" if len(conflicts) > 1 else ""
+        more = and_more(len(conflicts))
         raise ConflictError(f"{url}: {first.key} {first.reason}{more}; nothing was switched")
 
 
@@ -127,6 +128,7 @@ def publish(
             message=settings.message,
         )
         targets = list(origins) if origins is not None else open_origins(settings)
+        counters = [request_counter(origin) for origin in targets]
         for origin in targets:
             origin.check()
         stores = {
@@ -178,13 +180,17 @@ def publish(
             commit=None if settings.dry_run else commit,
             after_switch=None if settings.dry_run else converge,
         )
-    return _summarize(PublishResult(release, prepared, dry_run=settings.dry_run), targets, plans)
+    result = PublishResult(release, prepared, dry_run=settings.dry_run)
+    return _summarize(result, targets, plans, [requests() for requests in counters])
 
 
 def _summarize(
-    result: PublishResult, targets: Sequence[Origin], plans: Sequence[OriginPlan]
+    result: PublishResult,
+    targets: Sequence[Origin],
+    plans: Sequence[OriginPlan],
+    requests: Sequence[int],
 ) -> PublishResult:
-    for origin, plan in zip(targets, plans, strict=True):
+    for origin, plan, made in zip(targets, plans, requests, strict=True):
         uploads = [u for u in plan.all_uploads if u.from_build]
         result.origins.append(
             OriginSummary(
@@ -193,7 +199,7 @@ def _summarize(
                 uploaded_bytes=sum(u.size for u in uploads),
                 skipped=len(plan.skipped),
                 skipped_bytes=sum(s.size for s in plan.skipped),
-                requests=origin.stats.requests,
+                requests=made,
                 plan=plan,
             )
         )

@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from assetpub.clock import SYSTEM_CLOCK, Clock
 from assetpub.commands.apply import switch_origins
 from assetpub.commands.restore import converge_to_live, restore_release
-from assetpub.errors import RollbackError
+from assetpub.errors import RollbackError, and_more
 from assetpub.history.record import ReleaseRecord, current_user, load_record
 from assetpub.history.state import State
 from assetpub.history.store import StateStore
 from assetpub.origins import list_all
-from assetpub.origins.base import Origin, RemoteObject
+from assetpub.origins.base import Origin, RemoteObject, request_counter
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ def _resolve(origin: Origin, store: StateStore, release_id: str | None) -> Rollb
     listing = list_all(origin)
     missing = record.missing_from(listing)
     if missing:
-        more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
+        more = and_more(len(missing))
         raise RollbackError(
             f"{origin.url}: release {target} cannot be restored: {missing[0].key} "
             f"{missing[0].reason}{more}; nothing changed"
@@ -76,7 +76,7 @@ def rollback(
     clock: Clock = SYSTEM_CLOCK,
 ) -> RollbackResult:
     stores = [StateStore(o, warn=warn, clock=clock) for o in origins]
-    before = sum(o.stats.requests for o in origins)
+    requests = request_counter(*origins)
     targets = [_resolve(o, s, release_id) for o, s in zip(origins, stores, strict=True)]
     ids = {t.record.id for t in targets}
     if len(ids) > 1:
@@ -103,7 +103,7 @@ def rollback(
         failed="rollback failed",
         rerun="Run it again to converge",
     )
-    result.requests = sum(o.stats.requests for o in origins) - before
+    result.requests = requests()
     return result
 
 

@@ -20,7 +20,7 @@ from assetpub.history.state import State
 from assetpub.history.store import StateStore
 from assetpub.keys import MANIFEST_KEY, blob_key
 from assetpub.origins import list_all
-from assetpub.origins.base import Origin
+from assetpub.origins.base import Origin, request_counter
 
 
 @dataclass(frozen=True)
@@ -77,14 +77,14 @@ def _check_bytes(origin: Origin, key: str, sha256: str) -> list[Problem]:
 
 
 def verify_origin(origin: Origin, *, deep: bool = False, workers: int = 8) -> OriginHealth:
-    before = origin.stats.requests
+    requests = request_counter(origin)
     state, _ = StateStore(origin).load()
     health = OriginHealth(origin.url, state.live)
     try:
         _verify_live(origin, state, health, deep, workers)
     except AssetpubError as exc:
         health.problems.append(Problem("_assetpub/", exc.message))
-    health.requests = origin.stats.requests - before
+    health.requests = requests()
     return health
 
 

@@ -7,7 +7,7 @@ An origin never reads or writes outside its prefix.
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -75,6 +75,13 @@ class OriginStats:
     def count(self, operation: str) -> None:
         self.requests += 1
         self.by_operation[operation] = self.by_operation.get(operation, 0) + 1
+
+
+def request_counter(*origins: Origin) -> Callable[[], int]:
+    """How many requests `origins` have made since this call: the one way a command reports
+    what it cost."""
+    before = sum(o.stats.requests for o in origins)
+    return lambda: sum(o.stats.requests for o in origins) - before
 
 
 class Origin(Protocol):
