@@ -39,8 +39,7 @@ from assetpub.commands.status import divergence, origin_status
 from assetpub.commands.verify import verify_origin
 from assetpub.errors import AssetpubError, ConfigError
 from assetpub.history.store import StateStore
-from assetpub.origins import Origin, open_origin, parse_origin_url
-from assetpub.origins.dryrun import DryRunOrigin
+from assetpub.origins import Origin, open_origins, parse_origin_url
 from assetpub.settings import (
     FileConfig,
     PublishSettings,
@@ -145,11 +144,11 @@ def publish_command(
 
 
 def _open_origins(
-    obj: Context, origins: Sequence[str], endpoint_url: str | None
+    obj: Context, origins: Sequence[str], endpoint_url: str | None, dry_run: bool = False
 ) -> tuple[list[Origin], FileConfig]:
     file_config = load_file_config(obj.config_path, Path.cwd())
     specs = resolve_origins(origins, file_config, endpoint_url)
-    return [open_origin(spec) for spec in specs], file_config
+    return open_origins(specs, dry_run), file_config
 
 
 endpoint_option = click.option(
@@ -196,10 +195,10 @@ def rollback_command(
 
     Needs no build folder and uploads nothing: the files come from the release record and
     the objects already on the origin."""
-    opened, _ = _open_origins(obj, origins, endpoint_url)
+    opened, _ = _open_origins(obj, origins, endpoint_url, dry_run)
     obj.reporter.as_json = as_json
     result = rollback(
-        [DryRunOrigin(o) for o in opened] if dry_run else opened,
+        opened,
         release_id,
         dry_run=dry_run,
         warn=obj.reporter.warn,
@@ -232,7 +231,7 @@ def gc_command(
     as_json: bool,
 ) -> None:
     """Delete the objects and records of releases no longer retained."""
-    opened, file_config = _open_origins(obj, origins, endpoint_url)
+    opened, file_config = _open_origins(obj, origins, endpoint_url, dry_run)
     settings = gc_settings(file_config, keep, grace, max_deletes, force=force, dry_run=dry_run)
     obj.reporter.as_json = as_json
     results = [run_gc(origin, settings, warn=obj.reporter.warn) for origin in opened]

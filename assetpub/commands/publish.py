@@ -28,9 +28,8 @@ from assetpub.history.record import (
     release_entry,
 )
 from assetpub.history.store import StateStore
-from assetpub.origins import Origin, list_all, open_origin
+from assetpub.origins import Origin, list_all, open_origins
 from assetpub.origins.base import request_counter
-from assetpub.origins.dryrun import DryRunOrigin
 from assetpub.settings import PublishSettings
 
 log = logging.getLogger(__name__)
@@ -70,11 +69,6 @@ class Hooks:
     on_plan: Callable[[int], None] | None = None  # total uploads about to run
     on_upload: Callable[[Upload], None] | None = None
     warn: Callable[[str], None] | None = None
-
-
-def open_origins(settings: PublishSettings) -> list[Origin]:
-    origins = [open_origin(spec) for spec in settings.origins]
-    return [DryRunOrigin(o) for o in origins] if settings.dry_run else origins
 
 
 def _verify(origin: Origin, keys: set[str], workers: int) -> dict[str, str | None]:
@@ -127,7 +121,11 @@ def publish(
             git_commit=detect_git_commit(settings.build_dir),
             message=settings.message,
         )
-        targets = list(origins) if origins is not None else open_origins(settings)
+        targets = (
+            list(origins)
+            if origins is not None
+            else open_origins(settings.origins, settings.dry_run)
+        )
         counters = [request_counter(origin) for origin in targets]
         for origin in targets:
             origin.check()

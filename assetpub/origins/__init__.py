@@ -11,6 +11,7 @@ Backends are imported on first use, so the planning core never imports boto3.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -165,6 +166,15 @@ def open_origin(spec: OriginSpec) -> Origin:
     from assetpub.origins.folder import FolderOrigin
 
     return FolderOrigin(Path(location))
+
+
+def open_origins(specs: Sequence[OriginSpec], dry_run: bool = False) -> list[Origin]:
+    """The origins `specs` name; with `dry_run`, each behind the DryRunOrigin wrapper, the
+    one dry-run convention of every command: reads go through, writes are only recorded."""
+    from assetpub.origins.dryrun import DryRunOrigin
+
+    opened = [open_origin(spec) for spec in specs]
+    return [DryRunOrigin(origin) for origin in opened] if dry_run else opened
 
 
 def list_all(origin: Origin) -> dict[str, RemoteObject]:
