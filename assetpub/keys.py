@@ -16,6 +16,8 @@ STATE_KEY = "_assetpub/state.json"
 LOCK_KEY = "_assetpub/lock.json"
 RELEASES_PREFIX = "_assetpub/releases/"
 BLOBS_PREFIX = "_assetpub/blobs/"
+# Written and deleted again by the one-time probe for conditional writes (S3 origins).
+PROBE_PREFIX = "_assetpub/probe-"
 
 
 def release_record_key(release_id: str) -> str:

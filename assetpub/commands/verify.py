@@ -18,7 +18,7 @@ from assetpub.errors import AssetpubError
 from assetpub.history.record import RecordedFile, Storage, load_record
 from assetpub.history.state import State
 from assetpub.history.store import StateStore
-from assetpub.keys import MANIFEST_KEY, blob_key
+from assetpub.keys import MANIFEST_KEY, RECORDS_PREFIX, STATE_KEY, blob_key
 from assetpub.origins import list_all
 from assetpub.origins.base import Origin, request_counter
 
@@ -83,7 +83,7 @@ def verify_origin(origin: Origin, *, deep: bool = False, workers: int = 8) -> Or
     try:
         _verify_live(origin, state, health, deep, workers)
     except AssetpubError as exc:
-        health.problems.append(Problem("_assetpub/", exc.message))
+        health.problems.append(Problem(RECORDS_PREFIX, exc.message))
     health.requests = requests()
     return health
 
@@ -92,7 +92,7 @@ def _verify_live(
     origin: Origin, state: State, health: OriginHealth, deep: bool, workers: int
 ) -> None:
     if state.live is None:
-        health.problems.append(Problem("_assetpub/state.json", "no live release recorded"))
+        health.problems.append(Problem(STATE_KEY, "no live release recorded"))
         return
     record = load_record(origin, state.live)
     listing = list_all(origin)

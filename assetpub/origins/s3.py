@@ -20,6 +20,7 @@ from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 
 from assetpub.errors import AlreadyExistsError, OriginError, PreconditionFailedError
+from assetpub.keys import PROBE_PREFIX
 from assetpub.origins.base import (
     ObjectHeaders,
     ObjectInfo,
@@ -36,7 +37,6 @@ log = logging.getLogger(__name__)
 
 SHA256_METADATA = "assetpub-sha256"  # sent as x-amz-meta-assetpub-sha256
 BATCH_SIZE = 1000  # DeleteObjects' limit
-PROBE_PREFIX = "_assetpub/probe-"
 _CONFLICT_ATTEMPTS = 4
 _MISSING = frozenset({"404", "NoSuchKey", "NotFound"})
 _PRECONDITION_FAILED = frozenset({"412", "PreconditionFailed"})
