@@ -9,13 +9,15 @@ from __future__ import annotations
 import os
 import socket
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
 if TYPE_CHECKING:
+    from fixture_types import BuildFiles, MakeBucket, MakeBuild, MakeOrigin, S3Client
+
     from assetpub.origins import Origin
 
 # Set before boto3 is imported anywhere, so no test ever picks up a developer's real account.
@@ -54,14 +56,14 @@ def s3_endpoint() -> Iterator[str]:
 
 
 @pytest.fixture
-def s3_client(s3_endpoint: str):  # type: ignore[no-untyped-def]
+def s3_client(s3_endpoint: str) -> S3Client:
     import boto3
 
     return boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1")
 
 
 @pytest.fixture
-def make_bucket(s3_client) -> Callable[[], str]:  # type: ignore[no-untyped-def]
+def make_bucket(s3_client: S3Client) -> MakeBucket:
     """Create a fresh, uniquely named bucket on the moto server and return its name."""
 
     def make() -> str:
@@ -73,12 +75,12 @@ def make_bucket(s3_client) -> Callable[[], str]:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def make_build(tmp_path: Path) -> Callable[[dict[str, str | bytes]], Path]:
+def make_build(tmp_path: Path) -> MakeBuild:
     """Write a build folder from {relative path: text or bytes} and return its path."""
 
     counter = iter(range(1_000_000))
 
-    def make(files: dict[str, str | bytes]) -> Path:
+    def make(files: BuildFiles) -> Path:
         root = tmp_path / f"build{next(counter)}"
         root.mkdir()
         for rel, content in files.items():
@@ -94,7 +96,7 @@ def make_build(tmp_path: Path) -> Callable[[dict[str, str | bytes]], Path]:
 
 
 @pytest.fixture(params=["memory", "folder", "s3"])
-def make_origin(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[], Origin]:
+def make_origin(request: pytest.FixtureRequest, tmp_path: Path) -> MakeOrigin:
     """A factory of fresh, empty origins; tests using it run on memory, folder and S3 (the moto
     server over HTTP) alike: the contract is the same."""
     from assetpub.origins import OriginSpec, open_origin

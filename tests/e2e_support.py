@@ -25,6 +25,7 @@ from typing import Any, NoReturn
 from urllib.parse import unquote, urlsplit
 
 import pytest
+from fixture_types import S3Client
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_SITE = REPO_ROOT / "sample_site"
@@ -203,7 +204,7 @@ def pretty_url_keys(path: str) -> list[str]:
 
 
 @contextmanager
-def serve_s3_prefix(s3_client: Any, bucket: str, prefix: str) -> Iterator[CdnServer]:
+def serve_s3_prefix(s3_client: S3Client, bucket: str, prefix: str) -> Iterator[CdnServer]:
     """Serve GET /x from s3://bucket/prefix/x with pretty URLs (see pretty_url_keys) and the
     site's 404.html for a miss, as a CDN with an origin path would, passing the object's
     Content-Type and Cache-Control through. Query strings (Next.js's ?_rsc=) are not part of

@@ -1,8 +1,10 @@
 import json
+from collections.abc import Iterable, Mapping, Sequence
 
 import pytest
 
 from assetpub.build.classify import (
+    Decision,
     FileKind,
     Link,
     bundler_renamed,
@@ -12,11 +14,17 @@ from assetpub.build.classify import (
     is_entry,
 )
 from assetpub.build.evidence import Mention
-from assetpub.build.frameworks import detect
+from assetpub.build.frameworks import Detection, detect
 from assetpub.settings import DEFAULT_ENTRY_PATTERNS, DEFAULT_HASHED_NAME_PATTERNS
 
 
-def decide(paths, links=None, mentions=None, renamed=frozenset(), detection=None):  # type: ignore[no-untyped-def]
+def decide(
+    paths: Sequence[str],
+    links: Mapping[str, Sequence[Link]] | None = None,
+    mentions: Mapping[str, Mention] | None = None,
+    renamed: Iterable[str] = frozenset(),
+    detection: Detection | None = None,
+) -> dict[str, Decision]:
     by_name = decide_by_name(
         paths,
         entry_patterns=DEFAULT_ENTRY_PATTERNS,
@@ -27,7 +35,12 @@ def decide(paths, links=None, mentions=None, renamed=frozenset(), detection=None
     return classify(paths, links or {}, by_name, mentions or {})
 
 
-def run(paths, links=None, mentions=None, renamed=frozenset()):  # type: ignore[no-untyped-def]
+def run(
+    paths: Sequence[str],
+    links: Mapping[str, Sequence[Link]] | None = None,
+    mentions: Mapping[str, Mention] | None = None,
+    renamed: Iterable[str] = frozenset(),
+) -> dict[str, FileKind]:
     return {p: d.kind for p, d in decide(paths, links, mentions, renamed).items()}
 
 

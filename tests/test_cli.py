@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from fixture_types import MakeBucket, MakeBuild, S3Client
 
 from assetpub.cli.app import main
 
@@ -39,7 +40,7 @@ def tree(folder: Path) -> dict[str, bytes]:
     }
 
 
-def test_publish_to_a_folder_and_json(make_build, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_publish_to_a_folder_and_json(make_build: MakeBuild, tmp_path: Path) -> None:
     build, origin = make_build(SITE), tmp_path / "www"
     code, out, _ = run("publish", str(build), "--origin", str(origin), "--json", "-m", "hello")
     assert code == 0
@@ -51,7 +52,9 @@ def test_publish_to_a_folder_and_json(make_build, tmp_path: Path) -> None:  # ty
     assert (origin / manifest["files"]["site.css"]).read_text() == "body{color:red}"
 
 
-def test_human_summary_names_release_counts_and_live_url(make_build, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_human_summary_names_release_counts_and_live_url(
+    make_build: MakeBuild, tmp_path: Path
+) -> None:
     origin = tmp_path / "www"
     code, out, _ = run("publish", str(make_build(SITE)), "--origin", str(origin))
     assert code == 0
@@ -69,7 +72,7 @@ def test_human_summary_names_release_counts_and_live_url(make_build, tmp_path: P
     assert "skipped 2 already there" in out and "live: https://cdn.example.com/" in out
 
 
-def test_dry_run_prints_the_plan_and_writes_nothing(make_build, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_dry_run_prints_the_plan_and_writes_nothing(make_build: MakeBuild, tmp_path: Path) -> None:
     origin = tmp_path / "www"
     run("publish", str(make_build(SITE)), "--origin", str(origin))
     before = tree(origin)
@@ -82,7 +85,7 @@ def test_dry_run_prints_the_plan_and_writes_nothing(make_build, tmp_path: Path) 
     assert "index    put  index.html  (switch)" in out
 
 
-def test_dry_run_verbose_explains_every_decision(make_build, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_dry_run_verbose_explains_every_decision(make_build: MakeBuild, tmp_path: Path) -> None:
     site = {
         **SITE,
         "app.js": 'load("logo.png")',
@@ -115,7 +118,9 @@ def test_dry_run_verbose_explains_every_decision(make_build, tmp_path: Path) -> 
     assert "detected: Next.js static export" in out and "renamed" not in out
 
 
-def test_default_origin_is_a_local_folder(make_build, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_default_origin_is_a_local_folder(
+    make_build: MakeBuild, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("ASSETPUB_ORIGIN", raising=False)
     code, _, _ = run("publish", str(make_build(SITE)))
@@ -123,7 +128,9 @@ def test_default_origin_is_a_local_folder(make_build, tmp_path: Path, monkeypatc
     assert (tmp_path / "assetpub-origin" / "index.html").is_file()
 
 
-def test_config_file_and_flags(make_build, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_config_file_and_flags(
+    make_build: MakeBuild, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "pyproject.toml").write_text(
         '[tool.assetpub]\norigins = ["from-config"]\npublic_url = "https://cdn.example.com/"\n'
@@ -177,14 +184,14 @@ def closed_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def test_bad_input_is_one_line_and_changes_nothing(  # type: ignore[no-untyped-def]
-    make_build,
+def test_bad_input_is_one_line_and_changes_nothing(
+    make_build: MakeBuild,
     tmp_path: Path,
-    monkeypatch,
-    s3_endpoint,
-    make_bucket,
-    s3_client,
-    forbidding_endpoint,
+    monkeypatch: pytest.MonkeyPatch,
+    s3_endpoint: str,
+    make_bucket: MakeBucket,
+    s3_client: S3Client,
+    forbidding_endpoint: str,
 ) -> None:
     monkeypatch.chdir(tmp_path)
     good = make_build(SITE)
@@ -255,14 +262,25 @@ def test_bad_input_is_one_line_and_changes_nothing(  # type: ignore[no-untyped-d
     ("config", "expected"),
     [("colour = 'red'", "unknown config key 'colour'"), ("origins = [", "invalid TOML")],
 )
-def test_bad_config_is_one_line(make_build, tmp_path, monkeypatch, config, expected) -> None:  # type: ignore[no-untyped-def]
+def test_bad_config_is_one_line(
+    make_build: MakeBuild,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    config: str,
+    expected: str,
+) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "assetpub.toml").write_text(config)
     one_line_error(*run("publish", str(make_build(SITE))), expected)
     assert not (tmp_path / "assetpub-origin").exists()
 
 
-def test_missing_credentials(make_build, s3_endpoint, make_bucket, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_missing_credentials(
+    make_build: MakeBuild,
+    s3_endpoint: str,
+    make_bucket: MakeBucket,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     bucket = make_bucket()
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
         monkeypatch.delenv(name, raising=False)
@@ -278,13 +296,16 @@ def test_missing_credentials(make_build, s3_endpoint, make_bucket, monkeypatch) 
     one_line_error(*run(*args), "no AWS credentials")
 
 
-def test_unreadable_file_is_named(make_build, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_unreadable_file_is_named(
+    make_build: MakeBuild, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Tests run as root in CI, where chmod cannot make a file unreadable: fail the read instead.
     import assetpub.build.prepare
+    from assetpub.build.hashing import Digests, digest_file
 
-    real = assetpub.build.prepare.digest_file
+    real = digest_file  # the function assetpub.build.prepare imported (and calls) by that name
 
-    def deny(path: Path):  # type: ignore[no-untyped-def]
+    def deny(path: Path) -> Digests:
         if path.name == "logo.png":
             raise PermissionError(13, "Permission denied", str(path))
         return real(path)
@@ -308,7 +329,9 @@ def test_debug_shows_the_traceback(tmp_path: Path) -> None:
     assert proc.returncode != 0 and "Traceback" in proc.stderr and "BuildError" in proc.stderr
 
 
-def test_real_subprocess_publish_to_s3(make_build, s3_endpoint, make_bucket, s3_client) -> None:  # type: ignore[no-untyped-def]
+def test_real_subprocess_publish_to_s3(
+    make_build: MakeBuild, s3_endpoint: str, make_bucket: MakeBucket, s3_client: S3Client
+) -> None:
     bucket = make_bucket()
     env = {**os.environ, "AWS_ENDPOINT_URL_S3": s3_endpoint}  # boto3's own variable
     cmd = [

@@ -6,9 +6,13 @@ import json
 from pathlib import Path
 
 import pytest
+from fixture_types import MakeBuild
 from test_cli import one_line_error, run
 
 from assetpub.origins import OriginSpec, open_origin
+
+# The three_releases fixture: (origin folder, release ids oldest first).
+ThreeReleases = tuple[str, list[str]]
 
 
 def site(version: int) -> dict[str, str | bytes]:
@@ -20,7 +24,7 @@ def site(version: int) -> dict[str, str | bytes]:
 
 
 @pytest.fixture
-def three_releases(make_build, tmp_path: Path) -> tuple[str, list[str]]:  # type: ignore[no-untyped-def]
+def three_releases(make_build: MakeBuild, tmp_path: Path) -> ThreeReleases:
     origin = str(tmp_path / "www")
     ids = []
     for version in (1, 2, 3):
@@ -38,7 +42,7 @@ def three_releases(make_build, tmp_path: Path) -> tuple[str, list[str]]:  # type
     return origin, ids
 
 
-def test_releases_json_and_table(three_releases) -> None:  # type: ignore[no-untyped-def]
+def test_releases_json_and_table(three_releases: ThreeReleases) -> None:
     origin, ids = three_releases
     code, out, _ = run("releases", "--origin", origin, "--json")
     data = json.loads(out)
@@ -49,7 +53,7 @@ def test_releases_json_and_table(three_releases) -> None:  # type: ignore[no-unt
     assert f"* {ids[2]}" in out and "v2" in out and "(* live)" in out
 
 
-def test_rollback_forward_and_status(three_releases) -> None:  # type: ignore[no-untyped-def]
+def test_rollback_forward_and_status(three_releases: ThreeReleases) -> None:
     origin, ids = three_releases
     code, out, _ = run("rollback", "--origin", origin, "--dry-run")
     assert code == 0 and f"Would roll {Path(origin).as_uri()} from {ids[2]} to {ids[1]}" in out
@@ -62,7 +66,7 @@ def test_rollback_forward_and_status(three_releases) -> None:  # type: ignore[no
     assert code == 0 and json.loads(out)["origins"][0]["live"] == ids[2]
 
 
-def test_gc_dry_run_lists_exactly_what_would_go(three_releases) -> None:  # type: ignore[no-untyped-def]
+def test_gc_dry_run_lists_exactly_what_would_go(three_releases: ThreeReleases) -> None:
     origin, ids = three_releases
     before = sorted(p.name for p in Path(origin).rglob("*"))
     code, out_dry, _ = run("gc", "--origin", origin, "--keep", "2", "--grace", "0", "--dry-run")
@@ -80,7 +84,9 @@ def test_gc_dry_run_lists_exactly_what_would_go(three_releases) -> None:  # type
     assert not any(p.name.startswith("bg1.") for p in Path(origin).iterdir())
 
 
-def test_verify_and_status_exit_codes(three_releases, make_build, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_verify_and_status_exit_codes(
+    three_releases: ThreeReleases, make_build: MakeBuild, tmp_path: Path
+) -> None:
     origin, ids = three_releases
     assert run("verify", "--origin", origin)[0] == 0
     (Path(origin) / "index.html").write_text("tampered")
@@ -104,7 +110,9 @@ def test_verify_and_status_exit_codes(three_releases, make_build, tmp_path: Path
         (["releases", "--origin", "a", "--origin", "b"], "one origin at a time"),
     ],
 )
-def test_history_errors_are_one_line(three_releases, args, expected) -> None:  # type: ignore[no-untyped-def]
+def test_history_errors_are_one_line(
+    three_releases: ThreeReleases, args: list[str], expected: str
+) -> None:
     origin, _ = three_releases
     if "--origin" not in args:
         args = [*args, "--origin", origin]

@@ -7,6 +7,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from fixture_types import MakeBuild
 
 from assetpub.clock import FakeClock
 from assetpub.commands.gc import run_gc
@@ -85,7 +86,7 @@ def test_a_commit_goes_through_once_the_lease_expires() -> None:
     assert state.log[-1].at == iso(clock.now())  # committed at the clock's time
 
 
-def test_gc_grace_edge_is_a_millisecond(make_build) -> None:  # type: ignore[no-untyped-def]
+def test_gc_grace_edge_is_a_millisecond(make_build: MakeBuild) -> None:
     origin = MemoryOrigin("clock-grace")
     clock = FakeClock(T0)
     files = {"index.html": '<link rel=stylesheet href="a.css">', "a.css": "a{}"}

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from checks import assert_retained_releases_whole
+from fixture_types import MakeBuild
 
 from assetpub.commands.gc import run_gc
 from assetpub.commands.publish import publish
@@ -36,7 +37,7 @@ def build_files(writer: int, version: int) -> dict[str, str | bytes]:
 
 
 @pytest.fixture(params=["folder", "s3"])
-def open_shared(request, tmp_path: Path) -> Callable[[], Origin]:  # type: ignore[no-untyped-def]
+def open_shared(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[], Origin]:
     """Each worker opens its own origin object (its own client), like separate processes."""
     if request.param == "folder":
         spec = OriginSpec(url=str(tmp_path / "origin"))
@@ -69,7 +70,9 @@ def run_threads(*targets: Callable[[], None]) -> None:
         raise errors[0]
 
 
-def test_concurrent_publishes_lose_no_release(make_build, open_shared) -> None:  # type: ignore[no-untyped-def]
+def test_concurrent_publishes_lose_no_release(
+    make_build: MakeBuild, open_shared: Callable[[], Origin]
+) -> None:
     committed: list[str] = []
 
     def publisher(writer: int) -> Callable[[], None]:
@@ -92,7 +95,9 @@ def test_concurrent_publishes_lose_no_release(make_build, open_shared) -> None: 
     assert verify_origin(origin).healthy
 
 
-def test_publish_and_gc_in_loops_lose_nothing(make_build, open_shared) -> None:  # type: ignore[no-untyped-def]
+def test_publish_and_gc_in_loops_lose_nothing(
+    make_build: MakeBuild, open_shared: Callable[[], Origin]
+) -> None:
     done = threading.Event()
     gc_runs: list[int] = []
 

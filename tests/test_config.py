@@ -68,7 +68,7 @@ def test_bad_config_is_one_clear_error(tmp_path: Path, text: str, message: str) 
         load_file_config(None, tmp_path)
 
 
-def test_origins_flags_then_env_then_file_then_default(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_origins_flags_then_env_then_file_then_default(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("ASSETPUB_ORIGIN", raising=False)
     config = parse_file_config(
         {"origins": [{"url": "s3://bkt/p", "region": "auto"}, "file:///srv"]}, "x"

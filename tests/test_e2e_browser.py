@@ -32,6 +32,7 @@ from e2e_support import (
     serve_s3_prefix,
     snapshot,
 )
+from fixture_types import MakeBucket, S3Client
 
 pytestmark = pytest.mark.e2e
 
@@ -98,8 +99,8 @@ def test_published_site_loads_in_a_browser(
     webpack_build: WebpackBuild,
     e2e_tools: Tools,
     s3_endpoint: str,
-    s3_client: Any,
-    make_bucket: Any,
+    s3_client: S3Client,
+    make_bucket: MakeBucket,
     tmp_path: Path,
 ) -> None:
     bucket = make_bucket()

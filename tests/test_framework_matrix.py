@@ -32,6 +32,7 @@ from e2e_support import (
     serve_s3_prefix,
     unavailable,
 )
+from fixture_types import MakeBucket, S3Client
 
 from assetpub.cli.app import main
 
@@ -210,14 +211,19 @@ def check_headers(
             assert expected in s.headers["Content-Type"], (s.key, s.headers["Content-Type"])
 
 
-def release_record(s3_client: Any, bucket: str, release: str) -> dict[str, Any]:
+def release_record(s3_client: S3Client, bucket: str, release: str) -> dict[str, Any]:
     key = f"{PREFIX}/_assetpub/releases/{release}.json"
+    # json.loads and boto3's (untyped) response are Any.
     return json.loads(s3_client.get_object(Bucket=bucket, Key=key)["Body"].read())  # type: ignore[no-any-return]
 
 
 @pytest.mark.parametrize("build", MATRIX, ids=[b.id for b in MATRIX])
 def test_framework_build_survives_publish_rollback_and_gc(
-    build: FrameworkBuild, browser: Any, s3_endpoint: str, s3_client: Any, make_bucket: Any
+    build: FrameworkBuild,
+    browser: Any,
+    s3_endpoint: str,
+    s3_client: S3Client,
+    make_bucket: MakeBucket,
 ) -> None:
     bucket = make_bucket()
     origin = ["--origin", f"s3://{bucket}/{PREFIX}", "--endpoint-url", s3_endpoint]
@@ -321,7 +327,8 @@ def test_framework_build_survives_publish_rollback_and_gc(
         assert code == 0, out + err
 
 
-def _get(s3_client: Any, bucket: str, key: str) -> bytes:
+def _get(s3_client: S3Client, bucket: str, key: str) -> bytes:
+    # boto3 is untyped: the body it reads is Any.
     return s3_client.get_object(Bucket=bucket, Key=f"{PREFIX}/{key}")["Body"].read()  # type: ignore[no-any-return]
 
 

@@ -1,4 +1,5 @@
 import hashlib
+from pathlib import Path
 
 import pytest
 
@@ -28,7 +29,7 @@ def test_hashed_name_inserts_twelve_hex_digits_before_the_suffix() -> None:
     assert hashed_name("img/caf\u00e9.png", sha) == f"img/caf\u00e9.{sha[:12]}.png"
 
 
-def test_file_and_bytes_digests_agree(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_file_and_bytes_digests_agree(tmp_path: Path) -> None:
     data = b"a" * (3 * 1024 * 1024 + 7)  # spans several read chunks
     path = tmp_path / "f.bin"
     path.write_bytes(data)

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 from checks import snapshot
+from fixture_types import MakeBuild, MakeOrigin
 
 from assetpub.commands.gc import run_gc
 from assetpub.commands.publish import PublishResult, publish
@@ -22,6 +23,9 @@ from assetpub.origins.base import ObjectHeaders
 from assetpub.origins.dryrun import DryRunOrigin
 from assetpub.origins.memory import MemoryOrigin
 from assetpub.settings import GcSettings, PublishSettings
+
+# The published fixture: the origin, v1..v3's publish results, and what each left live.
+Published = tuple[Origin, list[PublishResult], list[dict[str, bytes]]]
 
 
 def site(version: int) -> dict[str, str | bytes]:
@@ -45,7 +49,7 @@ def live_files(origin: Origin) -> dict[str, bytes]:
 
 
 @pytest.fixture
-def published(make_build, make_origin):  # type: ignore[no-untyped-def]
+def published(make_build: MakeBuild, make_origin: MakeOrigin) -> Published:
     """An origin with v1, v2, v3 published, and what each left live."""
     origin = make_origin()
     results: list[PublishResult] = []
@@ -61,7 +65,7 @@ def ids(results: list[PublishResult]) -> list[str]:
     return [r.release.id for r in results]
 
 
-def test_releases_are_listed_newest_first_with_one_live(published) -> None:  # type: ignore[no-untyped-def]
+def test_releases_are_listed_newest_first_with_one_live(published: Published) -> None:
     origin, results, _ = published
     state, _ = StateStore(origin).load()
     assert [e.id for e in state.newest_first()] == list(reversed(ids(results)))
@@ -73,7 +77,7 @@ def test_releases_are_listed_newest_first_with_one_live(published) -> None:  # t
     assert entry.bytes == results[0].release.total_bytes
 
 
-def test_rollback_and_roll_forward_restore_byte_identical_files(published) -> None:  # type: ignore[no-untyped-def]
+def test_rollback_and_roll_forward_restore_byte_identical_files(published: Published) -> None:
     origin, results, lives = published
     result = rollback([origin])
     assert result.release == results[1].release.id
@@ -86,7 +90,7 @@ def test_rollback_and_roll_forward_restore_byte_identical_files(published) -> No
     assert verify_origin(origin).healthy
 
 
-def test_rollback_uploads_nothing_from_disk(published) -> None:  # type: ignore[no-untyped-def]
+def test_rollback_uploads_nothing_from_disk(published: Published) -> None:
     origin, results, lives = published
     before = dict(origin.stats.by_operation)
     rollback([origin], results[0].release.id)
@@ -96,7 +100,7 @@ def test_rollback_uploads_nothing_from_disk(published) -> None:  # type: ignore[
     assert live_files(origin) == lives[0]
 
 
-def test_rollback_errors_change_nothing(published) -> None:  # type: ignore[no-untyped-def]
+def test_rollback_errors_change_nothing(published: Published) -> None:
     origin, results, _ = published
     before = snapshot(origin)
     with pytest.raises(RollbackError, match="not retained"):
@@ -110,7 +114,9 @@ def test_rollback_errors_change_nothing(published) -> None:  # type: ignore[no-u
     assert snapshot(origin) == before
 
 
-def test_rollback_with_nothing_to_go_back_to(make_build, make_origin) -> None:  # type: ignore[no-untyped-def]
+def test_rollback_with_nothing_to_go_back_to(
+    make_build: MakeBuild, make_origin: MakeOrigin
+) -> None:
     origin = make_origin()
     with pytest.raises(RollbackError, match="no release is live"):
         rollback([origin])
@@ -119,7 +125,7 @@ def test_rollback_with_nothing_to_go_back_to(make_build, make_origin) -> None:  
         rollback([origin])
 
 
-def test_dry_run_rollback_changes_nothing(published) -> None:  # type: ignore[no-untyped-def]
+def test_dry_run_rollback_changes_nothing(published: Published) -> None:
     origin, results, _ = published
     before = snapshot(origin)
     result = rollback([DryRunOrigin(origin)], dry_run=True)
@@ -131,7 +137,7 @@ def only_needed_by(records: list[ReleaseRecord], index: int) -> set[str]:
     return records[index].owned_keys() - others
 
 
-def test_gc_removes_exactly_what_only_expired_releases_needed(published) -> None:  # type: ignore[no-untyped-def]
+def test_gc_removes_exactly_what_only_expired_releases_needed(published: Published) -> None:
     origin, results, lives = published
     origin.put_bytes("uploads/user.png", b"user", ObjectHeaders("image/png", "no-cache", "x"))
     records = [load_record(origin, i) for i in ids(results)]
@@ -156,7 +162,7 @@ def test_gc_removes_exactly_what_only_expired_releases_needed(published) -> None
     assert run_gc(origin, GcSettings(keep=2, grace=timedelta(0))).plan.delete_keys == ()
 
 
-def test_gc_after_rollback_keeps_the_old_live_release(published) -> None:  # type: ignore[no-untyped-def]
+def test_gc_after_rollback_keeps_the_old_live_release(published: Published) -> None:
     origin, results, _ = published
     rollback([origin], results[0].release.id)
     run_gc(origin, GcSettings(keep=1, grace=timedelta(0)))
@@ -166,14 +172,14 @@ def test_gc_after_rollback_keeps_the_old_live_release(published) -> None:  # typ
     assert verify_origin(origin).healthy
 
 
-def test_grace_protects_a_release_replaced_a_minute_ago(published) -> None:  # type: ignore[no-untyped-def]
+def test_grace_protects_a_release_replaced_a_minute_ago(published: Published) -> None:
     origin, results, _ = published
     result = run_gc(origin, GcSettings(keep=1, grace=timedelta(hours=24)))
     assert result.plan.doomed == () and result.deleted_objects == 0
     assert set(result.plan.retained) == set(ids(results))
 
 
-def test_max_deletes_stops_before_deleting_unless_forced(published) -> None:  # type: ignore[no-untyped-def]
+def test_max_deletes_stops_before_deleting_unless_forced(published: Published) -> None:
     origin, results, _ = published
     before = snapshot(origin)
     with pytest.raises(TooManyDeletesError, match="more than --max-deletes 1"):
@@ -183,7 +189,7 @@ def test_max_deletes_stops_before_deleting_unless_forced(published) -> None:  # 
     assert StateStore(origin).load()[0].release_ids == {results[2].release.id}
 
 
-def test_a_publish_that_died_before_commit_is_collected_after_grace(make_build) -> None:  # type: ignore[no-untyped-def]
+def test_a_publish_that_died_before_commit_is_collected_after_grace(make_build: MakeBuild) -> None:
     origin = MemoryOrigin("died")
     publish(PublishSettings(make_build(site(1)), ()), origins=[origin])
     origin.fail = lambda op, key: key == "_assetpub/state.json"
@@ -200,7 +206,7 @@ def test_a_publish_that_died_before_commit_is_collected_after_grace(make_build) 
     assert verify_origin(origin).healthy
 
 
-def test_gc_refuses_while_another_gc_holds_the_lease(published) -> None:  # type: ignore[no-untyped-def]
+def test_gc_refuses_while_another_gc_holds_the_lease(published: Published) -> None:
     from assetpub.history.state import GcLease, iso, utc_now
 
     origin, _, _ = published
@@ -211,7 +217,7 @@ def test_gc_refuses_while_another_gc_holds_the_lease(published) -> None:  # type
         run_gc(origin, GcSettings(keep=1, grace=timedelta(0)))
 
 
-def test_verify_finds_missing_changed_and_tampered_objects(published) -> None:  # type: ignore[no-untyped-def]
+def test_verify_finds_missing_changed_and_tampered_objects(published: Published) -> None:
     origin, results, _ = published
     assert verify_origin(origin).healthy and verify_origin(origin, deep=True).healthy
     record = load_record(origin, results[2].release.id)
@@ -230,7 +236,7 @@ def test_verify_finds_missing_changed_and_tampered_objects(published) -> None:  
     assert "missing" in problems[logo]
 
 
-def test_status_flags_divergence(make_build, make_origin) -> None:  # type: ignore[no-untyped-def]
+def test_status_flags_divergence(make_build: MakeBuild, make_origin: MakeOrigin) -> None:
     a, b = make_origin(), make_origin()
     for version in (1, 2):
         publish(PublishSettings(make_build(site(version)), ()), origins=[a, b])
@@ -240,7 +246,9 @@ def test_status_flags_divergence(make_build, make_origin) -> None:  # type: igno
     assert len(reasons) == 1 and "different releases" in reasons[0]
 
 
-def test_multi_origin_rollback_checks_every_origin_first(make_build, make_origin) -> None:  # type: ignore[no-untyped-def]
+def test_multi_origin_rollback_checks_every_origin_first(
+    make_build: MakeBuild, make_origin: MakeOrigin
+) -> None:
     a, b = make_origin(), make_origin()
     results = [publish(PublishSettings(make_build(site(v)), ()), origins=[a, b]) for v in (1, 2)]
     record = load_record(b, results[0].release.id)
@@ -251,7 +259,7 @@ def test_multi_origin_rollback_checks_every_origin_first(make_build, make_origin
     assert snapshot(a) == before
 
 
-def test_records_are_never_overwritten(make_build, make_origin) -> None:  # type: ignore[no-untyped-def]
+def test_records_are_never_overwritten(make_build: MakeBuild, make_origin: MakeOrigin) -> None:
     origin = make_origin()
     result = publish(PublishSettings(make_build(site(1)), ()), origins=[origin])
     key = f"_assetpub/releases/{result.release.id}.json"
@@ -268,11 +276,21 @@ class NoConditionalWrites(MemoryOrigin):
     def supports_conditional_writes(self) -> bool:
         return False
 
-    def put_bytes(self, key, data, headers, *, if_absent=False, if_match=None) -> None:  # type: ignore[no-untyped-def]
+    def put_bytes(
+        self,
+        key: str,
+        data: bytes,
+        headers: ObjectHeaders,
+        *,
+        if_absent: bool = False,
+        if_match: str | None = None,
+    ) -> None:
         super().put_bytes(key, data, headers)
 
 
-def test_without_conditional_writes_a_lock_object_stands_in_with_a_warning(make_build) -> None:  # type: ignore[no-untyped-def]
+def test_without_conditional_writes_a_lock_object_stands_in_with_a_warning(
+    make_build: MakeBuild,
+) -> None:
     origin = NoConditionalWrites("no-cas")
     warnings: list[str] = []
     from assetpub.commands.publish import Hooks
@@ -289,7 +307,7 @@ def test_without_conditional_writes_a_lock_object_stands_in_with_a_warning(make_
     assert verify_origin(origin).healthy
 
 
-def test_publish_waits_for_a_running_gc_then_commits(make_build) -> None:  # type: ignore[no-untyped-def]
+def test_publish_waits_for_a_running_gc_then_commits(make_build: MakeBuild) -> None:
     import threading
 
     from assetpub.history.state import GcLease, iso, utc_now
@@ -332,7 +350,7 @@ def test_a_lease_left_by_a_dead_local_process_is_stale() -> None:
     assert not is_stale_local_holder("garbage")
 
 
-def test_rollback_failing_on_the_second_origin_says_who_is_where(make_build) -> None:  # type: ignore[no-untyped-def]
+def test_rollback_failing_on_the_second_origin_says_who_is_where(make_build: MakeBuild) -> None:
     from assetpub.errors import PartialSwitchError
 
     good, bad = MemoryOrigin("rb-good"), MemoryOrigin("rb-bad")

@@ -16,9 +16,10 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pytest
+from fixture_types import MakeBucket, S3Client
 
 from assetpub.errors import AlreadyExistsError, ConfigError, OriginError, PreconditionFailedError
 from assetpub.origins import (
@@ -32,6 +33,9 @@ from assetpub.origins import (
 from assetpub.origins.dryrun import DryRunOrigin
 from assetpub.origins.folder import LOCK_NAME, TEMP_PREFIX, FolderOrigin
 from assetpub.origins.memory import MemoryOrigin
+
+if TYPE_CHECKING:
+    from assetpub.origins.s3 import S3Origin
 
 MiB = 1024 * 1024
 
@@ -729,7 +733,7 @@ def test_folder_put_over_a_folder_is_an_origin_error(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def s3_origin(s3_endpoint: str, make_bucket: Callable[[], str]) -> Origin:
+def s3_origin(s3_endpoint: str, make_bucket: MakeBucket) -> Origin:
     return open_origin(OriginSpec(f"s3://{make_bucket()}/site", endpoint_url=s3_endpoint))
 
 
@@ -737,7 +741,7 @@ def bucket_of(origin: Origin) -> str:
     return origin.url.removeprefix("s3://").split("/")[0]
 
 
-def test_s3_headers_and_metadata_reach_the_object(s3_origin: Origin, s3_client: Any) -> None:
+def test_s3_headers_and_metadata_reach_the_object(s3_origin: Origin, s3_client: S3Client) -> None:
     data = b"console.log(1)"
     headers = ObjectHeaders(
         "text/javascript", "public, max-age=31536000, immutable", hashlib.sha256(data).hexdigest()
@@ -752,7 +756,7 @@ def test_s3_headers_and_metadata_reach_the_object(s3_origin: Origin, s3_client: 
 
 
 def test_s3_multipart_upload_keeps_headers(
-    s3_endpoint: str, make_bucket: Callable[[], str], s3_client: Any, tmp_path: Path
+    s3_endpoint: str, make_bucket: MakeBucket, s3_client: S3Client, tmp_path: Path
 ) -> None:
     bucket = make_bucket()
     origin = open_origin(
@@ -770,7 +774,7 @@ def test_s3_multipart_upload_keeps_headers(
 
 
 def test_s3_acl_only_when_configured(
-    s3_endpoint: str, make_bucket: Callable[[], str], s3_client: Any
+    s3_endpoint: str, make_bucket: MakeBucket, s3_client: S3Client
 ) -> None:
     bucket = make_bucket()
     plain = open_origin(OriginSpec(f"s3://{bucket}/a", endpoint_url=s3_endpoint))
@@ -779,7 +783,7 @@ def test_s3_acl_only_when_configured(
     )
     sent: list[dict[str, Any]] = []
     for origin in (plain, public):
-        origin._client.meta.events.register(  # type: ignore[attr-defined]
+        cast("S3Origin", origin)._client.meta.events.register(
             "before-send.s3.PutObject", lambda request, **_: sent.append(dict(request.headers))
         )
         origin.put_bytes("x.js", b"x", headers_for(b"x"))
@@ -794,7 +798,7 @@ def test_s3_check_is_one_request(s3_origin: Origin) -> None:
     assert s3_origin.stats.by_operation == {"list": 1}
 
 
-def test_s3_skips_folder_markers(s3_origin: Origin, s3_client: Any) -> None:
+def test_s3_skips_folder_markers(s3_origin: Origin, s3_client: S3Client) -> None:
     s3_client.put_object(Bucket=bucket_of(s3_origin), Key="site/assets/", Body=b"")
     s3_origin.put_bytes("assets/a.js", b"x", headers_for(b"x"))
     assert [obj.key for obj in s3_origin.list()] == ["assets/a.js"]
@@ -837,7 +841,7 @@ def test_s3_unknown_profile() -> None:
 
 
 def test_s3_endpoint_from_environment(
-    s3_endpoint: str, make_bucket: Callable[[], str], monkeypatch: pytest.MonkeyPatch
+    s3_endpoint: str, make_bucket: MakeBucket, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     bucket = make_bucket()
     monkeypatch.setenv("AWS_ENDPOINT_URL_S3", s3_endpoint)
@@ -875,7 +879,7 @@ def answer_with_error(
             return None
         return AWSResponse(request.url, status, HTTPHeaders(), _Body(body))
 
-    origin._client.meta.events.register(f"before-send.s3.{operation}", respond)  # type: ignore[attr-defined]
+    cast("S3Origin", origin)._client.meta.events.register(f"before-send.s3.{operation}", respond)
     return calls
 
 
@@ -910,7 +914,7 @@ def test_s3_other_errors_name_origin_and_operation(s3_origin: Origin) -> None:
 def sent_headers(origin: Origin, operation: str) -> list[dict[str, Any]]:
     """The headers of every `operation` request the origin sends from now on."""
     sent: list[dict[str, Any]] = []
-    origin._client.meta.events.register(  # type: ignore[attr-defined]
+    cast("S3Origin", origin)._client.meta.events.register(
         f"before-send.s3.{operation}", lambda request, **_: sent.append(dict(request.headers))
     )
     return sent
@@ -940,7 +944,7 @@ def test_s3_if_match_on_a_404_is_a_lost_race(s3_origin: Origin) -> None:
         s3_origin.put_bytes("a.json", b"x", headers_for(b"x"), if_match="abc")
 
 
-def test_s3_copy_replaces_headers_and_metadata(s3_origin: Origin, s3_client: Any) -> None:
+def test_s3_copy_replaces_headers_and_metadata(s3_origin: Origin, s3_client: S3Client) -> None:
     bucket = bucket_of(s3_origin)
     data = b"console.log(2)"
     s3_origin.put_bytes("_assetpub/blobs/b", data, headers_for(data, "application/octet-stream"))
@@ -964,11 +968,11 @@ def test_s3_copy_of_a_source_over_5_gib_explains(s3_origin: Origin) -> None:
         s3_origin.copy("huge.bin", "b.bin", headers_for(b"x"))
 
 
-def all_keys(s3_client: Any, bucket: str) -> list[str]:
+def all_keys(s3_client: S3Client, bucket: str) -> list[str]:
     return [item["Key"] for item in s3_client.list_objects_v2(Bucket=bucket).get("Contents", [])]
 
 
-def test_s3_probe_costs_three_requests_once(s3_origin: Origin, s3_client: Any) -> None:
+def test_s3_probe_costs_three_requests_once(s3_origin: Origin, s3_client: S3Client) -> None:
     sent = sent_headers(s3_origin, "PutObject")
     assert s3_origin.supports_conditional_writes() is True
     assert s3_origin.supports_conditional_writes() is True
@@ -978,12 +982,14 @@ def test_s3_probe_costs_three_requests_once(s3_origin: Origin, s3_client: Any) -
 
 
 def test_s3_probe_detects_an_endpoint_that_ignores_if_none_match(
-    s3_origin: Origin, s3_client: Any
+    s3_origin: Origin, s3_client: S3Client
 ) -> None:
     def drop_condition(params: dict[str, Any], **_: Any) -> None:
         params["headers"].pop("If-None-Match", None)
 
-    s3_origin._client.meta.events.register("before-call.s3.PutObject", drop_condition)  # type: ignore[attr-defined]
+    cast("S3Origin", s3_origin)._client.meta.events.register(
+        "before-call.s3.PutObject", drop_condition
+    )
     assert s3_origin.supports_conditional_writes() is False
     assert s3_origin.supports_conditional_writes() is False
     assert s3_origin.stats.by_operation == {"put": 2, "delete": 1}

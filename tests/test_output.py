@@ -1,5 +1,8 @@
 import io
 
+import pytest
+from fixture_types import MakeBuild
+
 from assetpub.cli.render import Reporter, human_bytes
 from assetpub.commands.publish import publish
 from assetpub.origins.memory import MemoryOrigin
@@ -11,7 +14,9 @@ class Terminal(io.StringIO):
         return True
 
 
-def test_progress_bar_on_a_terminal_only(make_build, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_progress_bar_on_a_terminal_only(
+    make_build: MakeBuild, monkeypatch: pytest.MonkeyPatch
+) -> None:
     build = make_build(
         {
             "index.html": "".join(f"<img src=i{n}.png>" for n in range(30)),

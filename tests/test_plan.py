@@ -1,5 +1,6 @@
 """The planner is pure: these tests need no storage at all."""
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -8,7 +9,7 @@ import pytest
 from assetpub.build.classify import FileKind
 from assetpub.build.hashing import digest_bytes
 from assetpub.build.prepare import PreparedBuild, PreparedFile
-from assetpub.commands.plan import keys_to_verify, plan_origin
+from assetpub.commands.plan import OriginPlan, keys_to_verify, plan_origin
 from assetpub.history.record import build_release
 from assetpub.keys import blob_key
 from assetpub.origins.base import RemoteObject
@@ -33,7 +34,11 @@ def build(tmp_path: Path) -> PreparedBuild:
     return PreparedBuild(files, (), ())
 
 
-def make_plan(build: PreparedBuild, listing=None, verified=None):  # type: ignore[no-untyped-def]
+def make_plan(
+    build: PreparedBuild,
+    listing: Mapping[str, RemoteObject] | None = None,
+    verified: Mapping[str, str | None] | None = None,
+) -> OriginPlan:
     release = build_release(
         build,
         release_id="r1",

@@ -3,8 +3,10 @@
 import hashlib
 import tempfile
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
+from fixture_types import MakeBuild
 
 from assetpub.build.classify import FileKind
 from assetpub.build.prepare import PreparedBuild, PrepareOptions, prepare_build
@@ -13,7 +15,7 @@ from assetpub.errors import BuildError
 from assetpub.settings import DEFAULT_ENTRY_PATTERNS, DEFAULT_HASHED_NAME_PATTERNS
 
 
-def prepare(build: Path, tmp_path: Path, **options) -> PreparedBuild:  # type: ignore[no-untyped-def]
+def prepare(build: Path, tmp_path: Path, **options: Any) -> PreparedBuild:
     opts = PrepareOptions(DEFAULT_ENTRY_PATTERNS, DEFAULT_HASHED_NAME_PATTERNS, **options)
     return prepare_build(scan_build(build), opts, Path(tempfile.mkdtemp(dir=tmp_path)))
 
@@ -30,7 +32,7 @@ def short_sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()[:12]
 
 
-SITE = {
+SITE: dict[str, str | bytes] = {
     "index.html": (
         "<!doctype html><html><head><link rel=stylesheet href=css/site.css>"
         '<link rel="icon" href="favicon.ico"></head>\n'
@@ -46,10 +48,12 @@ SITE = {
 }
 
 
-def test_hashes_in_dependency_order_and_rewrites_every_reference(make_build, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_hashes_in_dependency_order_and_rewrites_every_reference(
+    make_build: MakeBuild, tmp_path: Path
+) -> None:
     result = prepare(make_build(SITE), tmp_path)
     bg = key_of(result, "img/bg.png")
-    assert bg == f"img/bg.{short_sha(SITE['img/bg.png'])}.png"  # type: ignore[arg-type]
+    assert bg == f"img/bg.{short_sha(cast(bytes, SITE['img/bg.png']))}.png"
     base_css = published(result, "css/base.css")
     assert base_css == f"h1{{background-image:image-set('../{bg}' 1x)}}\n".encode()
     # base.css's name is the hash of its rewritten bytes, so site.css's @import changes with it.
@@ -65,7 +69,7 @@ def test_hashes_in_dependency_order_and_rewrites_every_reference(make_build, tmp
     assert cafe.startswith("img/caf\u00e9.") and cafe.endswith(".png")
     cafe_hash = cafe.split(".")[1]
     # Only the references changed: unquoted stays unquoted, percent-encoding and query kept.
-    assert html == SITE["index.html"].replace("css/site.css", site_name).replace(  # type: ignore[union-attr]
+    assert html == cast(str, SITE["index.html"]).replace("css/site.css", site_name).replace(
         "img/caf%C3%A9.png", f"img/caf%C3%A9.{cafe_hash}.png"
     )
     kinds = {f.source: f.kind for f in result.files}
@@ -74,14 +78,14 @@ def test_hashes_in_dependency_order_and_rewrites_every_reference(make_build, tmp
     assert key_of(result, "favicon.ico") == "favicon.ico"
 
 
-def test_names_are_deterministic_across_builds(make_build, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_names_are_deterministic_across_builds(make_build: MakeBuild, tmp_path: Path) -> None:
     first = prepare(make_build(SITE), tmp_path)
     second = prepare(make_build(SITE), tmp_path)
     assert first.file_map == second.file_map
     assert published(first, "index.html") == published(second, "index.html")
 
 
-def test_headers_by_kind(make_build, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_headers_by_kind(make_build: MakeBuild, tmp_path: Path) -> None:
     # webpack without [contenthash]: the runtime names its numeric chunks.
     runtime = 'r.u=e=>"other/"+e+".js";load("other/480.js")'
     site = {**SITE, "other/480.js": "chunk", "main.4978e1e1d5ce0a1ff0a4.js": runtime}
@@ -96,7 +100,9 @@ def test_headers_by_kind(make_build, tmp_path) -> None:  # type: ignore[no-untyp
     assert any("other/480.js" in w and "contenthash" in w for w in result.warnings)
 
 
-def test_public_url_makes_rewritten_references_absolute(make_build, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_public_url_makes_rewritten_references_absolute(
+    make_build: MakeBuild, tmp_path: Path
+) -> None:
     result = prepare(make_build(SITE), tmp_path, public_url="https://cdn.example.com/app/")
     html = published(result, "index.html").decode()
     assert f"href=https://cdn.example.com/app/{key_of(result, 'css/site.css')}>" in html
@@ -104,7 +110,9 @@ def test_public_url_makes_rewritten_references_absolute(make_build, tmp_path) ->
     assert "https://cdn.example.com/app/img/caf%C3%A9." in html and ".png?v=2#x" in html
 
 
-def test_missing_reference_warns_or_fails_with_strict(make_build, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_missing_reference_warns_or_fails_with_strict(
+    make_build: MakeBuild, tmp_path: Path
+) -> None:
     build = make_build({"index.html": '<img src="gone.png"><img src="../../etc/passwd">'})
     result = prepare(build, tmp_path)
     assert any("index.html" in w and "gone.png" in w for w in result.warnings)
@@ -113,7 +121,7 @@ def test_missing_reference_warns_or_fails_with_strict(make_build, tmp_path) -> N
         prepare(build, tmp_path, strict=True)
 
 
-def test_reference_cycle_is_an_error_naming_it(make_build, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_reference_cycle_is_an_error_naming_it(make_build: MakeBuild, tmp_path: Path) -> None:
     build = make_build(
         {
             "index.html": "<link rel=stylesheet href=a.css>",
@@ -125,7 +133,7 @@ def test_reference_cycle_is_an_error_naming_it(make_build, tmp_path) -> None:  #
         prepare(build, tmp_path)
 
 
-def test_file_named_in_js_keeps_its_name(make_build, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_file_named_in_js_keeps_its_name(make_build: MakeBuild, tmp_path: Path) -> None:
     build = make_build(
         {
             "index.html": '<img src="logo.png"><script src="app.js"></script>',
@@ -145,7 +153,7 @@ def test_file_named_in_js_keeps_its_name(make_build, tmp_path) -> None:  # type:
     assert key_of(result, "app.js") == f"app.{short_sha(app.encode())}.js"
 
 
-def test_html_bytes_outside_references_are_untouched(make_build, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_html_bytes_outside_references_are_untouched(make_build: MakeBuild, tmp_path: Path) -> None:
     page = (
         "<!DOCTYPE html>\r\n<!-- <img src=a.png> -->\r\n<div   class = 'x'  >\xe9\r\n"
         "<img src = 'a.png' ><script>var s='<img src=a.png>'</script>\r\n"
@@ -157,7 +165,7 @@ def test_html_bytes_outside_references_are_untouched(make_build, tmp_path) -> No
     )
 
 
-def test_non_utf8_html_round_trips(make_build, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_non_utf8_html_round_trips(make_build: MakeBuild, tmp_path: Path) -> None:
     page = b"<p>caf\xe9</p><img src=a.png>"
     result = prepare(make_build({"index.html": page, "a.png": b"a"}), tmp_path)
     assert published(result, "index.html") == page.replace(
@@ -165,7 +173,9 @@ def test_non_utf8_html_round_trips(make_build, tmp_path) -> None:  # type: ignor
     )
 
 
-def test_vite_build_keeps_vite_names_and_hashes_public_files(make_build, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_vite_build_keeps_vite_names_and_hashes_public_files(
+    make_build: MakeBuild, tmp_path: Path
+) -> None:
     """What `vite build` emits with the default base '/': root-relative URLs everywhere,
     8-character base64url hashes (with '-' and '_'), .vite/manifest.json, public/ files as-is."""
     vite_manifest = (
@@ -206,13 +216,15 @@ def test_vite_build_keeps_vite_names_and_hashes_public_files(make_build, tmp_pat
     assert result.warnings == ()
 
 
-def test_a_builds_own_asset_manifest_is_replaced_with_a_warning(make_build, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_builds_own_asset_manifest_is_replaced_with_a_warning(
+    make_build: MakeBuild, tmp_path: Path
+) -> None:
     result = prepare(make_build({"index.html": "<p>", "asset-manifest.json": "{}"}), tmp_path)
     assert "asset-manifest.json" not in result.file_map
     assert any("own asset-manifest.json" in w for w in result.warnings)
 
 
-def test_header_rules_override_by_pattern(make_build, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_header_rules_override_by_pattern(make_build: MakeBuild, tmp_path: Path) -> None:
     from assetpub.build.headers import HeaderRule
 
     build = make_build(

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 from checks import snapshot
+from fixture_types import MakeBucket, MakeBuild, MakeOrigin, S3Client
 
 from assetpub.commands.publish import publish
 from assetpub.errors import ConflictError, OriginError, PartialSwitchError
@@ -15,6 +17,9 @@ from assetpub.origins import OriginSpec, open_origin
 from assetpub.origins.base import ObjectHeaders
 from assetpub.origins.memory import MemoryOrigin
 from assetpub.settings import PublishSettings
+
+if TYPE_CHECKING:
+    from assetpub.origins.s3 import S3Origin
 
 SITE: dict[str, str | bytes] = {
     "index.html": "<!doctype html><link rel=stylesheet href=css/site.css>"
@@ -29,11 +34,13 @@ SITE: dict[str, str | bytes] = {
 }
 
 
-def settings(build: Path, **overrides) -> PublishSettings:  # type: ignore[no-untyped-def]
+def settings(build: Path, **overrides: Any) -> PublishSettings:
     return PublishSettings(build_dir=build, origins=(), **overrides)
 
 
-def test_publish_puts_a_consistent_site_live(make_build, make_origin) -> None:  # type: ignore[no-untyped-def]
+def test_publish_puts_a_consistent_site_live(
+    make_build: MakeBuild, make_origin: MakeOrigin
+) -> None:
     origin = make_origin()
     result = publish(settings(make_build(SITE), message="first"), origins=[origin])
     objects = snapshot(origin)
@@ -58,7 +65,9 @@ def test_publish_puts_a_consistent_site_live(make_build, make_origin) -> None:  
     assert result.uploaded == len(SITE) and result.skipped == 0
 
 
-def test_unchanged_publish_uploads_only_the_switch(make_build, make_origin) -> None:  # type: ignore[no-untyped-def]
+def test_unchanged_publish_uploads_only_the_switch(
+    make_build: MakeBuild, make_origin: MakeOrigin
+) -> None:
     origin = make_origin()
     build = make_build(SITE)
     publish(settings(build), origins=[origin])
@@ -76,7 +85,9 @@ def test_unchanged_publish_uploads_only_the_switch(make_build, make_origin) -> N
         assert ops["list"] <= 2
 
 
-def test_old_release_assets_stay_for_open_pages(make_build, make_origin) -> None:  # type: ignore[no-untyped-def]
+def test_old_release_assets_stay_for_open_pages(
+    make_build: MakeBuild, make_origin: MakeOrigin
+) -> None:
     origin = make_origin()
     first = publish(settings(make_build(SITE)), origins=[origin])
     changed = {**SITE, "css/site.css": "body{color:red;background:url(../img/bg.png)}"}
@@ -89,7 +100,9 @@ def test_old_release_assets_stay_for_open_pages(make_build, make_origin) -> None
     assert new_css.encode() in objects["index.html"]
 
 
-def test_immutable_name_with_other_bytes_stops_before_any_write(make_build, make_origin) -> None:  # type: ignore[no-untyped-def]
+def test_immutable_name_with_other_bytes_stops_before_any_write(
+    make_build: MakeBuild, make_origin: MakeOrigin
+) -> None:
     origin = make_origin()
     headers = ObjectHeaders("text/javascript", "no-cache", "0" * 64)
     origin.put_bytes("main.0123456789abcdef.js", b"someone else's bytes", headers)
@@ -99,7 +112,9 @@ def test_immutable_name_with_other_bytes_stops_before_any_write(make_build, make
     assert snapshot(origin) == before
 
 
-def test_dry_run_leaves_the_origin_byte_for_byte_unchanged(make_build, make_origin) -> None:  # type: ignore[no-untyped-def]
+def test_dry_run_leaves_the_origin_byte_for_byte_unchanged(
+    make_build: MakeBuild, make_origin: MakeOrigin
+) -> None:
     origin = make_origin()
     publish(settings(make_build(SITE)), origins=[origin])
     before = snapshot(origin)
@@ -116,16 +131,24 @@ def test_dry_run_leaves_the_origin_byte_for_byte_unchanged(make_build, make_orig
 class RecordingOrigin(MemoryOrigin):
     """A memory origin that also logs every write, in order, into a shared list."""
 
-    def __init__(self, name: str, log: list[tuple[str, str]], **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, name: str, log: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(name, **kwargs)
         self.log = log
 
-    def put_bytes(self, key, data, headers, *, if_absent=False) -> None:  # type: ignore[no-untyped-def]
-        super().put_bytes(key, data, headers, if_absent=if_absent)
+    def put_bytes(
+        self,
+        key: str,
+        data: bytes,
+        headers: ObjectHeaders,
+        *,
+        if_absent: bool = False,
+        if_match: str | None = None,
+    ) -> None:
+        super().put_bytes(key, data, headers, if_absent=if_absent, if_match=if_match)
         self.log.append((self.url, key))
 
 
-def test_switch_order_across_origins(make_build) -> None:  # type: ignore[no-untyped-def]
+def test_switch_order_across_origins(make_build: MakeBuild) -> None:
     log: list[tuple[str, str]] = []
     a, b = RecordingOrigin("a", log), RecordingOrigin("b", log)
     result = publish(settings(make_build(SITE)), origins=[a, b])
@@ -146,14 +169,16 @@ def test_switch_order_across_origins(make_build) -> None:  # type: ignore[no-unt
     "failing_key",
     ["img/logo.", "_assetpub/blobs/", "480.js", "asset-manifest.json", "about/index.html"],
 )
-def test_failure_at_each_phase_never_switches_index(make_build, failing_key: str) -> None:  # type: ignore[no-untyped-def]
+def test_failure_at_each_phase_never_switches_index(
+    make_build: MakeBuild, failing_key: str
+) -> None:
     origin = MemoryOrigin("f", fail=lambda op, key: op == "put" and key.startswith(failing_key))
     with pytest.raises(OriginError, match="injected failure"):
         publish(settings(make_build(SITE)), origins=[origin])
     assert "index.html" not in origin.objects
 
 
-def test_failed_upload_on_one_origin_switches_none(make_build) -> None:  # type: ignore[no-untyped-def]
+def test_failed_upload_on_one_origin_switches_none(make_build: MakeBuild) -> None:
     good = MemoryOrigin("good")
     bad = MemoryOrigin("bad", fail=lambda op, key: key.startswith("img/bg."))
     with pytest.raises(OriginError):
@@ -161,7 +186,7 @@ def test_failed_upload_on_one_origin_switches_none(make_build) -> None:  # type:
     assert "index.html" not in good.objects and "asset-manifest.json" not in good.objects
 
 
-def test_switch_failure_on_second_origin_says_who_is_live(make_build) -> None:  # type: ignore[no-untyped-def]
+def test_switch_failure_on_second_origin_says_who_is_live(make_build: MakeBuild) -> None:
     good = MemoryOrigin("good")
     bad = MemoryOrigin("bad", fail=lambda op, key: key == "asset-manifest.json")
     with pytest.raises(PartialSwitchError) as info:
@@ -175,13 +200,16 @@ def test_switch_failure_on_second_origin_says_who_is_live(make_build) -> None:  
     assert good.objects["index.html"] == bad.objects["index.html"]
 
 
-def test_s3_headers_and_digest_metadata(make_build, s3_endpoint, make_bucket, s3_client) -> None:  # type: ignore[no-untyped-def]
+def test_s3_headers_and_digest_metadata(
+    make_build: MakeBuild, s3_endpoint: str, make_bucket: MakeBucket, s3_client: S3Client
+) -> None:
     bucket = make_bucket()
     origin = open_origin(OriginSpec(url=f"s3://{bucket}/site", endpoint_url=s3_endpoint))
     result = publish(settings(make_build(SITE)), origins=[origin])
     by_source = {f.source: f for f in result.build.files}
 
-    def head(key: str) -> dict:  # type: ignore[type-arg]
+    def head(key: str) -> dict[str, Any]:
+        # boto3 is untyped: its response is Any.
         return s3_client.head_object(Bucket=bucket, Key=f"site/{key}")  # type: ignore[no-any-return]
 
     css = head(by_source["css/site.css"].key)
@@ -199,8 +227,10 @@ def test_s3_headers_and_digest_metadata(make_build, s3_endpoint, make_bucket, s3
     assert all(k.startswith("site/") for k in keys)
 
 
-def test_s3_error_mid_upload_switches_nothing(make_build, s3_endpoint, make_bucket) -> None:  # type: ignore[no-untyped-def]
-    from botocore.awsrequest import AWSResponse, HTTPHeaders
+def test_s3_error_mid_upload_switches_nothing(
+    make_build: MakeBuild, s3_endpoint: str, make_bucket: MakeBucket
+) -> None:
+    from botocore.awsrequest import AWSRequest, AWSResponse, HTTPHeaders
 
     bucket = make_bucket()
     origin = open_origin(OriginSpec(url=f"s3://{bucket}/site", endpoint_url=s3_endpoint))
@@ -212,12 +242,12 @@ def test_s3_error_mid_upload_switches_nothing(make_build, s3_endpoint, make_buck
         def stream(self, **_: object) -> list[bytes]:
             return [body]
 
-    def deny_images(request, **_: object):  # type: ignore[no-untyped-def]
+    def deny_images(request: AWSRequest, **_: object) -> AWSResponse | None:
         if "/img/" in request.url and request.method == "PUT":
             return AWSResponse(request.url, 403, HTTPHeaders(), Body())
         return None
 
-    origin._client.meta.events.register("before-send.s3.PutObject", deny_images)  # type: ignore[attr-defined]
+    cast("S3Origin", origin)._client.meta.events.register("before-send.s3.PutObject", deny_images)
     changed = {**SITE, "img/bg.png": b"new bg", "index.html": str(SITE["index.html"]) + "v2"}
     with pytest.raises(OriginError, match="access denied"):
         publish(settings(make_build(changed)), origins=[origin])

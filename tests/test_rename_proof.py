@@ -5,6 +5,8 @@ generated builds: after a publish, no text anywhere still names a renamed file's
 import tempfile
 from pathlib import Path
 
+import pytest
+from fixture_types import MakeBuild
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -31,7 +33,7 @@ def reason(result: PreparedBuild, path: str) -> str:
     return result.decisions[path].reason
 
 
-def test_only_html_references_means_renamed(make_build) -> None:  # type: ignore[no-untyped-def]
+def test_only_html_references_means_renamed(make_build: MakeBuild) -> None:
     root = make_build(
         {
             "index.html": PAGE.format(img="img/logo.png", extra=""),
@@ -44,7 +46,9 @@ def test_only_html_references_means_renamed(make_build) -> None:  # type: ignore
     assert kinds(result)["css/site.css"] == FileKind.HASHED
 
 
-def test_a_name_in_a_js_string_with_a_space_or_percent_encoded_is_kept(make_build) -> None:  # type: ignore[no-untyped-def]
+def test_a_name_in_a_js_string_with_a_space_or_percent_encoded_is_kept(
+    make_build: MakeBuild,
+) -> None:
     root = make_build(
         {
             "index.html": PAGE.format(
@@ -63,7 +67,7 @@ def test_a_name_in_a_js_string_with_a_space_or_percent_encoded_is_kept(make_buil
     assert "app.js:1" in reason(result, "img/caf\u00e9.png")
 
 
-def test_a_name_in_an_inline_script_is_kept(make_build) -> None:  # type: ignore[no-untyped-def]
+def test_a_name_in_an_inline_script_is_kept(make_build: MakeBuild) -> None:
     extra = '<script>fetch("img/logo.png")</script>'
     root = make_build(
         {
@@ -79,13 +83,18 @@ def test_a_name_in_an_inline_script_is_kept(make_build) -> None:  # type: ignore
     assert kinds(result)["css/site.css"] == FileKind.HASHED
 
 
-def test_names_in_json_script_blocks_data_attributes_and_meta_are_kept(make_build) -> None:  # type: ignore[no-untyped-def]
+def test_names_in_json_script_blocks_data_attributes_and_meta_are_kept(
+    make_build: MakeBuild,
+) -> None:
     extra = (
         '<script type="application/json">{"hero":"/img/hero.png"}</script>'
         '<div data-bg="img/bg.png"></div><meta property="og:image" content="/img/og.png">'
         '<img src="img/hero.png"><img src="img/bg.png"><img src="img/og.png">'
     )
-    files = {"index.html": PAGE.format(img="img/logo.png", extra=extra), "css/site.css": CSS}
+    files: dict[str, str | bytes] = {
+        "index.html": PAGE.format(img="img/logo.png", extra=extra),
+        "css/site.css": CSS,
+    }
     files |= {f"img/{n}.png": n.encode() for n in ("logo", "hero", "bg", "og")}
     result = prepare(make_build(files))
     assert kinds(result)["img/logo.png"] == FileKind.HASHED
@@ -93,7 +102,7 @@ def test_names_in_json_script_blocks_data_attributes_and_meta_are_kept(make_buil
         assert kinds(result)[f"img/{name}.png"] == FileKind.PLAIN, name
 
 
-def test_an_icon_named_by_a_webmanifest_is_kept(make_build) -> None:  # type: ignore[no-untyped-def]
+def test_an_icon_named_by_a_webmanifest_is_kept(make_build: MakeBuild) -> None:
     root = make_build(
         {
             "index.html": PAGE.format(
@@ -109,7 +118,7 @@ def test_an_icon_named_by_a_webmanifest_is_kept(make_build) -> None:  # type: ig
     assert "site.webmanifest:1" in reason(result, "icons/192.png")
 
 
-def test_an_image_named_inside_an_svg_loaded_with_object_is_kept(make_build) -> None:  # type: ignore[no-untyped-def]
+def test_an_image_named_inside_an_svg_loaded_with_object_is_kept(make_build: MakeBuild) -> None:
     svg = '<svg xmlns="http://www.w3.org/2000/svg"><image href="photo.png"/></svg>'
     root = make_build(
         {
@@ -127,7 +136,7 @@ def test_an_image_named_inside_an_svg_loaded_with_object_is_kept(make_build) -> 
     assert kinds(result)["img/d.svg"] == FileKind.HASHED  # nothing else names the SVG
 
 
-def test_a_file_both_loaded_and_linked_is_kept(make_build) -> None:  # type: ignore[no-untyped-def]
+def test_a_file_both_loaded_and_linked_is_kept(make_build: MakeBuild) -> None:
     root = make_build(
         {
             "index.html": PAGE.format(
@@ -142,7 +151,7 @@ def test_a_file_both_loaded_and_linked_is_kept(make_build) -> None:  # type: ign
     assert '<a href="docs/diagram.png">' in reason(result, "docs/diagram.png")
 
 
-def test_feeds_keep_their_urls(make_build) -> None:  # type: ignore[no-untyped-def]
+def test_feeds_keep_their_urls(make_build: MakeBuild) -> None:
     page = (
         '<link rel="alternate" type="application/rss+xml" href="/blog/rss.xml">'
         '<link rel="alternate" type="application/atom+xml" href="/blog/atom.xml">'
@@ -155,7 +164,7 @@ def test_feeds_keep_their_urls(make_build) -> None:  # type: ignore[no-untyped-d
     assert kinds(result)["blog/rss.xml"] == FileKind.PLAIN
 
 
-def test_next_style_inline_payloads_and_txt_route_data_keep_names(make_build) -> None:  # type: ignore[no-untyped-def]
+def test_next_style_inline_payloads_and_txt_route_data_keep_names(make_build: MakeBuild) -> None:
     flight = (
         '<script>self.__next_f.push([1,"2:I[\\"/next.svg\\",'
         '\\"/_next/static/chunks/a.js\\"]"])</script>'
@@ -180,7 +189,7 @@ def test_next_style_inline_payloads_and_txt_route_data_keep_names(make_build) ->
     assert "about/index.txt:1" in reason(result, "vercel.svg")
 
 
-def test_a_name_in_a_bundler_file_is_kept_even_when_escaped_in_css(make_build) -> None:  # type: ignore[no-untyped-def]
+def test_a_name_in_a_bundler_file_is_kept_even_when_escaped_in_css(make_build: MakeBuild) -> None:
     # The bundler CSS writes the name with a CSS escape the text search cannot see; its
     # reference alone keeps the font's name, because bundler output is never rewritten.
     root = make_build(
@@ -196,7 +205,7 @@ def test_a_name_in_a_bundler_file_is_kept_even_when_escaped_in_css(make_build) -
     assert reason(result, "fonts/caf\u00e9.woff2").startswith("referenced by bundler output")
 
 
-def test_webpack_manifest_values_follow_the_rename_and_keys_stay(make_build) -> None:  # type: ignore[no-untyped-def]
+def test_webpack_manifest_values_follow_the_rename_and_keys_stay(make_build: MakeBuild) -> None:
     root = make_build(
         {
             "index.html": '<link rel=stylesheet href="static/theme.css">',
@@ -212,7 +221,7 @@ def test_webpack_manifest_values_follow_the_rename_and_keys_stay(make_build) -> 
     assert manifest == f'{{"static/theme.css": "{key}", "main.js": "auto/main.js"}}'
 
 
-def test_a_file_named_only_by_the_webpack_manifest_is_not_renamed(make_build) -> None:  # type: ignore[no-untyped-def]
+def test_a_file_named_only_by_the_webpack_manifest_is_not_renamed(make_build: MakeBuild) -> None:
     root = make_build(
         {
             "index.html": "<p>hi</p>",
@@ -223,7 +232,7 @@ def test_a_file_named_only_by_the_webpack_manifest_is_not_renamed(make_build) ->
     assert kinds(prepare(root))["report.css"] == FileKind.PLAIN
 
 
-def test_a_web_app_manifest_is_not_read_as_a_webpack_manifest(make_build) -> None:  # type: ignore[no-untyped-def]
+def test_a_web_app_manifest_is_not_read_as_a_webpack_manifest(make_build: MakeBuild) -> None:
     root = make_build(
         {
             "index.html": '<img src="icon.png">',
@@ -278,11 +287,16 @@ def _write_reference(place: str, url: str, raw: str) -> tuple[str, str, str, str
     ),
     encode=st.booleans(),
 )
-def test_no_text_names_a_renamed_file_by_its_old_name(tmp_path_factory, files, encode) -> None:  # type: ignore[no-untyped-def]
+def test_no_text_names_a_renamed_file_by_its_old_name(
+    tmp_path_factory: pytest.TempPathFactory, files: dict[str, list[str]], encode: bool
+) -> None:
     from urllib.parse import quote
 
     root = tmp_path_factory.mktemp("build")
-    html, js, css, txt = ['<link rel=stylesheet href="css/site.css">'], [], ["p{}"], []
+    html: list[str] = ['<link rel=stylesheet href="css/site.css">']
+    js: list[str] = []
+    css: list[str] = ["p{}"]
+    txt: list[str] = []
     for stem, places in files.items():
         raw = f"img/{stem}.png"
         url = quote(raw) if encode or "%" in raw else raw  # a literal % must be escaped

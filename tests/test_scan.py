@@ -2,16 +2,17 @@ import os
 from pathlib import Path
 
 import pytest
+from fixture_types import MakeBuild
 
 from assetpub.build.scan import scan_build
 from assetpub.errors import BuildError
 
 
-def paths(build: Path, **kwargs) -> list[str]:  # type: ignore[no-untyped-def]
+def paths(build: Path, **kwargs: tuple[str, ...]) -> list[str]:
     return [f.path for f in scan_build(build, **kwargs).files]
 
 
-def test_dotfiles_and_dotfolders_are_never_published(make_build) -> None:  # type: ignore[no-untyped-def]
+def test_dotfiles_and_dotfolders_are_never_published(make_build: MakeBuild) -> None:
     build = make_build(
         {
             "index.html": "<p>",
@@ -33,12 +34,12 @@ def test_dotfiles_and_dotfolders_are_never_published(make_build) -> None:  # typ
     assert ".vite/manifest.json" in scanned.private_manifests
 
 
-def test_include_dotfiles_opts_in(make_build) -> None:  # type: ignore[no-untyped-def]
+def test_include_dotfiles_opts_in(make_build: MakeBuild) -> None:
     build = make_build({"index.html": "<p>", ".htaccess": "x", ".env": "y"})
     assert paths(build, include_dotfiles=(".htaccess",)) == [".htaccess", "index.html"]
 
 
-def test_symlink_out_of_the_build_is_refused(make_build, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_symlink_out_of_the_build_is_refused(make_build: MakeBuild, tmp_path: Path) -> None:
     secret = tmp_path / "secret.txt"
     secret.write_text("key")
     build = make_build({"index.html": "<p>"})
@@ -47,7 +48,7 @@ def test_symlink_out_of_the_build_is_refused(make_build, tmp_path) -> None:  # t
         scan_build(build)
 
 
-def test_symlink_inside_the_build_is_followed_and_loops_end(make_build) -> None:  # type: ignore[no-untyped-def]
+def test_symlink_inside_the_build_is_followed_and_loops_end(make_build: MakeBuild) -> None:
     build = make_build({"index.html": "<p>", "real/a.css": "x"})
     os.symlink(build / "real", build / "alias")
     os.symlink(build, build / "real" / "loop")
@@ -61,7 +62,7 @@ def test_symlink_inside_the_build_is_followed_and_loops_end(make_build) -> None:
         ({"index.html": "x", "_assetpub/releases/x.json": "{}"}, "reserved"),
     ],
 )
-def test_bad_builds(make_build, files, message) -> None:  # type: ignore[no-untyped-def]
+def test_bad_builds(make_build: MakeBuild, files: dict[str, str], message: str) -> None:
     with pytest.raises(BuildError, match=message):
         scan_build(make_build(files))
 
@@ -77,7 +78,7 @@ def test_missing_empty_and_file_build_dirs(tmp_path: Path) -> None:
         scan_build(tmp_path / "file")
 
 
-def test_own_asset_manifest_is_replaced(make_build) -> None:  # type: ignore[no-untyped-def]
+def test_own_asset_manifest_is_replaced(make_build: MakeBuild) -> None:
     scanned = scan_build(make_build({"index.html": "<p>", "asset-manifest.json": "{}"}))
     assert scanned.replaced_manifest
     assert [f.path for f in scanned.files] == ["index.html"]

@@ -1,6 +1,7 @@
 """The state object's transitions and retention rules: pure, no storage."""
 
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
 import pytest
 
@@ -39,10 +40,10 @@ def test_publish_and_rollback_keep_an_activation_log() -> None:
     assert state.live == "v3"
     assert [e.id for e in state.newest_first()] == ["v3", "v2", "v1"]
     assert state.previous_live() == "v2"
-    assert state.entry("v2").replaced_at == iso(minutes(20))  # type: ignore[union-attr]
+    assert cast(ReleaseEntry, state.entry("v2")).replaced_at == iso(minutes(20))
     rolled = state.activate("v2", action="rollback", now=minutes(30), by="u@h", git_commit=None)
-    assert rolled.live == "v2" and rolled.entry("v2").replaced_at is None  # type: ignore[union-attr]
-    assert rolled.entry("v3").replaced_at == iso(minutes(30))  # type: ignore[union-attr]
+    assert rolled.live == "v2" and cast(ReleaseEntry, rolled.entry("v2")).replaced_at is None
+    assert cast(ReleaseEntry, rolled.entry("v3")).replaced_at == iso(minutes(30))
     assert [(a.action, a.release, a.previous) for a in rolled.log][-1] == ("rollback", "v2", "v3")
     assert rolled.previous_live() == "v3"  # rollback again goes back to v3
 
