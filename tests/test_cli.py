@@ -329,6 +329,16 @@ def test_debug_shows_the_traceback(tmp_path: Path) -> None:
     assert proc.returncode != 0 and "Traceback" in proc.stderr and "BuildError" in proc.stderr
 
 
+def test_a_message_that_reads_debug_is_not_the_debug_flag(tmp_path: Path) -> None:
+    # The group parses --debug; a "-m --debug" message must not turn tracebacks on.
+    code, out, err = run("publish", str(tmp_path / "missing"), "-m", "--debug")
+    assert code != 0 and "Traceback" not in err
+    assert err.strip().splitlines() == [
+        f"assetpub: error: build folder {tmp_path / 'missing'} does not exist "
+        "(run your bundler first?)"
+    ]
+
+
 def test_real_subprocess_publish_to_s3(
     make_build: MakeBuild, s3_endpoint: str, make_bucket: MakeBucket, s3_client: S3Client
 ) -> None:
