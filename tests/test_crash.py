@@ -9,11 +9,14 @@ reached in every run, whatever the machine's load, and the test asserts that eve
 After each kill:
 - every retained release is whole (no object it needs is gone, its record is there);
 - `verify` tells the truth: it reports healthy exactly when the live files are byte for byte the
-  state's live release (an independent check reads them all), and at each enumerated checkpoint
-  it says what that checkpoint implies (e.g. "committed, not switched yet": not healthy);
-- the live pages still load: every stylesheet and image they name is on the origin;
-then the same command runs again and must succeed: verify --deep healthy, the state's live
-release is the one the command meant, a GC's lease is gone and a second GC has nothing left.
+  state's live release, with its headers and blobs (checked independently: each file's bytes,
+  or its single-part ETag, against the record), and at each enumerated checkpoint it says what
+  that checkpoint implies (e.g. "committed, nothing switched yet": not healthy);
+- the live pages still load: every stylesheet and image they name is on the origin.
+Then the same command runs again and must succeed, after which verify is healthy, the live
+files are the live release's, the state's live release is the one the command meant (the
+re-run's release, the rollback's target), no live process holds a GC lease, and after a GC only
+what the retained releases need is left. Each chain ends with verify --deep.
 
 The commands run in forked children of a fork server (`crash_runner.py --serve`): each is a
 fresh process running `python tests/crash_runner.py CHECKPOINT N -- ARGS`, minus the interpreter
@@ -41,16 +44,19 @@ from typing import Any
 import pytest
 from checks import assert_retained_releases_whole
 from crash_runner import MARKER, NOT_REACHED
+from fixture_types import MakeBuild
 
 from assetpub.commands.verify import verify_origin
-from assetpub.history.record import Storage, load_record
+from assetpub.history.record import ReleaseRecord, Storage, load_record
+from assetpub.history.state import State
 from assetpub.history.store import StateStore
-from assetpub.keys import MANIFEST_KEY, STATE_KEY, blob_key
-from assetpub.origins import Origin, OriginSpec, list_all, open_origin
+from assetpub.keys import MANIFEST_KEY, STATE_KEY, blob_key, release_record_key
+from assetpub.origins import Origin, OriginSpec, RemoteObject, list_all, open_origin
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNNER = Path(__file__).with_name("crash_runner.py")
-SEED_VARIABLE = "ASSETPUB_CRASH_SEED"
+SEED_VARIABLE = "ASSETPUB_CRASH_SEED"  # the random variant's seed (default: a fresh one)
+ROUNDS_VARIABLE = "ASSETPUB_CRASH_ROUNDS"  # its rounds of publish, rollback, gc (default 2)
 PAGES = ("index.html", "about/index.html")
 
 
@@ -72,8 +78,8 @@ def site(version: int) -> dict[str, str | bytes]:
     return files
 
 
-# The writes one run of each command makes in the scenarios below (see Scenario): what a
-# checkpoint (kind, N) may pick. Asserted by test_write_counts_per_command.
+# The writes one run of each command makes in the scenarios below (see Scenario): what a random
+# checkpoint (kind, N) is drawn from. test_sigkill_at_random_checkpoints checks them first.
 WRITES = {
     "publish": {
         "put-record": 1,
@@ -138,14 +144,6 @@ class ForkRunner:
         )
 
     def run(self, checkpoint: str, n: int, args: list[str], timeout: float = 120) -> Outcome:
-        import time as _t
-        t0 = _t.monotonic()
-        try:
-            return self._run(checkpoint, n, args, timeout)
-        finally:
-            TIMES.append((args[0], checkpoint, _t.monotonic() - t0))
-
-    def _run(self, checkpoint: str, n: int, args: list[str], timeout: float = 120) -> Outcome:
         self.runs += 1
         out, err = self.scratch / f"run{self.runs}.out", self.scratch / f"run{self.runs}.err"
         argv = [checkpoint, str(n), "--", *args]
@@ -171,18 +169,13 @@ class ForkRunner:
             self.proc.wait()
 
 
-TIMES: list = []
-
-
 def runner_env() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(ROOT)}
 
 
-@pytest.fixture
-def runner(tmp_path: Path) -> Iterator[ForkRunner]:
-    scratch = tmp_path / "runs"
-    scratch.mkdir()
-    fork_runner = ForkRunner(runner_env(), scratch)
+@pytest.fixture(scope="module")
+def runner(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ForkRunner]:
+    fork_runner = ForkRunner(runner_env(), tmp_path_factory.mktemp("runs"))
     yield fork_runner
     fork_runner.close()
 
@@ -206,27 +199,60 @@ def target(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, list[st
 # What must hold
 
 
-def live_problems(origin: Origin) -> list[str]:
+# Release records are written once and never change: read each one once per test.
+RecordCache = dict[tuple[str, str], ReleaseRecord]
+
+
+@dataclass
+class View:
+    """One look at an origin: its state and listing, and the records read from it."""
+
+    origin: Origin
+    state: State
+    listing: dict[str, RemoteObject]
+    records: RecordCache
+
+    @classmethod
+    def of(cls, origin: Origin, records: RecordCache | None = None) -> View:
+        state, _ = StateStore(origin).load()
+        return cls(origin, state, list_all(origin), {} if records is None else records)
+
+    def record(self, release_id: str) -> ReleaseRecord:
+        """The record (cached), if the origin still has it; raises HistoryError if not."""
+        key = (self.origin.url, release_id)
+        if key not in self.records or release_record_key(release_id) not in self.listing:
+            self.records[key] = load_record(self.origin, release_id)
+        return self.records[key]
+
+    def holds(self, key: str, sha256: str, md5: str) -> bool:
+        """Whether `key` holds these bytes: a single-part S3 ETag is their MD5, anything else
+        is read and hashed."""
+        remote = self.listing.get(key)
+        if remote is None:
+            return False
+        if remote.etag and "-" not in remote.etag and md5:
+            return remote.etag == md5
+        data = self.origin.get(key)
+        return data is not None and hashlib.sha256(data).hexdigest() == sha256
+
+
+def live_problems(view: View) -> list[str]:
     """Independently of verify: what keeps the live files from being the state's live release,
-    byte for byte (and, where the origin stores them, with the recorded headers), with the
+    byte for byte and, where the origin stores headers, with the recorded ones, with the
     blobs a later rollback to it needs."""
-    state, _ = StateStore(origin).load()
-    if state.live is None:
+    live = view.state.live
+    if live is None:
         return ["no live release"]
-    record = load_record(origin, state.live)
-    listing = list_all(origin)
+    record = view.record(live)
     problems = []
     for file in record.files.values():
-        data = origin.get(file.key)
-        if data is None:
-            problems.append(f"{file.key} is missing")
+        if not view.holds(file.key, file.sha256, file.md5):
+            problems.append(f"{file.key} does not hold release {live}'s bytes")
             continue
-        if hashlib.sha256(data).hexdigest() != file.sha256:
-            problems.append(f"{file.key} holds other bytes than release {state.live}'s")
-        if file.storage == Storage.BLOB and blob_key(file.sha256) not in listing:
+        if file.storage == Storage.BLOB and blob_key(file.sha256) not in view.listing:
             problems.append(f"the blob of {file.key} is missing")
         if file.storage != Storage.KEY:
-            info = origin.head(file.key)
+            info = view.origin.head(file.key)
             assert info is not None
             for name, got, want in (
                 ("Content-Type", info.content_type, file.content_type),
@@ -234,32 +260,58 @@ def live_problems(origin: Origin) -> list[str]:
             ):
                 if got is not None and got != want:
                     problems.append(f"{file.key} has {name} {got!r}, not {want!r}")
-    if origin.get(MANIFEST_KEY) != record.manifest:
-        problems.append(f"{MANIFEST_KEY} is not release {state.live}'s")
+    if view.origin.get(MANIFEST_KEY) != record.manifest:
+        problems.append(f"{MANIFEST_KEY} is not release {live}'s")
     return problems
 
 
-def page_problems(origin: Origin) -> list[str]:
+def page_problems(view: View) -> list[str]:
     """What a visitor loading the live pages now would not get: every stylesheet a page names
     and every url() in it must be on the origin."""
-    present = set(list_all(origin))
     problems = []
+    styles: dict[str, bytes | None] = {}
     for page in PAGES:
-        html = origin.get(page)
+        html = view.origin.get(page)
         if html is None:
             problems.append(f"{page} is missing")
             continue
         for ref in re.findall(rb"""(?:href|src)=["']?([^"'\s>]+)""", html):
             css_key = posixpath.normpath(posixpath.join(posixpath.dirname(page), ref.decode()))
-            css = origin.get(css_key)
+            if css_key not in styles:
+                styles[css_key] = view.origin.get(css_key)
+            css = styles[css_key]
             if css is None:
                 problems.append(f"{page} names {css_key}, which is missing")
                 continue
             for url in re.findall(rb"url\(([^)]+)\)", css):
                 key = posixpath.normpath(posixpath.join(posixpath.dirname(css_key), url.decode()))
-                if key not in present:
+                if key not in view.listing:
                     problems.append(f"{css_key} (named by {page}) needs {key}, which is missing")
     return problems
+
+
+def retained_problems(view: View) -> list[str]:
+    """What checks.assert_retained_releases_whole fails on (a retained release's record or an
+    object it needs is gone), on a view already read."""
+    problems = []
+    for entry in view.state.releases:
+        if release_record_key(entry.id) not in view.listing:
+            problems.append(f"retained release {entry.id} lost its record")
+            continue
+        missing = view.record(entry.id).owned_keys() - set(view.listing)
+        if missing:
+            problems.append(f"retained release {entry.id} lost {sorted(missing)[:5]}")
+    return problems
+
+
+def garbage(view: View) -> list[str]:
+    """What a finished GC must not have left: objects that neither a retained release needs
+    nor is a mutable name one of them publishes, nor the state."""
+    needed = {STATE_KEY, MANIFEST_KEY}
+    for entry in view.state.releases:
+        record = view.record(entry.id)
+        needed |= {record.record_key, *record.owned_keys(), *(f.key for f in record.files.values())}
+    return sorted(set(view.listing) - needed)
 
 
 def holder_alive(holder: str) -> bool:
@@ -269,16 +321,6 @@ def holder_alive(holder: str) -> bool:
     except ProcessLookupError:
         return False
     return True
-
-
-def garbage(origin: Origin, retained: set[str]) -> list[str]:
-    """What a finished GC must not have left: objects neither a retained release needs, nor
-    a mutable name one of them publishes, nor the state."""
-    needed = {STATE_KEY, MANIFEST_KEY}
-    for release_id in retained:
-        record = load_record(origin, release_id)
-        needed |= {record.record_key, *record.owned_keys(), *(f.key for f in record.files.values())}
-    return sorted(set(list_all(origin)) - needed)
 
 
 @contextmanager
@@ -303,6 +345,7 @@ class Scenario:
     keep: int
     version: int = 0
     log: list[str] = field(default_factory=list)
+    records: RecordCache = field(default_factory=dict)
 
     def setup(self) -> None:
         """Two releases, so there is something to roll back to and, soon, to collect."""
@@ -324,11 +367,12 @@ class Scenario:
     def rollback_target(self) -> str:
         """The newest retained release whose files differ from the live one's, so a rollback
         to it restores plain files and entry files."""
-        state, _ = StateStore(self.origin).load()
+        view = View.of(self.origin, self.records)
+        state = view.state
         assert state.live is not None
-        live = load_record(self.origin, state.live).entry_content
+        live = view.record(state.live).entry_content
         for entry in state.newest_first():
-            if entry.id != state.live and load_record(self.origin, entry.id).entry_content != live:
+            if entry.id != state.live and view.record(entry.id).entry_content != live:
                 return entry.id
         raise AssertionError(f"no release to roll back to (scenario bug): {state.release_ids}")
 
@@ -347,24 +391,26 @@ class Scenario:
             self.check_converged(name, args, again)
 
     def check_after_kill(self, expect_healthy: bool | None) -> None:
-        assert_retained_releases_whole(self.origin)
+        view = View.of(self.origin, self.records)
+        assert not retained_problems(view), retained_problems(view)
         health = verify_origin(self.origin)
-        problems = live_problems(self.origin)
+        problems = live_problems(view)
         said = [f"{p.key}: {p.message}" for p in health.problems]
         assert health.healthy == (not problems), (
             f"verify says {said or 'healthy'}, while the live files show {problems or 'nothing'}"
         )
         if expect_healthy is not None:
             assert health.healthy == expect_healthy, f"verify says {said or 'healthy'}"
-        assert not page_problems(self.origin), page_problems(self.origin)
+        assert not page_problems(view), page_problems(view)
 
     def check_converged(self, name: str, args: list[str], again: Outcome) -> None:
-        health = verify_origin(self.origin, deep=True)
+        view = View.of(self.origin, self.records)
+        health = verify_origin(self.origin)
         assert health.healthy, [f"{p.key}: {p.message}" for p in health.problems]
-        assert not live_problems(self.origin)
-        assert not page_problems(self.origin)
-        assert_retained_releases_whole(self.origin)
-        state, _ = StateStore(self.origin).load()
+        assert not live_problems(view), live_problems(view)
+        assert not page_problems(view), page_problems(view)
+        assert not retained_problems(view), retained_problems(view)
+        state = view.state
         # A GC killed after its last delete leaves its lease, and a re-run with nothing left to
         # collect does not clear it; it must not be anyone's but a dead process's.
         assert state.gc_lease is None or not holder_alive(state.gc_lease.holder), state.gc_lease
@@ -373,9 +419,14 @@ class Scenario:
         elif name == "rollback":
             assert state.live == args[1]
         else:
-            retained = {e.id for e in state.releases}
-            assert len(retained) <= self.keep + 1 and state.live in retained, retained
-            assert not garbage(self.origin, retained), garbage(self.origin, retained)
+            assert state.live in {e.id for e in state.releases}
+            assert len(state.releases) <= self.keep + 1, state.release_ids
+            assert not garbage(view), garbage(view)
+
+    def finish(self) -> None:
+        """Every object of the live release re-read and re-hashed, once at the end."""
+        health = verify_origin(self.origin, deep=True)
+        assert health.healthy, [f"{p.key}: {p.message}" for p in health.problems]
 
 
 def scenario(runner: ForkRunner, target: Any, make_build: Any, keep: int) -> Scenario:
@@ -393,7 +444,6 @@ CHECKPOINTS: list[tuple[str, str, int, bool]] = [
     ("publish", "put-record@after", 1, True),  # the intent alone: nothing uploaded
     ("publish", "put-asset@after", 2, True),  # assets half uploaded (8 in parallel)
     ("gc", "put-state@after", 1, True),  # lease taken, releases dropped, nothing deleted
-    ("publish", "put-blob@before", 2, True),  # a plain file's blob not written yet
     ("publish", "put-state@before", 1, True),  # all uploaded, not committed
     ("gc", "delete-object@during", 1, True),  # half the objects deleted, the rest not
     ("publish", "put-state@after", 1, False),  # committed, nothing switched
@@ -403,21 +453,28 @@ CHECKPOINTS: list[tuple[str, str, int, bool]] = [
     ("rollback", "copy@after", 1, False),  # one plain file copied back from its blob
     ("gc", "delete-record@after", 1, True),  # records deleted, lease still held
     ("publish", "put-manifest@after", 1, False),  # asset-manifest.json switched, pages not
-    ("rollback", "put-manifest@after", 1, False),
     ("publish", "put-entry@after", 1, False),  # one entry file switched
     ("rollback", "put-index@before", 1, False),  # all restored but index.html
     ("publish", "put-index@before", 1, False),  # all switched but index.html
     ("publish", "put-index@after", 1, True),  # index.html switched, before converging
 ]
+# Torn writes: the bytes in the folder origin's temp file, the rename never done.
+TORN_CHECKPOINTS: list[tuple[str, str, int, bool]] = [
+    ("publish", "put-asset@during", 3, True),
+    ("publish", "put-state@during", 1, True),
+    ("rollback", "put-entry@during", 1, False),
+]
 
 
-def test_sigkill_at_each_checkpoint_then_verify_and_rerun(runner, target, make_build) -> None:  # type: ignore[no-untyped-def]
+def test_sigkill_at_each_checkpoint_then_verify_and_rerun(
+    runner: ForkRunner, target: tuple[str, list[str], Origin], make_build: MakeBuild
+) -> None:
     chain = scenario(runner, target, make_build, keep=2)
-    for name, checkpoint, n, healthy in CHECKPOINTS:
+    checkpoints = CHECKPOINTS + (TORN_CHECKPOINTS if target[0] == "folder" else [])
+    for name, checkpoint, n, healthy in checkpoints:
         chain.crash(name, checkpoint, n, healthy)
-    assert len(chain.log) == len(CHECKPOINTS)
-    for t in TIMES: print(t)
-    print("total runner", sum(t[2] for t in TIMES))
+    chain.finish()
+    assert len(chain.log) == len(checkpoints)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -432,33 +489,59 @@ def random_checkpoint(rng: random.Random, name: str, kind_of_origin: str) -> tup
     return f"{kind}@{rng.choice(whens)}", rng.randint(1, WRITES[name][kind])
 
 
-def test_sigkill_at_random_checkpoints(runner, target, make_build) -> None:  # type: ignore[no-untyped-def]
+def test_sigkill_at_random_checkpoints(
+    runner: ForkRunner, target: tuple[str, list[str], Origin], make_build: MakeBuild
+) -> None:
     seed = int(os.environ.get(SEED_VARIABLE) or random.SystemRandom().randrange(2**32))
     rng = random.Random(seed)
-    chain = scenario(runner, target, make_build, keep=1)
-    with labelled(f"seed {seed} (rerun with {SEED_VARIABLE}={seed})"):
-        for _round in range(2):
+    with labelled(f"seed {seed} (run again with {SEED_VARIABLE}={seed})"):
+        chain = scenario(runner, target, make_build, keep=1)
+        # One round without kills first: the write counts the checkpoints are drawn from.
+        for name in ("publish", "rollback", "gc"):
+            done = runner.run("none", 0, chain.command(name))
+            assert done.status == 0, done.describe()
+            counts = {k: v for k, v in done.report["counts"].items() if k in WRITES[name]}
+            assert counts == WRITES[name], f"{name} wrote {done.report['counts']}"
+        for _round in range(int(os.environ.get(ROUNDS_VARIABLE) or 2)):
             for name in ("publish", "rollback", "gc"):
                 checkpoint, n = random_checkpoint(rng, name, target[0])
                 chain.crash(name, checkpoint, n)
+        chain.finish()
     print(f"seed {seed}: {'; '.join(chain.log)}")
 
 
-def test_write_counts_per_command(runner, target, make_build) -> None:  # type: ignore[no-untyped-def]
-    """The counts the random checkpoints are drawn from: one full run of each command."""
-    chain = scenario(runner, target, make_build, keep=1)
-    for name in ("publish", "rollback", "gc"):
-        done = runner.run("none", 0, chain.command(name))
-        assert done.status == 0, done.describe()
-        counts = {k: v for k, v in done.report["counts"].items() if k in WRITES[name]}
-        assert counts == WRITES[name], f"{name}: {done.report['counts']}"
+# ---------------------------------------------------------------------------------------------
+# Another command after a kill, before the same command runs again
+
+
+def test_gc_after_a_publish_died_before_index_html_keeps_the_live_pages(
+    runner: ForkRunner, tmp_path: Path, make_build: MakeBuild
+) -> None:
+    """A publish dies after switching asset-manifest.json and the other entry files but before
+    index.html; a scheduled `gc --keep 1 --grace 0` runs before anyone re-runs the publish.
+
+    history.md: "a GC never collects a release that index.html points to". The state's live
+    release and the live asset-manifest.json both name the dead publish's release; the
+    release whose index.html is still served is protected because its recorded index.html
+    bytes are what the origin serves (gc.serving_live_pages).
+    """
+    url = str(tmp_path / "origin")
+    chain = Scenario(runner, open_origin(OriginSpec(url=url)), ["--origin", url], make_build, 1)
+    chain.setup()
+    killed = runner.run("put-index@before", 1, chain.command("publish"))
+    assert killed.landed, killed.describe()
+    assert not page_problems(View.of(chain.origin))
+    gc = runner.run("none", 0, chain.command("gc"))
+    assert gc.status == 0, gc.describe()
+    assert not page_problems(View.of(chain.origin))
+    assert_retained_releases_whole(chain.origin)
 
 
 # ---------------------------------------------------------------------------------------------
 # The runner's own command line, as documented in crash_runner.py
 
 
-def test_runner_command_line(make_build, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_runner_command_line(make_build: MakeBuild, tmp_path: Path) -> None:
     build = make_build(site(1))
     origin = tmp_path / "origin"
 
