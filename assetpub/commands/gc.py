@@ -30,6 +30,41 @@ BATCH = 1000
 LEASE_SECONDS = 60
 
 
+def serving_live_pages(
+    records: Mapping[str, ReleaseRecord],
+    doomed: set[str],
+    kept: set[str],
+    listing: Mapping[str, RemoteObject],
+    live_bytes: Callable[[str], bytes | None],
+) -> set[str]:
+    """Doomed releases whose entry files are what the origin serves right now, under a key
+    where no kept release published the same bytes.
+
+    A publish or rollback that died mid-switch leaves the state and asset-manifest.json on one
+    release and some pages (index.html last) still on another; those pages load that other
+    release's assets, so it must not be collected. Where a kept release has the same bytes
+    (robots.txt, unchanged pages), its own objects already cover what the page loads.
+    """
+
+    def serves(release_id: str, key: str) -> bool:
+        record = records[release_id]
+        content = record.entry_content.get(key)
+        remote = listing.get(key)
+        if content is None or remote is None:
+            return False
+        file = record.files.get(key)
+        by_listing = remote.holds(len(content), file.md5) if file else None
+        return by_listing if by_listing is not None else live_bytes(key) == content
+
+    rescued: set[str] = set()
+    keys = {k for r in doomed if r in records for k in records[r].entry_content}
+    for key in sorted(keys):
+        serving = {r for r in doomed if r in records and serves(r, key)}
+        if serving and not any(serves(r, key) for r in kept if r in records):
+            rescued |= serving
+    return rescued
+
+
 @dataclass(frozen=True)
 class GcPlan:
     retained: tuple[str, ...]
@@ -153,6 +188,17 @@ class _Collector:
                     f"{self.origin.url}: retained release {release_id} has no record; refusing "
                     "to collect anything until `assetpub verify` is clean"
                 )
+        live: dict[str, bytes | None] = {}
+
+        def live_bytes(key: str) -> bytes | None:
+            if key not in live:
+                live[key] = self.origin.get(key)
+            return live[key]
+
+        rescued = serving_live_pages(records, doomed, retained | pending, listing, live_bytes)
+        if rescued:
+            log.info("%s: keeping %s: live pages still load them", self.origin.url, rescued)
+        retained, doomed = retained | rescued, doomed - rescued
         return state, plan_gc(records, listing, retained, pending, doomed)
 
     def take_lease(self, planned_from: State, plan: GcPlan) -> GcLease:

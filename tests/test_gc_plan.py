@@ -1,0 +1,110 @@
+"""GC's pure cores as table tests: which objects a collection deletes (plan_gc), and which
+doomed releases a live page still needs (serving_live_pages)."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from assetpub.commands.gc import plan_gc, serving_live_pages
+from assetpub.history.record import RecordedFile, ReleaseRecord
+from assetpub.keys import blob_key
+from assetpub.origins.base import RemoteObject
+
+
+def page(html: str) -> bytes:
+    return html.encode()
+
+
+def record(
+    release_id: str, index: bytes, css: str, robots: bytes = b"User-agent: *"
+) -> ReleaseRecord:
+    def entry(key: str, data: bytes) -> RecordedFile:
+        md5 = hashlib.md5(data).hexdigest()
+        return RecordedFile(
+            key, "entry", hashlib.sha256(data).hexdigest(), len(data), "text/html", "no-cache", md5
+        )
+
+    return ReleaseRecord(
+        id=release_id,
+        created_at="2026-12-01T00:00:00.000Z",
+        git_commit=None,
+        message=None,
+        tool_version="test",
+        created_by="t@h",
+        files={
+            "index.html": entry("index.html", index),
+            "robots.txt": entry("robots.txt", robots),
+            "css/site.css": RecordedFile(css, "hashed", "c" * 64, 3, "text/css", "immutable"),
+        },
+        entry_content={"index.html": index, "robots.txt": robots},
+        manifest=b"{}",
+    )
+
+
+OLD = record("r1", page("<link href=css/site.111111111111.css>"), "css/site.111111111111.css")
+NEW = record("r2", page("<link href=css/site.222222222222.css><p>v2"), "css/site.222222222222.css")
+RECORDS = {"r1": OLD, "r2": NEW}
+
+
+def listing_serving(data: bytes, *, etag: bool) -> dict[str, RemoteObject]:
+    """An origin whose index.html holds `data` (with its MD5 as ETag, or none: folder origins)."""
+    robots = OLD.entry_content["robots.txt"]
+    return {
+        "index.html": RemoteObject(
+            "index.html", len(data), hashlib.md5(data).hexdigest() if etag else None
+        ),
+        "robots.txt": RemoteObject(
+            "robots.txt", len(robots), hashlib.md5(robots).hexdigest() if etag else None
+        ),
+    }
+
+
+@pytest.mark.parametrize("etag", [True, False], ids=["listing-etag", "no-etag-read-bytes"])
+@pytest.mark.parametrize(
+    ("live_index", "doomed", "kept", "rescued"),
+    [
+        # A publish of r2 died before index.html: r1's page is still served, so r1 stays.
+        (OLD.entry_content["index.html"], {"r1"}, {"r2"}, {"r1"}),
+        # Everything switched: r1's pages are served nowhere; it can go.
+        (NEW.entry_content["index.html"], {"r1"}, {"r2"}, set()),
+        # robots.txt is the same in both: the kept release covers it, that rescues nothing.
+        (b"<p>a page neither release published", {"r1"}, {"r2"}, set()),
+    ],
+)
+def test_serving_live_pages(
+    live_index: bytes, doomed: set[str], kept: set[str], rescued: set[str], etag: bool
+) -> None:
+    listing = listing_serving(live_index, etag=etag)
+    served = {"index.html": live_index, "robots.txt": OLD.entry_content["robots.txt"]}
+    reads: list[str] = []
+
+    def live_bytes(key: str) -> bytes | None:
+        reads.append(key)
+        return served.get(key)
+
+    assert serving_live_pages(RECORDS, doomed, kept, listing, live_bytes) == rescued
+    if etag:
+        assert reads == []  # sizes and MD5 ETags settle it without a request
+
+
+def test_plan_gc_deletes_only_what_no_kept_release_owns() -> None:
+    shared = RecordedFile("img/shared.aaaaaaaaaaaa.png", "hashed", "a" * 64, 5, "image/png", "i")
+    plain = RecordedFile("robots-extra.txt", "plain", "b" * 64, 4, "text/plain", "p")
+    old = ReleaseRecord(
+        **{**OLD.__dict__, "files": {**OLD.files, "img/shared.png": shared, "extra.txt": plain}}
+    )
+    new = ReleaseRecord(**{**NEW.__dict__, "files": {**NEW.files, "img/shared.png": shared}})
+    keys = [
+        "css/site.111111111111.css",
+        "css/site.222222222222.css",
+        shared.key,
+        blob_key("b" * 64),
+    ]
+    listing = {k: RemoteObject(k, 3) for k in keys}
+    plan = plan_gc({"r1": old, "r2": new}, listing, {"r2"}, set(), {"r1"})
+    assert plan.delete_keys == ("_assetpub/blobs/" + "b" * 64, "css/site.111111111111.css")
+    assert plan.doomed == ("r1",) and plan.retained == ("r2",)
+    assert plan.record_keys == ("_assetpub/releases/r1.json",)
+    assert plan.delete_bytes == 6
