@@ -17,7 +17,9 @@ import pytest
 
 if TYPE_CHECKING:
     from fixture_types import BuildFiles, MakeBucket, MakeBuild, MakeOrigin, S3Client
+    from history_support import Published
 
+    from assetpub.commands.publish import PublishResult
     from assetpub.origins import Origin
 
 # Set before boto3 is imported anywhere, so no test ever picks up a developer's real account.
@@ -115,3 +117,21 @@ def make_origin(request: pytest.FixtureRequest, tmp_path: Path) -> MakeOrigin:
         return open_origin(OriginSpec(url=f"s3://{bucket}/site", endpoint_url=endpoint))
 
     return make
+
+
+@pytest.fixture
+def published(make_build: MakeBuild, make_origin: MakeOrigin) -> Published:
+    """An origin with v1, v2, v3 published, and what each left live (the history tests)."""
+    from history_support import live_files, site
+
+    from assetpub.commands.publish import publish
+    from assetpub.settings import PublishSettings
+
+    origin = make_origin()
+    results: list[PublishResult] = []
+    lives: list[dict[str, bytes]] = []
+    for version in (1, 2, 3):
+        build = make_build(site(version))
+        results.append(publish(PublishSettings(build, (), message=f"v{version}"), origins=[origin]))
+        lives.append(live_files(origin))
+    return origin, results, lives

@@ -68,6 +68,8 @@ def run_threads(*targets: Callable[[], None]) -> None:
         thread.join(timeout=300)
     if errors:
         raise errors[0]
+    stuck = [thread.name for thread in threads if thread.is_alive()]
+    assert not stuck, f"still running after 300 s: {stuck}"
 
 
 def test_concurrent_publishes_lose_no_release(

@@ -583,7 +583,8 @@ def test_folder_reader_never_sees_a_partial_file(tmp_path: Path) -> None:
             origin.put_bytes("index.html", data, headers_for(data))
     finally:
         done.set()
-        reader.join()
+        reader.join(timeout=30)
+    assert not reader.is_alive(), "the reader thread did not stop"
     assert seen <= set(versions)
 
 

@@ -1,0 +1,33 @@
+"""Shared by the history tests: a small site in versions, and what a publish left live."""
+
+from __future__ import annotations
+
+from assetpub.commands.publish import PublishResult
+from assetpub.origins import Origin
+
+# The published fixture: the origin, v1..v3's publish results, and what each left live.
+Published = tuple[Origin, list[PublishResult], list[dict[str, bytes]]]
+
+
+def site(version: int) -> dict[str, str | bytes]:
+    """Version n of a small site: shared logo, per-version stylesheet, image and page text."""
+    return {
+        "index.html": f"<link rel=stylesheet href=css/site.css><img src=img/logo.png>v{version}",
+        "about.html": f"<link rel=stylesheet href=css/site.css>about v{version}",
+        "css/site.css": f"body{{background:url(../img/bg{version}.png)}}",
+        f"img/bg{version}.png": f"bg{version}".encode(),
+        "img/logo.png": b"logo",
+        "chunk.js": f"// plain, named in JS: chunk v{version}",
+        "main.0123456789abcdef.js": "import('./chunk.js')",
+    }
+
+
+def live_files(origin: Origin) -> dict[str, bytes]:
+    return {
+        k: origin.get(k) or b""
+        for k in ("index.html", "about.html", "asset-manifest.json", "chunk.js")
+    }
+
+
+def ids(results: list[PublishResult]) -> list[str]:
+    return [r.release.id for r in results]
