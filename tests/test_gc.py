@@ -96,11 +96,12 @@ def test_a_publish_that_died_before_commit_is_collected_after_grace(make_build: 
 
 
 def test_gc_refuses_while_another_gc_holds_the_lease(published: Published) -> None:
-    from assetpub.history.state import GcLease, iso, utc_now
+    from assetpub.clock import SYSTEM_CLOCK
+    from assetpub.history.state import GcLease, iso
 
     origin, _, _ = published
     store = StateStore(origin)
-    lease = GcLease("other", iso(utc_now() + timedelta(minutes=5)), (), "elsewhere:1")
+    lease = GcLease("other", iso(SYSTEM_CLOCK.now() + timedelta(minutes=5)), (), "elsewhere:1")
     store.update(lambda s: s.take_gc_lease(lease))
     with pytest.raises(OriginError, match="another GC is running"):
         run_gc(origin, GcSettings(keep=1, grace=timedelta(0)))

@@ -20,10 +20,6 @@ _DURATION = re.compile(r"^(\d+)(s|m|h|d)?$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
