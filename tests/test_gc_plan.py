@@ -4,11 +4,13 @@ doomed releases a live page still needs (serving_live_pages)."""
 from __future__ import annotations
 
 import hashlib
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from assetpub.commands.gc import plan_gc, serving_live_pages
+from assetpub.commands.gc import classify_releases, plan_gc, serving_live_pages
 from assetpub.history.record import RecordedFile, ReleaseRecord
+from assetpub.history.state import ReleaseEntry, State, iso
 from assetpub.keys import blob_key
 from assetpub.origins.base import RemoteObject
 
@@ -108,3 +110,72 @@ def test_plan_gc_deletes_only_what_no_kept_release_owns() -> None:
     assert plan.doomed == ("r1",) and plan.retained == ("r2",)
     assert plan.record_keys == ("_assetpub/releases/r1.json",)
     assert plan.delete_bytes == 6
+
+
+# --------------------------------------------------------------------------------------------
+# classify_releases: retained, pending (a publish in flight), doomed
+
+
+T0 = datetime(2026, 12, 1, tzinfo=UTC)
+
+
+def _state_with(*published_at_minutes: int) -> tuple[State, list[str]]:
+    state, ids = State(), []
+    for n, minute in enumerate(published_at_minutes):
+        at = T0 + timedelta(minutes=minute)
+        release_id = f"{at:%Y%m%dT%H%M%S}000Z-{n:08x}"
+        ids.append(release_id)
+        state = state.activate(
+            release_id,
+            action="publish",
+            now=at,
+            by="u@h",
+            git_commit=None,
+            new_entry=ReleaseEntry(release_id, iso(at), iso(at)),
+        )
+    return state, ids
+
+
+@pytest.mark.parametrize(
+    ("keep", "grace_minutes", "now_minutes", "uncommitted_minute", "expected"),
+    [
+        # keep 1, no grace: only the live (newest) release stays; an old dead publish goes.
+        (1, 0, 60, 0, ({"r2"}, set(), {"r0", "r1", "dead"})),
+        # keep 2: the newest two stay.
+        (2, 0, 60, 0, ({"r1", "r2"}, set(), {"r0", "dead"})),
+        # A grace of 30 minutes protects r1 (replaced at minute 20, now 45) but not r0 (at 10).
+        (1, 30, 45, 0, ({"r1", "r2"}, set(), {"r0", "dead"})),
+        # An uncommitted record younger than the grace period is a publish in flight: pending.
+        (1, 30, 45, 40, ({"r1", "r2"}, {"dead"}, {"r0"})),
+    ],
+)
+def test_classify_releases(
+    keep: int,
+    grace_minutes: int,
+    now_minutes: int,
+    uncommitted_minute: int,
+    expected: tuple[set[str], set[str], set[str]],
+) -> None:
+    state, ids = _state_with(0, 10, 20)
+    names = dict(zip(ids, ["r0", "r1", "r2"], strict=True))
+    dead_at = T0 + timedelta(minutes=uncommitted_minute)
+    dead = f"{dead_at:%Y%m%dT%H%M%S}000Z-deaddead"
+    names[dead] = "dead"
+    retained, pending, doomed = classify_releases(
+        state,
+        {*ids, dead},
+        keep=keep,
+        grace=timedelta(minutes=grace_minutes),
+        now=T0 + timedelta(minutes=now_minutes),
+        protected={ids[-1]},
+    )
+    named = tuple({names[r] for r in group} for group in (retained, pending, doomed))
+    assert named == expected
+
+
+def test_classify_releases_keeps_what_the_live_manifest_names() -> None:
+    state, ids = _state_with(0, 10, 20)
+    retained, _, doomed = classify_releases(
+        state, set(ids), keep=1, grace=timedelta(0), now=T0 + timedelta(hours=1), protected={ids[0]}
+    )
+    assert ids[0] in retained and doomed == {ids[1]}

@@ -9,7 +9,7 @@ import pytest
 from assetpub.build.classify import FileKind
 from assetpub.build.hashing import digest_bytes
 from assetpub.build.prepare import PreparedBuild, PreparedFile
-from assetpub.commands.plan import OriginPlan, keys_to_verify, plan_origin
+from assetpub.commands.plan import OriginPlan, keys_to_verify, plan_origin, switch_order
 from assetpub.history.record import build_release
 from assetpub.keys import blob_key
 from assetpub.origins.base import RemoteObject
@@ -110,3 +110,27 @@ def test_changed_plain_file_is_replaced_not_a_conflict(build: PreparedBuild) -> 
     plan = make_plan(build, {chunk.key: remote(chunk, size=1)})
     assert [(u.key, u.reason) for u in plan.plain] == [("480.js", "changed")]
     assert not plan.conflicts
+
+
+@pytest.mark.parametrize(
+    ("keys", "entries", "index"),
+    [
+        (["index.html"], [], ["index.html"]),
+        # Non-HTML entry files first, then pages deepest first, the root index.html alone last.
+        (
+            ["index.html", "robots.txt", "about/index.html", "docs/a/b/index.html", "404.html"],
+            ["robots.txt", "docs/a/b/index.html", "about/index.html", "404.html"],
+            ["index.html"],
+        ),
+        # Next.js route payloads switch before the pages that fetch them.
+        (
+            ["about/index.html", "about/index.txt", "index.html", "index.txt"],
+            ["about/index.txt", "index.txt", "about/index.html"],
+            ["index.html"],
+        ),
+        # A build without a root page has no index step.
+        (["docs/index.html", "site.webmanifest"], ["site.webmanifest", "docs/index.html"], []),
+    ],
+)
+def test_switch_order(keys: list[str], entries: list[str], index: list[str]) -> None:
+    assert switch_order(keys) == (entries, index)
