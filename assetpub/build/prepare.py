@@ -145,7 +145,7 @@ def _read_text_evidence(
         searchable = evidence.is_searchable(file.path, data)
         if not (referencing or searchable):
             return None, []
-        links: list[Link] = []
+        links: list[Link] | None = [] if referencing else None
         explained: list[Span] = []
         # A bundle's only reference is its sourceMappingURL comment: without the marker there
         # is nothing to parse, and the bytes are searched without being decoded.
@@ -175,7 +175,7 @@ def _read_text_evidence(
         for file, (file_links, found) in zip(
             scanned.files, pool.map(read, scanned.files), strict=True
         ):
-            if file_links is not None and _is_referencing(file.path):
+            if file_links is not None:
                 links[file.path] = file_links
             for path, mention in found:
                 mentions.setdefault(path, mention)
@@ -203,16 +203,13 @@ def _plain_code_warning(plain: list[str], text: BuildText) -> str | None:
     """Scripts and stylesheets that the site's pages or code load under a mutable name: the
     bundler can fix those. (Images, feeds, their XSL stylesheets and other public files keep
     their names by design and are not worth a warning.)"""
-    loaded = {link.target for links in text.links.values() for link in links}
-    named_by_app = {
+    used_by_app = {link.target for links in text.links.values() for link in links} | {
         path
         for path, mention in text.mentions.items()
         if mention.file.lower().endswith(REFERENCING_EXTENSIONS)
     }
     code = [
-        p
-        for p in plain
-        if p.lower().endswith((".js", ".mjs", ".cjs", ".css")) and p in loaded | named_by_app
+        p for p in plain if p.lower().endswith((".js", ".mjs", ".cjs", ".css")) and p in used_by_app
     ]
     if not code:
         return None
