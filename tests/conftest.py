@@ -14,13 +14,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from backends import KINDS, Backend, folder_backend, memory_backend, s3_backend
 
 if TYPE_CHECKING:
-    from fixture_types import BuildFiles, MakeBucket, MakeBuild, MakeOrigin, S3Client
+    from fixture_types import BuildFiles, MakeBackend, MakeBucket, MakeBuild, MakeOrigin, S3Client
     from history_support import Published
 
     from assetpub.commands.publish import PublishResult
-    from assetpub.origins import Origin
 
 # Set before boto3 is imported anywhere, so no test ever picks up a developer's real account.
 os.environ.update(
@@ -97,37 +97,54 @@ def make_build(tmp_path: Path) -> MakeBuild:
     return make
 
 
-@pytest.fixture(params=["memory", "folder", "s3"])
-def make_origin(request: pytest.FixtureRequest, tmp_path: Path) -> MakeOrigin:
-    """A factory of fresh, empty origins; tests using it run on memory, folder and S3 (the moto
-    server over HTTP) alike: the contract is the same."""
-    from assetpub.origins import OriginSpec, open_origin
-    from assetpub.origins.memory import MemoryOrigin
+@pytest.fixture(params=KINDS)
+def backend_kind(request: pytest.FixtureRequest) -> str:
+    """Which storage the backend fixtures give: tests using them run on memory, folder and S3
+    (the moto server over HTTP) alike, since the contract is the same. A test that needs
+    storage shared across processes narrows it with
+    `@pytest.mark.parametrize("backend_kind", ACROSS_PROCESSES)`."""
+    return str(request.param)
 
+
+@pytest.fixture
+def make_backend(backend_kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> MakeBackend:
+    """A factory of fresh, empty backends of `backend_kind` (see tests/backends.py)."""
     counter = iter(range(1_000_000))
 
-    def make() -> Origin:
+    def make() -> Backend:
         n = next(counter)
-        if request.param == "memory":
-            return MemoryOrigin(f"{request.node.nodeid}-{n}")
-        if request.param == "folder":
-            return open_origin(OriginSpec(url=str(tmp_path / f"origin{n}")))
+        if backend_kind == "memory":
+            return memory_backend(f"test-{uuid.uuid4().hex[:12]}")
+        if backend_kind == "folder":
+            return folder_backend(tmp_path / f"origin{n}")
         bucket = request.getfixturevalue("make_bucket")()
-        endpoint = request.getfixturevalue("s3_endpoint")
-        return open_origin(OriginSpec(url=f"s3://{bucket}/site", endpoint_url=endpoint))
+        client = request.getfixturevalue("s3_client")
+        return s3_backend(client, request.getfixturevalue("s3_endpoint"), bucket)
 
     return make
 
 
 @pytest.fixture
-def published(make_build: MakeBuild, make_origin: MakeOrigin) -> Published:
-    """An origin with v1, v2, v3 published, and what each left live (the history tests)."""
+def backend(make_backend: MakeBackend) -> Backend:
+    return make_backend()
+
+
+@pytest.fixture
+def make_origin(make_backend: MakeBackend) -> MakeOrigin:
+    """A factory of fresh, empty origins, each on a backend of its own."""
+    return lambda: make_backend().open()
+
+
+@pytest.fixture
+def published(make_build: MakeBuild, backend: Backend) -> Published:
+    """An origin with v1, v2, v3 published, and what each left live (the history tests); on
+    the storage of `backend`, so a test can open it again (e.g. behind the dry-run wrapper)."""
     from history_support import live_files, site
 
     from assetpub.commands.publish import publish
     from assetpub.settings import PublishSettings
 
-    origin = make_origin()
+    origin = backend.open()
     results: list[PublishResult] = []
     lives: list[dict[str, bytes]] = []
     for version in (1, 2, 3):

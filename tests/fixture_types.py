@@ -10,6 +10,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeAlias
 
+from backends import Backend
+
 from assetpub.origins import Origin
 
 # boto3 ships no type information (and boto3-stubs is not a dependency): its clients are Any.
@@ -20,8 +22,11 @@ S3Client: TypeAlias = Any
 BuildFiles: TypeAlias = Mapping[str, str | bytes]
 MakeBuild: TypeAlias = Callable[[BuildFiles], Path]
 
-# make_origin() returns a fresh, empty origin (memory, folder or S3, by the fixture's param).
+# make_origin() returns a fresh, empty origin (memory, folder or S3, by backend_kind).
 MakeOrigin: TypeAlias = Callable[[], Origin]
+
+# make_backend() returns a fresh, empty backend of the kind backend_kind names.
+MakeBackend: TypeAlias = Callable[[], Backend]
 
 # make_bucket() creates a fresh bucket on the moto server and returns its name.
 MakeBucket: TypeAlias = Callable[[], str]

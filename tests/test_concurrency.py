@@ -6,9 +6,9 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
+from backends import ACROSS_PROCESSES, Backend
 from checks import assert_retained_releases_whole
 from fixture_types import MakeBuild
 
@@ -17,7 +17,6 @@ from assetpub.commands.publish import publish
 from assetpub.commands.verify import verify_origin
 from assetpub.errors import OriginError
 from assetpub.history.store import StateStore
-from assetpub.origins import Origin, OriginSpec, open_origin
 from assetpub.settings import GcSettings, PublishSettings
 
 
@@ -36,17 +35,8 @@ def build_files(writer: int, version: int) -> dict[str, str | bytes]:
     }
 
 
-@pytest.fixture(params=["folder", "s3"])
-def open_shared(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[], Origin]:
-    """Each worker opens its own origin object (its own client), like separate processes."""
-    if request.param == "folder":
-        spec = OriginSpec(url=str(tmp_path / "origin"))
-    else:
-        bucket = request.getfixturevalue("make_bucket")()
-        spec = OriginSpec(
-            url=f"s3://{bucket}/site", endpoint_url=request.getfixturevalue("s3_endpoint")
-        )
-    return lambda: open_origin(spec)
+# Each worker opens its own origin object (its own client), like separate processes.
+pytestmark = pytest.mark.parametrize("backend_kind", ACROSS_PROCESSES)
 
 
 def run_threads(*targets: Callable[[], None]) -> None:
@@ -72,14 +62,12 @@ def run_threads(*targets: Callable[[], None]) -> None:
     assert not stuck, f"still running after 300 s: {stuck}"
 
 
-def test_concurrent_publishes_lose_no_release(
-    make_build: MakeBuild, open_shared: Callable[[], Origin]
-) -> None:
+def test_concurrent_publishes_lose_no_release(make_build: MakeBuild, backend: Backend) -> None:
     committed: list[str] = []
 
     def publisher(writer: int) -> Callable[[], None]:
         def run() -> None:
-            origin = open_shared()
+            origin = backend.open()
             for version in range(4):
                 build = make_build(build_files(writer, version))
                 result = publish(PublishSettings(build, ()), origins=[origin])
@@ -88,7 +76,7 @@ def test_concurrent_publishes_lose_no_release(
         return run
 
     run_threads(publisher(1), publisher(2))
-    origin = open_shared()
+    origin = backend.open()
     state, _ = StateStore(origin).load()
     assert state.release_ids == set(committed) and len(committed) == 8
     assert state.live in committed
@@ -97,14 +85,12 @@ def test_concurrent_publishes_lose_no_release(
     assert verify_origin(origin).healthy
 
 
-def test_publish_and_gc_in_loops_lose_nothing(
-    make_build: MakeBuild, open_shared: Callable[[], Origin]
-) -> None:
+def test_publish_and_gc_in_loops_lose_nothing(make_build: MakeBuild, backend: Backend) -> None:
     done = threading.Event()
     gc_runs: list[int] = []
 
     def publisher() -> None:
-        origin = open_shared()
+        origin = backend.open()
         try:
             for version in range(6):
                 build = make_build(build_files(1, version))
@@ -116,7 +102,7 @@ def test_publish_and_gc_in_loops_lose_nothing(
             done.set()
 
     def collector() -> None:
-        origin = open_shared()
+        origin = backend.open()
         options = GcSettings(keep=2, grace=timedelta(0))
         while not done.is_set():
             try:
@@ -126,7 +112,7 @@ def test_publish_and_gc_in_loops_lose_nothing(
                 assert "kept changing" in exc.message
 
     run_threads(publisher, collector)
-    origin = open_shared()
+    origin = backend.open()
     assert len(gc_runs) >= 2 and sum(gc_runs) > 0  # GC really ran and really deleted
     assert_retained_releases_whole(origin)
     assert verify_origin(origin, deep=True).healthy

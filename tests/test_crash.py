@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from backends import ACROSS_PROCESSES, Backend
 from checks import assert_retained_releases_whole
 from crash_runner import MARKER, NOT_REACHED
 from fixture_types import MakeBuild
@@ -51,7 +52,7 @@ from assetpub.history.record import ReleaseRecord, Storage, load_record
 from assetpub.history.state import State
 from assetpub.history.store import StateStore
 from assetpub.keys import MANIFEST_KEY, STATE_KEY, blob_key, release_record_key
-from assetpub.origins import Origin, OriginSpec, RemoteObject, list_all, open_origin
+from assetpub.origins import Origin, RemoteObject, list_all
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNNER = Path(__file__).with_name("crash_runner.py")
@@ -180,19 +181,8 @@ def runner(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ForkRunner]:
     fork_runner.close()
 
 
-@pytest.fixture(params=["folder", "s3"])
-def target(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, list[str], Origin]:
-    if request.param == "folder":
-        url = str(tmp_path / "origin")
-        return "folder", ["--origin", url], open_origin(OriginSpec(url=url))
-    bucket = request.getfixturevalue("make_bucket")()
-    endpoint = request.getfixturevalue("s3_endpoint")
-    url = f"s3://{bucket}/site"
-    return (
-        "s3",
-        ["--origin", url, "--endpoint-url", endpoint],
-        open_origin(OriginSpec(url=url, endpoint_url=endpoint)),
-    )
+# Forked children reach the origin on their own: memory storage would stay in the test process.
+across_processes = pytest.mark.parametrize("backend_kind", ACROSS_PROCESSES)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -429,9 +419,8 @@ class Scenario:
         assert health.healthy, [f"{p.key}: {p.message}" for p in health.problems]
 
 
-def scenario(runner: ForkRunner, target: Any, make_build: Any, keep: int) -> Scenario:
-    _, origin_args, origin = target
-    chain = Scenario(runner, origin, origin_args, make_build, keep)
+def scenario(runner: ForkRunner, backend: Backend, make_build: MakeBuild, keep: int) -> Scenario:
+    chain = Scenario(runner, backend.open(), backend.cli_args, make_build, keep)
     chain.setup()
     return chain
 
@@ -466,11 +455,12 @@ TORN_CHECKPOINTS: list[tuple[str, str, int, bool]] = [
 ]
 
 
+@across_processes
 def test_sigkill_at_each_checkpoint_then_verify_and_rerun(
-    runner: ForkRunner, target: tuple[str, list[str], Origin], make_build: MakeBuild
+    runner: ForkRunner, backend: Backend, make_build: MakeBuild
 ) -> None:
-    chain = scenario(runner, target, make_build, keep=2)
-    checkpoints = CHECKPOINTS + (TORN_CHECKPOINTS if target[0] == "folder" else [])
+    chain = scenario(runner, backend, make_build, keep=2)
+    checkpoints = CHECKPOINTS + (TORN_CHECKPOINTS if backend.kind == "folder" else [])
     for name, checkpoint, n, healthy in checkpoints:
         chain.crash(name, checkpoint, n, healthy)
     chain.finish()
@@ -489,13 +479,14 @@ def random_checkpoint(rng: random.Random, name: str, kind_of_origin: str) -> tup
     return f"{kind}@{rng.choice(whens)}", rng.randint(1, WRITES[name][kind])
 
 
+@across_processes
 def test_sigkill_at_random_checkpoints(
-    runner: ForkRunner, target: tuple[str, list[str], Origin], make_build: MakeBuild
+    runner: ForkRunner, backend: Backend, make_build: MakeBuild
 ) -> None:
     seed = int(os.environ.get(SEED_VARIABLE) or random.SystemRandom().randrange(2**32))
     rng = random.Random(seed)
     with labelled(f"seed {seed} (run again with {SEED_VARIABLE}={seed})"):
-        chain = scenario(runner, target, make_build, keep=1)
+        chain = scenario(runner, backend, make_build, keep=1)
         # One round without kills first: the write counts the checkpoints are drawn from.
         for name in ("publish", "rollback", "gc"):
             done = runner.run("none", 0, chain.command(name))
@@ -504,7 +495,7 @@ def test_sigkill_at_random_checkpoints(
             assert counts == WRITES[name], f"{name} wrote {done.report['counts']}"
         for _round in range(int(os.environ.get(ROUNDS_VARIABLE) or 2)):
             for name in ("publish", "rollback", "gc"):
-                checkpoint, n = random_checkpoint(rng, name, target[0])
+                checkpoint, n = random_checkpoint(rng, name, backend.kind)
                 chain.crash(name, checkpoint, n)
         chain.finish()
     print(f"seed {seed}: {'; '.join(chain.log)}")
@@ -514,8 +505,9 @@ def test_sigkill_at_random_checkpoints(
 # Another command after a kill, before the same command runs again
 
 
+@pytest.mark.parametrize("backend_kind", ["folder"])
 def test_gc_after_a_publish_died_before_index_html_keeps_the_live_pages(
-    runner: ForkRunner, tmp_path: Path, make_build: MakeBuild
+    runner: ForkRunner, backend: Backend, make_build: MakeBuild
 ) -> None:
     """A publish dies after switching asset-manifest.json and the other entry files but before
     index.html; a scheduled `gc --keep 1 --grace 0` runs before anyone re-runs the publish.
@@ -525,9 +517,7 @@ def test_gc_after_a_publish_died_before_index_html_keeps_the_live_pages(
     release whose index.html is still served is protected because its recorded index.html
     bytes are what the origin serves (gc.serving_live_pages).
     """
-    url = str(tmp_path / "origin")
-    chain = Scenario(runner, open_origin(OriginSpec(url=url)), ["--origin", url], make_build, 1)
-    chain.setup()
+    chain = scenario(runner, backend, make_build, keep=1)
     killed = runner.run("put-index@before", 1, chain.command("publish"))
     assert killed.landed, killed.describe()
     assert not page_problems(View.of(chain.origin))

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 import pytest
+from backends import Backend
 from checks import snapshot
 from fixture_types import MakeBucket, MakeBuild, MakeOrigin, S3Client
 
@@ -15,6 +16,7 @@ from assetpub.errors import ConflictError, OriginError, PartialSwitchError
 from assetpub.history.record import ReleaseRecord
 from assetpub.origins import OriginSpec, open_origin
 from assetpub.origins.base import ObjectHeaders
+from assetpub.origins.dryrun import DryRunOrigin
 from assetpub.origins.memory import MemoryOrigin
 from assetpub.settings import PublishSettings
 
@@ -113,15 +115,14 @@ def test_immutable_name_with_other_bytes_stops_before_any_write(
 
 
 def test_dry_run_leaves_the_origin_byte_for_byte_unchanged(
-    make_build: MakeBuild, make_origin: MakeOrigin
+    make_build: MakeBuild, backend: Backend
 ) -> None:
-    origin = make_origin()
+    origin = backend.open()
     publish(settings(make_build(SITE)), origins=[origin])
     before = snapshot(origin)
     changed = {**SITE, "img/bg.png": b"new bg"}
-    from assetpub.origins.dryrun import DryRunOrigin
-
-    dry = DryRunOrigin(origin)
+    dry = backend.open(dry_run=True)
+    assert isinstance(dry, DryRunOrigin)
     result = publish(settings(make_build(changed), dry_run=True), origins=[dry])
     assert snapshot(origin) == before
     written = {key for _, key in dry.writes}

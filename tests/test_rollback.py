@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from backends import Backend
 from checks import snapshot
 from fixture_types import MakeBuild, MakeOrigin
 from history_support import Published, live_files, site
@@ -13,7 +14,6 @@ from assetpub.commands.verify import verify_origin
 from assetpub.errors import AssetpubError, RollbackError
 from assetpub.history.record import load_record
 from assetpub.history.store import StateStore
-from assetpub.origins.dryrun import DryRunOrigin
 from assetpub.origins.memory import MemoryOrigin
 from assetpub.settings import PublishSettings
 
@@ -67,10 +67,10 @@ def test_rollback_with_nothing_to_go_back_to(
         rollback([origin])
 
 
-def test_dry_run_rollback_changes_nothing(published: Published) -> None:
+def test_dry_run_rollback_changes_nothing(published: Published, backend: Backend) -> None:
     origin, results, _ = published
     before = snapshot(origin)
-    result = rollback([DryRunOrigin(origin)], dry_run=True)
+    result = rollback([backend.open(dry_run=True)], dry_run=True)
     assert result.release == results[1].release.id and snapshot(origin) == before
 
 
