@@ -9,7 +9,7 @@ and one place that keeps the reserved namespace reserved.
 
 from __future__ import annotations
 
-MANIFEST_KEY = "asset-manifest.json"
+ASSET_MANIFEST_KEY = "asset-manifest.json"
 RECORDS_PREFIX = "_assetpub/"
 RESERVED_PREFIX = RECORDS_PREFIX
 STATE_KEY = "_assetpub/state.json"

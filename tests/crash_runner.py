@@ -95,7 +95,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def classify_put(key: str, cache_control: str) -> str:
     """The KIND of a put (or copy target) of `key` with these headers."""
     from assetpub.build.headers import IMMUTABLE, NO_CACHE
-    from assetpub.keys import BLOBS_PREFIX, LOCK_KEY, MANIFEST_KEY, RELEASES_PREFIX, STATE_KEY
+    from assetpub.keys import ASSET_MANIFEST_KEY, BLOBS_PREFIX, LOCK_KEY, RELEASES_PREFIX, STATE_KEY
 
     if key == STATE_KEY:
         return "put-state"
@@ -107,7 +107,7 @@ def classify_put(key: str, cache_control: str) -> str:
         return "put-lock"
     if key.startswith("_assetpub/probe-"):
         return "put-probe"
-    if key == MANIFEST_KEY:
+    if key == ASSET_MANIFEST_KEY:
         return "put-manifest"
     if key == "index.html":
         return "put-index"

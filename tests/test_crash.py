@@ -51,7 +51,7 @@ from assetpub.commands.verify import verify_origin
 from assetpub.history.record import ReleaseRecord, Storage, load_record
 from assetpub.history.state import State
 from assetpub.history.store import StateStore
-from assetpub.keys import MANIFEST_KEY, STATE_KEY, blob_key, release_record_key
+from assetpub.keys import ASSET_MANIFEST_KEY, STATE_KEY, blob_key, release_record_key
 from assetpub.origins import Origin, RemoteObject, list_all
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -250,8 +250,8 @@ def live_problems(view: View) -> list[str]:
             ):
                 if got is not None and got != want:
                     problems.append(f"{file.key} has {name} {got!r}, not {want!r}")
-    if view.origin.get(MANIFEST_KEY) != record.manifest:
-        problems.append(f"{MANIFEST_KEY} is not release {live}'s")
+    if view.origin.get(ASSET_MANIFEST_KEY) != record.asset_manifest:
+        problems.append(f"{ASSET_MANIFEST_KEY} is not release {live}'s")
     return problems
 
 
@@ -297,7 +297,7 @@ def retained_problems(view: View) -> list[str]:
 def garbage(view: View) -> list[str]:
     """What a finished GC must not have left: objects that neither a retained release needs
     nor is a mutable name one of them publishes, nor the state."""
-    needed = {STATE_KEY, MANIFEST_KEY}
+    needed = {STATE_KEY, ASSET_MANIFEST_KEY}
     for entry in view.state.releases:
         record = view.record(entry.id)
         needed |= {record.record_key, *record.owned_keys(), *(f.key for f in record.files.values())}

@@ -41,7 +41,7 @@ def record(
             "css/site.css": RecordedFile(css, "hashed", "c" * 64, 3, "text/css", "immutable"),
         },
         entry_content={"index.html": index, "robots.txt": robots},
-        manifest=b"{}",
+        asset_manifest=b"{}",
     )
 
 

@@ -29,7 +29,7 @@ RELEASE = ReleaseRecord(
         "img/logo.png": recorded("img/logo.png", "plain", SHA["ddd"], size=7),
     },
     entry_content={"index.html": b"<p>"},
-    manifest=b"{}",
+    asset_manifest=b"{}",
 )
 
 

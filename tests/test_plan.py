@@ -65,7 +65,7 @@ def test_empty_origin_uploads_everything_in_safe_order(build: PreparedBuild) -> 
         ["app.0123456789ab.js", "main.abcdef12.css", plain_blob]
     )
     assert [u.key for u in plan.plain] == ["480.js"]
-    assert plan.manifest.key == "asset-manifest.json"
+    assert plan.asset_manifest.key == "asset-manifest.json"
     # Non-HTML entries first, deeper pages before shallower, the root index.html alone and last.
     assert [u.key for u in plan.entries] == ["robots.txt", "about/index.html"]
     assert [u.key for u in plan.index] == ["index.html"]

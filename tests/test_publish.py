@@ -63,7 +63,7 @@ def test_publish_puts_a_consistent_site_live(
     assert record.message == "first"
     assert record.files["css/site.css"].key == css_key
     assert record.entry_content["index.html"] == objects["index.html"]
-    assert record.manifest == objects["asset-manifest.json"]
+    assert record.asset_manifest == objects["asset-manifest.json"]
     assert result.uploaded == len(SITE) and result.skipped == 0
 
 

@@ -14,11 +14,11 @@ from assetpub.build.rewrite import (
     Reference,
     find_css_references,
     find_html_references,
-    find_manifest_references,
     find_references,
     find_sourcemap_reference,
-    is_flat_manifest,
+    find_webpack_manifest_references,
     is_local_url,
+    is_webpack_manifest,
     replace_references,
     resolve_reference,
     split_url,
@@ -918,8 +918,8 @@ _MANIFEST_NAMES = st.text(
 def test_manifest_values_are_rewritten_and_keys_never(manifest: dict[str, str], auto: bool) -> None:
     values = {k: ("auto/" if auto else "") + v for k, v in manifest.items()}
     text = json.dumps(values, ensure_ascii=False, indent=2)
-    assert is_flat_manifest(text)
-    refs, keys = find_manifest_references(text)
+    assert is_webpack_manifest(text)
+    refs, keys = find_webpack_manifest_references(text)
     assert [text[start:end] for start, end in keys] == list(values)
     # Rename every value that is a local URL; the JSON stays valid, with only those values new.
     renamed = replace_references(text, [(ref, ref.url + ".x") for ref in refs])
@@ -931,6 +931,7 @@ def test_manifest_values_are_rewritten_and_keys_never(manifest: dict[str, str], 
         assert result[key] == expected
 
 
-def test_a_web_app_manifest_is_not_flat() -> None:
-    assert not is_flat_manifest('{"name": "App", "icons": [{"src": "i.png"}]}')
-    assert not is_flat_manifest("[]") and not is_flat_manifest("{}") and not is_flat_manifest("x")
+def test_a_web_app_manifest_is_not_webpacks() -> None:
+    assert not is_webpack_manifest('{"name": "App", "icons": [{"src": "i.png"}]}')
+    for text in ("[]", "{}", "x"):
+        assert not is_webpack_manifest(text)

@@ -31,7 +31,7 @@ def test_dotfiles_and_dotfolders_are_never_published(make_build: MakeBuild) -> N
         "index.html",
     ]
     assert set(scanned.skipped_dotfiles) == {".env", ".git/", "sub/.DS_Store", ".vite/"}
-    assert ".vite/manifest.json" in scanned.private_manifests
+    assert ".vite/manifest.json" in scanned.bundler_manifests
 
 
 def test_include_dotfiles_opts_in(make_build: MakeBuild) -> None:

@@ -82,14 +82,14 @@ def is_entry(path: str, patterns: Sequence[str]) -> bool:
     return any(fnmatch.fnmatchcase(path, p) for p in patterns)
 
 
-def bundler_renamed(manifests: Mapping[str, bytes], build_paths: set[str]) -> set[str]:
+def bundler_renamed(bundler_manifests: Mapping[str, bytes], build_paths: set[str]) -> set[str]:
     """Build paths a bundler manifest shows were renamed by the bundler (source name differs).
 
     A manifest that maps a name to itself (webpack-manifest-plugin lists copied files that way)
     proves nothing about hashing, so such entries are ignored.
     """
     renamed: set[str] = set()
-    for raw in manifests.values():
+    for raw in bundler_manifests.values():
         try:
             data = json.loads(raw)
         except (ValueError, UnicodeDecodeError):

@@ -154,7 +154,7 @@ def generator_of(index_html: bytes) -> str:
 def detect(
     paths: Collection[str], generator: str = "", frameworks: Sequence[Framework] = FRAMEWORKS
 ) -> Detection:
-    """Which frameworks made this build, from its paths (and private manifests) and generator."""
+    """Which frameworks made this build, from its paths (and bundler manifests) and generator."""
     found = tuple(f for f in frameworks if f.is_present(paths, generator))
     # Vite under a framework that uses it (SvelteKit, Astro, VitePress) is not news.
     if len(found) > 1:

@@ -119,9 +119,9 @@ def _references(
     """The references in a file, and the spans that name files without being URLs to
     rewrite (the keys of webpack's manifest.json)."""
     if path == _WEBPACK_MANIFEST:
-        if not rewrite.is_flat_manifest(text):  # a web app manifest, which is an entry
+        if not rewrite.is_webpack_manifest(text):  # a web app manifest, which is an entry
             return [], []
-        refs, keys = rewrite.find_manifest_references(text)
+        refs, keys = rewrite.find_webpack_manifest_references(text)
         # A value under a publicPath ("/static/main.js" for main.js) names no build path:
         # it is no reference, so its file's name stays a mention and the file keeps it.
         refs = [r for r in refs if rewrite.resolve_reference(path, r.url) in paths]
@@ -254,15 +254,15 @@ def prepare_build(
 ) -> PreparedBuild:
     by_path = {f.path: f for f in scanned.files}
     paths = set(by_path)
-    manifests = dict(scanned.private_manifests)
+    bundler_manifests = dict(scanned.bundler_manifests)
     if _WEBPACK_MANIFEST in by_path:
-        manifests[_WEBPACK_MANIFEST] = _read_bytes(by_path[_WEBPACK_MANIFEST])
-    detection = detect(paths | set(scanned.private_manifests), _generator(by_path))
+        bundler_manifests[_WEBPACK_MANIFEST] = _read_bytes(by_path[_WEBPACK_MANIFEST])
+    detection = detect(paths | set(scanned.bundler_manifests), _generator(by_path))
     by_name = decide_by_name(
         paths,
         entry_patterns=options.entry_patterns,
         hashed_name_patterns=options.hashed_name_patterns,
-        bundler_renamed_paths=bundler_renamed(manifests, paths),
+        bundler_renamed_paths=bundler_renamed(bundler_manifests, paths),
         detection=detection,
     )
     build_text = _read_text_evidence(scanned, by_name, options.workers)

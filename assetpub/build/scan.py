@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assetpub.errors import BuildError
-from assetpub.keys import MANIFEST_KEY, RESERVED_PREFIX
+from assetpub.keys import ASSET_MANIFEST_KEY, RESERVED_PREFIX
 
 log = logging.getLogger(__name__)
 # Read for classification, never published.
@@ -34,7 +34,7 @@ class ScannedBuild:
     root: Path
     files: tuple[SourceFile, ...]
     # Bundler manifests found in private places (e.g. .vite/manifest.json): path -> bytes.
-    private_manifests: dict[str, bytes]
+    bundler_manifests: dict[str, bytes]
     skipped_dotfiles: tuple[str, ...]
     replaced_manifest: bool  # the build had its own asset-manifest.json; ours replaces it
 
@@ -47,19 +47,19 @@ def scan_build(build_dir: Path, include_dotfiles: tuple[str, ...] = ()) -> Scann
     root = build_dir.resolve()
     files: list[SourceFile] = []
     skipped: list[str] = []
-    manifests: dict[str, bytes] = {}
-    _walk(root, root, "", files, skipped, manifests, include_dotfiles, {root})
+    bundler_manifests: dict[str, bytes] = {}
+    _walk(root, root, "", files, skipped, bundler_manifests, include_dotfiles, {root})
     if not files:
         raise BuildError(f"build folder {build_dir} is empty")
     reserved = [f.path for f in files if f.path.startswith(RESERVED_PREFIX)]
     if reserved:
         raise BuildError(f"{reserved[0]}: {RESERVED_PREFIX} is reserved for assetpub's records")
-    replaced = any(f.path == MANIFEST_KEY for f in files)
-    files = [f for f in files if f.path != MANIFEST_KEY]
+    replaced = any(f.path == ASSET_MANIFEST_KEY for f in files)
+    files = [f for f in files if f.path != ASSET_MANIFEST_KEY]
     if not any(f.path.lower().endswith((".html", ".htm")) for f in files):
         raise BuildError(f"build folder {build_dir} has no HTML file: is it really a site build?")
     files.sort(key=lambda f: f.path)
-    return ScannedBuild(root, tuple(files), manifests, tuple(sorted(skipped)), replaced)
+    return ScannedBuild(root, tuple(files), bundler_manifests, tuple(sorted(skipped)), replaced)
 
 
 def _is_included(rel: str, patterns: tuple[str, ...]) -> bool:
@@ -72,7 +72,7 @@ def _walk(
     rel_folder: str,
     files: list[SourceFile],
     skipped: list[str],
-    manifests: dict[str, bytes],
+    bundler_manifests: dict[str, bytes],
     include_dotfiles: tuple[str, ...],
     visited: set[Path],
 ) -> None:
@@ -95,7 +95,7 @@ def _walk(
         is_dir = path.is_dir()
         if entry.name.startswith(".") and entry.name not in _PUBLIC_DOTFOLDERS:
             if is_dir and entry.name == ".vite":
-                _read_private_manifests(root, rel, manifests)
+                _read_bundler_manifests(root, rel, bundler_manifests)
             if not _is_included(rel, include_dotfiles):
                 skipped.append(rel + ("/" if is_dir else ""))
                 continue
@@ -104,15 +104,22 @@ def _walk(
             if real in visited:  # a symlink loop, or a second link to a folder already walked
                 continue
             _walk(
-                root, path, rel + "/", files, skipped, manifests, include_dotfiles, visited | {real}
+                root,
+                path,
+                rel + "/",
+                files,
+                skipped,
+                bundler_manifests,
+                include_dotfiles,
+                visited | {real},
             )
         elif path.is_file():
             files.append(SourceFile(rel, path, path.stat().st_size))
 
 
-def _read_private_manifests(root: Path, rel: str, manifests: dict[str, bytes]) -> None:
+def _read_bundler_manifests(root: Path, rel: str, bundler_manifests: dict[str, bytes]) -> None:
     for name in BUNDLER_MANIFESTS_IN_DOTFOLDERS:
         if name.startswith(rel + "/"):
             candidate = root / name
             if candidate.is_file() and candidate.resolve().is_relative_to(root):
-                manifests[name] = candidate.read_bytes()
+                bundler_manifests[name] = candidate.read_bytes()

@@ -70,35 +70,35 @@ def _run_uploads(
     )
 
 
-def write_records(targets: Sequence[PlannedOrigin], allow_existing: bool = False) -> None:
+def write_records(planned: Sequence[PlannedOrigin], allow_existing: bool = False) -> None:
     """The release record goes first: it is the intent that tells a later GC which uploads
     belong to this release, should the publish die half-way."""
-    for target in targets:
+    for origin, record in ((p.origin, p.plan.record) for p in planned):
         try:
-            write_upload(target.origin, target.plan.record)
+            write_upload(origin, record)
         except AlreadyExistsError:
             if allow_existing:
                 continue
             raise OriginError(
-                f"{target.origin.url}: release record {target.plan.record.key} already exists; "
+                f"{origin.url}: release record {record.key} already exists; "
                 "refusing to overwrite a release record"
             ) from None
 
 
 def upload_assets(
-    targets: Sequence[PlannedOrigin], workers: int, progress: Progress | None
+    planned: Sequence[PlannedOrigin], workers: int, progress: Progress | None
 ) -> None:
-    jobs = [(t.origin, u) for t in targets for u in t.plan.assets]
+    jobs = [(p.origin, u) for p in planned for u in p.plan.assets]
     _run_uploads(jobs, workers, progress)
 
 
-def switch(target: PlannedOrigin, workers: int, progress: Progress | None) -> None:
-    for _name, group in target.plan.switch_groups:
-        _run_uploads([(target.origin, u) for u in group], workers, progress)
+def switch(one: PlannedOrigin, workers: int, progress: Progress | None) -> None:
+    for _name, group in one.plan.switch_groups:
+        _run_uploads([(one.origin, u) for u in group], workers, progress)
 
 
 def apply_plans(
-    targets: Sequence[PlannedOrigin],
+    planned: Sequence[PlannedOrigin],
     release_id: str,
     workers: int,
     progress: Progress | None = None,
@@ -111,20 +111,20 @@ def apply_plans(
     never sees live files of a release its state does not protect; `after_switch` lets the
     caller converge when a concurrent publish committed after this one.
     """
-    write_records(targets)
-    upload_assets(targets, workers, progress)
+    write_records(planned)
+    upload_assets(planned, workers, progress)
 
-    def switch_one(target: PlannedOrigin) -> None:
+    def switch_one(one: PlannedOrigin) -> None:
         if commit:
-            commit(target)
-        switch(target, workers, progress)
+            commit(one)
+        switch(one, workers, progress)
         if after_switch:
-            after_switch(target)
+            after_switch(one)
 
     switch_origins(
-        targets,
+        planned,
         switch_one,
-        [t.origin.url for t in targets],
+        [p.origin.url for p in planned],
         release_id,
         failed="switch failed",
         rerun="Run the same publish again to converge",
@@ -132,7 +132,7 @@ def apply_plans(
 
 
 def switch_origins(
-    targets: Sequence[T],
+    switches: Sequence[T],
     switch_one: Callable[[T], None],
     urls: Sequence[str],
     release_id: str,
@@ -145,9 +145,9 @@ def switch_origins(
     raised as it is; a failure after some origins switched is a PartialSwitchError that says
     which origins are live on `release_id` and which are not, because running the same
     command again converges them."""
-    for index, target in enumerate(targets):
+    for index, each in enumerate(switches):
         try:
-            switch_one(target)
+            switch_one(each)
         except AssetpubError as exc:
             if index == 0:
                 raise

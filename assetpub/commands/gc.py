@@ -16,7 +16,12 @@ from datetime import datetime, timedelta
 from assetpub.clock import SYSTEM_CLOCK, Clock
 from assetpub.errors import HistoryError, OriginError, TooManyDeletesError
 from assetpub.history.lease import holder_id, lease_blocks
-from assetpub.history.record import ReleaseRecord, load_record, manifest_release, record_ids
+from assetpub.history.record import (
+    ReleaseRecord,
+    load_record,
+    record_ids,
+    release_in_asset_manifest,
+)
 from assetpub.history.state import GcLease, State, iso, release_time
 from assetpub.history.store import StateStore
 from assetpub.keys import release_record_key
@@ -175,9 +180,9 @@ class _Collector:
             keep=self.options.keep,
             grace=self.options.grace,
             now=self.clock.now(),
-            # The release the live manifest names is protected even if the state lost track of
+            # The release the live asset manifest names is protected even if the state lost track of
             # it (a crash between switching and committing, or an origin without state).
-            protected={r for r in (state.live, manifest_release(self.origin)) if r},
+            protected={r for r in (state.live, release_in_asset_manifest(self.origin)) if r},
         )
         records = {}
         for release_id in retained | pending | doomed:

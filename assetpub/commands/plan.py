@@ -17,7 +17,7 @@ from assetpub.build.hashing import digest_bytes
 from assetpub.build.headers import NO_CACHE, PRIVATE
 from assetpub.build.prepare import PreparedBuild, PreparedFile
 from assetpub.history.record import ReleaseRecord
-from assetpub.keys import MANIFEST_KEY, blob_key
+from assetpub.keys import ASSET_MANIFEST_KEY, blob_key
 from assetpub.origins.base import ObjectHeaders, RemoteObject
 
 ROOT_INDEX = "index.html"
@@ -54,7 +54,7 @@ class OriginPlan:
     record: Upload  # the release record: the intent, written before anything else
     assets: tuple[Upload, ...]  # immutable names and content-addressed blobs
     plain: tuple[Upload, ...]  # names we keep but cannot hash: replaced in place
-    manifest: Upload
+    asset_manifest: Upload
     entries: tuple[Upload, ...]  # entry files except the root index.html
     index: tuple[Upload, ...]  # the root index.html, alone and last
     skipped: tuple[Skip, ...]
@@ -65,7 +65,7 @@ class OriginPlan:
         """The switch, in order; each group finishes before the next starts."""
         return [
             ("plain", self.plain),
-            ("manifest", (self.manifest,)),
+            ("manifest", (self.asset_manifest,)),
             ("entries", self.entries),
             ("index", self.index),
         ]
@@ -113,15 +113,15 @@ def switch_order(keys: Iterable[str]) -> tuple[list[str], list[str]]:
     return [k for k in ordered if k != ROOT_INDEX], [k for k in ordered if k == ROOT_INDEX]
 
 
-def manifest_upload(release: ReleaseRecord) -> Upload:
+def asset_manifest_upload(release: ReleaseRecord) -> Upload:
     return Upload(
-        MANIFEST_KEY,
+        ASSET_MANIFEST_KEY,
         ObjectHeaders(
-            "application/json; charset=utf-8", NO_CACHE, digest_bytes(release.manifest).sha256
+            "application/json; charset=utf-8", NO_CACHE, digest_bytes(release.asset_manifest).sha256
         ),
         "switch",
-        len(release.manifest),
-        data=release.manifest,
+        len(release.asset_manifest),
+        data=release.asset_manifest,
         from_build=False,
     )
 
@@ -187,7 +187,6 @@ def plan_origin(
     entry_keys, index_keys = switch_order(by_key)
     entries = [_upload(by_key[k], "switch") for k in entry_keys]
     index = [_upload(by_key[k], "switch") for k in index_keys]
-    manifest = manifest_upload(release)
     record_bytes = release.to_json()
     record = Upload(
         release.record_key,
@@ -205,7 +204,7 @@ def plan_origin(
         record=record,
         assets=tuple(assets),
         plain=tuple(plain),
-        manifest=manifest,
+        asset_manifest=asset_manifest_upload(release),
         entries=tuple(entries),
         index=tuple(index),
         skipped=tuple(skipped),

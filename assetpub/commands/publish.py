@@ -121,17 +121,17 @@ def publish(
             git_commit=detect_git_commit(settings.build_dir),
             message=settings.message,
         )
-        targets = (
+        opened = (
             list(origins)
             if origins is not None
             else open_origins(settings.origins, settings.dry_run)
         )
-        counters = [request_counter(origin) for origin in targets]
-        for origin in targets:
+        counters = [request_counter(origin) for origin in opened]
+        for origin in opened:
             origin.check()
         stores = {
             origin.url: StateStore(origin, warn=hooks.warn or log.warning, clock=clock)
-            for origin in targets
+            for origin in opened
         }
         # Read before listing: a GC that starts after this point bumps the epoch, and the
         # commit then lists again before trusting "already there".
@@ -142,36 +142,36 @@ def publish(
             verified = _verify(origin, keys_to_verify(prepared, listing), settings.concurrency)
             return plan_origin(origin.url, prepared, release, listing, verified)
 
-        plans = [plan_for(origin) for origin in targets]
+        plans = [plan_for(origin) for origin in opened]
         _raise_conflicts(plans)
         if hooks.on_plan:
             hooks.on_plan(sum(len(p.object_uploads) for p in plans))
         entry = release_entry(release)
         by = current_user()
 
-        def refresh(target: PlannedOrigin) -> None:
+        def refresh(planned: PlannedOrigin) -> None:
             """A GC ran since the listing: upload again whatever it removed."""
-            fresh = plan_for(target.origin)
+            fresh = plan_for(planned.origin)
             _raise_conflicts([fresh])
-            write_records([PlannedOrigin(target.origin, fresh)], allow_existing=True)
-            upload_assets([PlannedOrigin(target.origin, fresh)], settings.concurrency, None)
+            write_records([PlannedOrigin(planned.origin, fresh)], allow_existing=True)
+            upload_assets([PlannedOrigin(planned.origin, fresh)], settings.concurrency, None)
 
-        def commit(target: PlannedOrigin) -> None:
+        def commit(planned: PlannedOrigin) -> None:
             commit_release(
-                stores[target.origin.url],
+                stores[planned.origin.url],
                 entry,
                 action="publish",
                 by=by,
                 git_commit=release.git_commit,
-                seen_epoch=seen_epochs[target.origin.url],
-                refresh=lambda: refresh(target),
+                seen_epoch=seen_epochs[planned.origin.url],
+                refresh=lambda: refresh(planned),
             )
 
-        def converge(target: PlannedOrigin) -> None:
-            converge_to_live(stores[target.origin.url], release.id, settings.concurrency)
+        def converge(planned: PlannedOrigin) -> None:
+            converge_to_live(stores[planned.origin.url], release.id, settings.concurrency)
 
         apply_plans(
-            [PlannedOrigin(o, p) for o, p in zip(targets, plans, strict=True)],
+            [PlannedOrigin(o, p) for o, p in zip(opened, plans, strict=True)],
             release.id,
             settings.concurrency,
             hooks.on_upload,
@@ -179,16 +179,16 @@ def publish(
             after_switch=None if settings.dry_run else converge,
         )
     result = PublishResult(release, prepared, dry_run=settings.dry_run)
-    return _summarize(result, targets, plans, [requests() for requests in counters])
+    return _summarize(result, opened, plans, [requests() for requests in counters])
 
 
 def _summarize(
     result: PublishResult,
-    targets: Sequence[Origin],
+    opened: Sequence[Origin],
     plans: Sequence[OriginPlan],
     requests: Sequence[int],
 ) -> PublishResult:
-    for origin, plan, made in zip(targets, plans, requests, strict=True):
+    for origin, plan, made in zip(opened, plans, requests, strict=True):
         uploads = [u for u in plan.all_uploads if u.from_build]
         result.origins.append(
             OriginSummary(

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from functools import partial
 
 from assetpub.commands.apply import run_parallel, write_upload
-from assetpub.commands.plan import Upload, manifest_upload, switch_order
+from assetpub.commands.plan import Upload, asset_manifest_upload, switch_order
 from assetpub.history.record import RecordedFile, ReleaseRecord, Storage, load_record
 from assetpub.history.store import StateStore
 from assetpub.keys import blob_key
@@ -48,7 +48,7 @@ def restore_release(
     }
     entries, index = switch_order(entry_uploads)
     groups = [
-        [manifest_upload(record)],
+        [asset_manifest_upload(record)],
         [entry_uploads[k] for k in entries],
         [entry_uploads[k] for k in index],
     ]

@@ -46,21 +46,21 @@ def _resolve(origin: Origin, store: StateStore, release_id: str | None) -> Rollb
     state, _ = store.load()
     if state.live is None:
         raise RollbackError(f"{origin.url}: no release is live here yet (nothing to roll back)")
-    target = release_id or state.previous_live()
-    if target is None:
+    wanted = release_id or state.previous_live()
+    if wanted is None:
         raise RollbackError(f"{origin.url}: no previous release to roll back to")
-    if state.entry(target) is None:
+    if state.entry(wanted) is None:
         raise RollbackError(
-            f"{origin.url}: release {target} is not retained here "
+            f"{origin.url}: release {wanted} is not retained here "
             "(unknown id, or collected by GC); see `assetpub releases`"
         )
-    record = load_record(origin, target)
+    record = load_record(origin, wanted)
     listing = list_all(origin)
     missing = record.missing_from(listing)
     if missing:
         more = and_more(len(missing))
         raise RollbackError(
-            f"{origin.url}: release {target} cannot be restored: {missing[0].key} "
+            f"{origin.url}: release {wanted} cannot be restored: {missing[0].key} "
             f"{missing[0].reason}{more}; nothing changed"
         )
     return RollbackOrigin(origin, store, record, state.live, listing)
@@ -77,28 +77,28 @@ def rollback(
 ) -> RollbackResult:
     stores = [StateStore(o, warn=warn, clock=clock) for o in origins]
     requests = request_counter(*origins)
-    targets = [_resolve(o, s, release_id) for o, s in zip(origins, stores, strict=True)]
-    ids = {t.record.id for t in targets}
+    rollbacks = [_resolve(o, s, release_id) for o, s in zip(origins, stores, strict=True)]
+    ids = {r.record.id for r in rollbacks}
     if len(ids) > 1:
         raise RollbackError(
             "origins disagree on the previous release ("
-            + ", ".join(f"{t.origin.url}: {t.record.id}" for t in targets)
+            + ", ".join(f"{r.origin.url}: {r.record.id}" for r in rollbacks)
             + "); name the release to roll back to"
         )
-    result = RollbackResult(ids.pop(), [(t.origin.url, t.previous) for t in targets], dry_run)
+    result = RollbackResult(ids.pop(), [(r.origin.url, r.previous) for r in rollbacks], dry_run)
     if dry_run:
         return result
     by = current_user()
 
-    def switch_one(target: RollbackOrigin) -> None:
-        _activate(target, by)
-        result.written += restore_release(target.origin, target.record, target.listing, workers)
-        converge_to_live(target.store, target.record.id, workers)
+    def switch_one(one: RollbackOrigin) -> None:
+        _activate(one, by)
+        result.written += restore_release(one.origin, one.record, one.listing, workers)
+        converge_to_live(one.store, one.record.id, workers)
 
     switch_origins(
-        targets,
+        rollbacks,
         switch_one,
-        [t.origin.url for t in targets],
+        [r.origin.url for r in rollbacks],
         result.release,
         failed="rollback failed",
         rerun="Run it again to converge",
@@ -107,23 +107,22 @@ def rollback(
     return result
 
 
-def _activate(target: RollbackOrigin, by: str) -> None:
-    release_id = target.record.id
+def _activate(one: RollbackOrigin, by: str) -> None:
+    release_id = one.record.id
 
     def change(current: State) -> State | None:
         if current.entry(release_id) is None:
             raise RollbackError(
-                f"{target.origin.url}: release {release_id} was collected meanwhile; nothing "
-                "switched"
+                f"{one.origin.url}: release {release_id} was collected meanwhile; nothing switched"
             )
         if current.live == release_id:
             return None
         return current.activate(
             release_id,
             action="rollback",
-            now=target.store.clock.now(),
+            now=one.store.clock.now(),
             by=by,
-            git_commit=target.record.git_commit,
+            git_commit=one.record.git_commit,
         )
 
-    target.store.update(change)
+    one.store.update(change)

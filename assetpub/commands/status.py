@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from assetpub.history.record import manifest_release
+from assetpub.history.record import release_in_asset_manifest
 from assetpub.history.store import StateStore
 from assetpub.origins.base import Origin
 
@@ -27,7 +27,7 @@ class OriginStatus:
 
 def origin_status(origin: Origin) -> OriginStatus:
     state, _ = StateStore(origin).load()
-    serving = manifest_release(origin)
+    serving = release_in_asset_manifest(origin)
     entry = state.entry(state.live) if state.live else None
     return OriginStatus(
         origin.url, state.live, serving, len(state.releases), entry.created_at if entry else None

@@ -18,7 +18,7 @@ from assetpub.errors import AssetpubError
 from assetpub.history.record import RecordedFile, Storage, load_record
 from assetpub.history.state import State
 from assetpub.history.store import StateStore
-from assetpub.keys import MANIFEST_KEY, RECORDS_PREFIX, STATE_KEY, blob_key
+from assetpub.keys import ASSET_MANIFEST_KEY, RECORDS_PREFIX, STATE_KEY, blob_key
 from assetpub.origins import list_all
 from assetpub.origins.base import Origin, request_counter
 
@@ -119,7 +119,7 @@ def _verify_live(
             checks.append(partial(_check_headers, origin, file, digest=not deep))
         if deep:
             checks.append(partial(_check_bytes, origin, file.key, file.sha256))
-    checks.append(partial(_check_entry_bytes, origin, MANIFEST_KEY, record.manifest))
+    checks.append(partial(_check_entry_bytes, origin, ASSET_MANIFEST_KEY, record.asset_manifest))
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         for problems in pool.map(lambda check: check(), checks):
             health.problems.extend(problems)

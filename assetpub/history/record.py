@@ -28,7 +28,7 @@ from assetpub.build.classify import FileKind
 from assetpub.build.prepare import PreparedBuild
 from assetpub.errors import HistoryError
 from assetpub.history.state import ReleaseEntry, iso
-from assetpub.keys import MANIFEST_KEY, RELEASES_PREFIX, blob_key, release_record_key
+from assetpub.keys import ASSET_MANIFEST_KEY, RELEASES_PREFIX, blob_key, release_record_key
 from assetpub.origins.base import ObjectHeaders, Origin, RemoteObject
 
 RECORD_FORMAT = 1
@@ -107,7 +107,8 @@ class ReleaseRecord:
     created_by: str
     files: dict[str, RecordedFile]  # path in build -> what was published
     entry_content: dict[str, bytes]  # published key -> exact bytes, for entry files
-    manifest: bytes  # the exact asset-manifest.json this release switched to
+    # The exact asset-manifest.json this release switched to ("manifest" in the record's JSON).
+    asset_manifest: bytes
     format: int = RECORD_FORMAT
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -149,7 +150,7 @@ class ReleaseRecord:
             "created_by": self.created_by,
             "files": {path: asdict(f) for path, f in sorted(self.files.items())},
             "entry_content": {k: _b64(v) for k, v in sorted(self.entry_content.items())},
-            "manifest": _b64(self.manifest),
+            "manifest": _b64(self.asset_manifest),
             **self.extra,
         }
         return json.dumps(data, indent=1, sort_keys=True).encode()
@@ -178,7 +179,7 @@ class ReleaseRecord:
             created_by=data.get("created_by", "?"),
             files={p: RecordedFile(**f) for p, f in data["files"].items()},
             entry_content={k: base64.b64decode(v) for k, v in data["entry_content"].items()},
-            manifest=base64.b64decode(data["manifest"]),
+            asset_manifest=base64.b64decode(data["manifest"]),
             format=data.get("format", RECORD_FORMAT),
             extra={k: v for k, v in data.items() if k not in known},
         )
@@ -195,7 +196,7 @@ def new_release_id(now: datetime) -> str:
     return f"{stamp}Z-{secrets.token_hex(4)}"
 
 
-def manifest_bytes(release_id: str, file_map: dict[str, str]) -> bytes:
+def asset_manifest_bytes(release_id: str, file_map: dict[str, str]) -> bytes:
     data = {"release": release_id, "files": dict(sorted(file_map.items()))}
     return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode()
 
@@ -236,7 +237,7 @@ def build_release(
     message: str | None,
 ) -> ReleaseRecord:
     file_map = prepared.file_map
-    file_map[MANIFEST_KEY] = MANIFEST_KEY
+    file_map[ASSET_MANIFEST_KEY] = ASSET_MANIFEST_KEY
     entry_content = {
         f.key: f.local_path.read_bytes() for f in prepared.files if f.kind == FileKind.ENTRY
     }
@@ -260,7 +261,7 @@ def build_release(
             for f in prepared.files
         },
         entry_content=entry_content,
-        manifest=manifest_bytes(release_id, file_map),
+        asset_manifest=asset_manifest_bytes(release_id, file_map),
     )
 
 
@@ -300,9 +301,9 @@ def record_ids(keys: Iterator[str] | list[str]) -> set[str]:
     }
 
 
-def manifest_release(origin: Origin) -> str | None:
+def release_in_asset_manifest(origin: Origin) -> str | None:
     """The release the live asset-manifest.json names, or None (missing or unreadable)."""
-    raw = origin.get(MANIFEST_KEY)
+    raw = origin.get(ASSET_MANIFEST_KEY)
     try:
         release = json.loads(raw)["release"] if raw else None
     except (ValueError, KeyError, TypeError):

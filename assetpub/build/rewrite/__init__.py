@@ -15,19 +15,22 @@ from collections.abc import Sequence
 
 from assetpub.build.rewrite.css import find_css_references
 from assetpub.build.rewrite.html import find_html_references
-from assetpub.build.rewrite.manifest import find_manifest_references, is_flat_manifest
 from assetpub.build.rewrite.sourcemap import find_sourcemap_reference
 from assetpub.build.rewrite.text import Reference
 from assetpub.build.rewrite.urls import is_local_url, resolve_reference, split_url
+from assetpub.build.rewrite.webpack_manifest import (
+    find_webpack_manifest_references,
+    is_webpack_manifest,
+)
 
 __all__ = [
     "Reference",
     "find_css_references",
     "find_html_references",
-    "find_manifest_references",
+    "find_webpack_manifest_references",
     "find_references",
     "find_sourcemap_reference",
-    "is_flat_manifest",
+    "is_webpack_manifest",
     "is_local_url",
     "replace_references",
     "resolve_reference",

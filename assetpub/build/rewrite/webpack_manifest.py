@@ -19,7 +19,7 @@ _PAIR = re.compile(r'"([^"\\]*)"\s*:\s*"([^"\\]*)"')
 _AUTO_PREFIX = "auto/"
 
 
-def is_flat_manifest(text: str) -> bool:
+def is_webpack_manifest(text: str) -> bool:
     """A JSON object whose every value is a string: webpack-manifest-plugin's shape, not a
     web app manifest (which has lists and objects)."""
     try:
@@ -29,7 +29,7 @@ def is_flat_manifest(text: str) -> bool:
     return isinstance(data, dict) and bool(data) and all(isinstance(v, str) for v in data.values())
 
 
-def find_manifest_references(text: str) -> tuple[list[Reference], list[tuple[int, int]]]:
+def find_webpack_manifest_references(text: str) -> tuple[list[Reference], list[tuple[int, int]]]:
     """(references in the values, (start, end) of each key) of a flat manifest."""
     references: list[Reference] = []
     keys: list[tuple[int, int]] = []
