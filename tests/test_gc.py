@@ -37,6 +37,8 @@ def test_gc_removes_exactly_what_only_expired_releases_needed(published: Publish
     expected = only_needed_by(records, 0)
     assert expected and set(dry.plan.delete_keys) == expected
     assert dry.plan.doomed == (results[0].release.id,)
+    # The dry run took the real path (lease, batches, records) through the wrapper's overlay.
+    assert dry.dry_run and (dry.deleted_objects, dry.deleted_records) == (len(expected), 1)
 
     result = run_gc(origin, GcSettings(keep=2, grace=timedelta(0)))
     after = snapshot(origin)

@@ -27,6 +27,7 @@ from assetpub.origins import (
     Origin,
     OriginSpec,
     RemoteObject,
+    as_dry_run,
     open_origin,
     parse_origin_url,
 )
@@ -335,16 +336,27 @@ def test_dry_run_leaves_the_origin_unchanged(
     before = snapshot()
     dry = backend.open(dry_run=True)
     assert isinstance(dry, DryRunOrigin)  # the one dry-run convention: open_origins' wrapper
+    assert as_dry_run([dry]) == [dry]  # wrapped once, however many layers ask
     source = tmp_path / "new.js"
     source.write_bytes(b"new")
     dry.put_file("assets/new.js", source, headers_for(b"new"))
     dry.put_bytes("index.html", b"changed", headers_for(b"changed"))
     dry.put_bytes("release.json", b"{}", headers_for(b"{}"), if_absent=True)
-    dry.put_bytes("index.html", b"cas", headers_for(b"cas"), if_match="stale-token")
-    dry.put_bytes("index.html", b"cas", headers_for(b"cas"), if_absent=True)
+    # Conditions hold against what the dry run sees, as they would on the origin.
+    with pytest.raises(AlreadyExistsError):
+        dry.put_bytes("release.json", b"{}", headers_for(b"{}"), if_absent=True)
+    with pytest.raises(AlreadyExistsError):
+        dry.put_bytes("assets/a.js", b"x", headers_for(b"x"), if_absent=True)
+    with pytest.raises(PreconditionFailedError):
+        dry.put_bytes("index.html", b"cas", headers_for(b"cas"), if_match="stale-token")
+    current = dry.read("index.html")
+    assert current is not None and current.data == b"changed"
+    dry.put_bytes("index.html", b"cas", headers_for(b"cas"), if_match=current.etag)
     dry.copy("assets/a.js", "assets/b.js", headers_for(b"assets/a.js"))
-    dry.copy("assets/missing.js", "assets/c.js", headers_for(b"x"))
-    dry.delete(["assets/a.js", "assets/b.js"])
+    dry.copy("assets/new.js", "assets/c.js", headers_for(b"new"))
+    with pytest.raises(OriginError, match="does not exist"):
+        dry.copy("assets/missing.js", "assets/d.js", headers_for(b"x"))
+    dry.delete(["assets/a.js"])
     requests_before = dry.stats.requests  # the inner client's count
     assert dry.supports_conditional_writes() is True  # without probing: a probe writes
     assert dry.stats.requests == requests_before
@@ -355,26 +367,42 @@ def test_dry_run_leaves_the_origin_unchanged(
         ("put", "index.html"),
         ("put", "release.json"),
         ("put", "index.html"),
-        ("put", "index.html"),
         ("copy", "assets/b.js"),
         ("copy", "assets/c.js"),
         ("delete", "assets/a.js"),
-        ("delete", "assets/b.js"),
     ]
-    # Reads go through, and are counted on the inner origin.
+    # Later reads see the dry run's writes; the rest reads through to the origin.
     reader: Origin = dry  # mypy checks DryRunOrigin keeps the protocol
-    assert reader.get("index.html") == b"index.html"
-    found = reader.read("index.html")
-    assert found is not None and found == origin.read("index.html")
+    assert reader.get("index.html") == b"cas" and reader.get("assets/c.js") == b"new"
+    assert reader.get("assets/b.js") == b"assets/a.js" and reader.get("assets/a.js") is None
+    assert reader.head("assets/a.js") is None and reader.sha256("assets/new.js") == sha256_hex(
+        b"new"
+    )
+    listed = {obj.key: obj.size for obj in reader.list()}
+    assert listed == {
+        "index.html": 3,
+        "release.json": 2,
+        "assets/b.js": len(b"assets/a.js"),
+        "assets/c.js": 3,
+        "assets/new.js": 3,
+    }
+    assert {obj.key for obj in reader.list("assets/")} == {
+        "assets/b.js",
+        "assets/c.js",
+        "assets/new.js",
+    }
     info = reader.head("index.html")
-    assert info is not None and info.size == len(b"index.html")
-    assert dry.stats.requests >= requests_before + 3 and dry.url == origin.url
+    assert info is not None and info.size == 3 and info.sha256 == sha256_hex(b"cas")
+    assert dry.stats.requests > requests_before and dry.url == origin.url
+    assert snapshot() == before
     with pytest.raises(ValueError):
         dry.put_bytes("../escape", b"x", headers_for(b"x"))
     with pytest.raises(ValueError):
         dry.copy("../escape", "a.js", headers_for(b"x"))
     with pytest.raises(ValueError):
         dry.put_bytes("a.js", b"x", headers_for(b"x"), if_absent=True, if_match="t")
+    with pytest.raises(ValueError):
+        list(dry.list("../"))
 
 
 # --- origin URLs and specs ------------------------------------------------------------------

@@ -125,8 +125,10 @@ def test_dry_run_leaves_the_origin_byte_for_byte_unchanged(
     assert isinstance(dry, DryRunOrigin)
     result = publish(settings(make_build(changed), dry_run=True), origins=[dry])
     assert snapshot(origin) == before
-    written = {key for _, key in dry.writes}
-    assert result.build.file_map["img/bg.png"] in written and "index.html" in written
+    written = [key for _, key in dry.writes]
+    assert result.build.file_map["img/bg.png"] in written and written[-1] == "index.html"
+    assert "_assetpub/state.json" in written  # committed, in the overlay, before the switch
+    assert written.index("_assetpub/state.json") < written.index("asset-manifest.json")
 
 
 class RecordingOrigin(MemoryOrigin):

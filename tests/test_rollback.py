@@ -72,6 +72,9 @@ def test_dry_run_rollback_changes_nothing(published: Published, backend: Backend
     before = snapshot(origin)
     result = rollback([backend.open(dry_run=True)], dry_run=True)
     assert result.release == results[1].release.id and snapshot(origin) == before
+    # It took the real path: the same writes a real rollback then makes.
+    real = rollback([origin])
+    assert real.release == result.release and real.written == result.written > 0
 
 
 def test_multi_origin_rollback_checks_every_origin_first(

@@ -195,8 +195,8 @@ def print_rollback(reporter: Reporter, result: RollbackResult) -> None:
     verb = "Would roll" if result.dry_run else "Rolled"
     for url, previous in result.origins:
         reporter.info(f"{verb} {url} from {previous} to {result.release}")
-    if not result.dry_run:
-        reporter.info(f"  {result.written} objects written, {result.requests} requests")
+    written = "would be written" if result.dry_run else "written"
+    reporter.info(f"  {result.written} objects {written}, {result.requests} requests")
 
 
 def gc_json(results: Sequence[GcResult]) -> dict[str, Any]:

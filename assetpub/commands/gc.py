@@ -25,7 +25,7 @@ from assetpub.history.record import (
 from assetpub.history.state import GcLease, State, iso, release_time
 from assetpub.history.store import StateStore
 from assetpub.keys import release_record_key
-from assetpub.origins import list_all
+from assetpub.origins import as_dry_run, list_all
 from assetpub.origins.base import Origin, RemoteObject, request_counter
 from assetpub.settings import GcSettings
 
@@ -243,7 +243,7 @@ class _Collector:
                     f"{self.origin.url}: GC would delete {plan.total_deletes} objects, more than "
                     f"--max-deletes {self.options.max_deletes}; nothing deleted (use --force)"
                 )
-            if self.options.dry_run or not plan.doomed:
+            if not plan.doomed:
                 return result
             try:
                 lease = self.take_lease(state, plan)
@@ -270,6 +270,8 @@ def run_gc(
     warn: Callable[[str], None] = log.warning,
     clock: Clock = SYSTEM_CLOCK,
 ) -> GcResult:
+    if options.dry_run:
+        [origin] = as_dry_run([origin])
     requests = request_counter(origin)
     result = _Collector(origin, options, warn, clock).run()
     result.requests = requests()

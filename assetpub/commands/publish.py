@@ -28,7 +28,7 @@ from assetpub.history.record import (
     release_entry,
 )
 from assetpub.history.store import StateStore
-from assetpub.origins import Origin, list_all, open_origins
+from assetpub.origins import Origin, as_dry_run, list_all, open_origins
 from assetpub.origins.base import request_counter
 from assetpub.settings import PublishSettings
 
@@ -121,11 +121,9 @@ def publish(
             git_commit=detect_git_commit(settings.build_dir),
             message=settings.message,
         )
-        opened = (
-            list(origins)
-            if origins is not None
-            else open_origins(settings.origins, settings.dry_run)
-        )
+        opened = list(origins) if origins is not None else open_origins(settings.origins)
+        if settings.dry_run:
+            opened = as_dry_run(opened)
         counters = [request_counter(origin) for origin in opened]
         for origin in opened:
             origin.check()
@@ -175,8 +173,8 @@ def publish(
             release.id,
             settings.concurrency,
             hooks.on_upload,
-            commit=None if settings.dry_run else commit,
-            after_switch=None if settings.dry_run else converge,
+            commit=commit,
+            after_switch=converge,
         )
     result = PublishResult(release, prepared, dry_run=settings.dry_run)
     return _summarize(result, opened, plans, [requests() for requests in counters])

@@ -18,7 +18,7 @@ from assetpub.errors import RollbackError, and_more
 from assetpub.history.record import ReleaseRecord, current_user, load_record
 from assetpub.history.state import State
 from assetpub.history.store import StateStore
-from assetpub.origins import list_all
+from assetpub.origins import as_dry_run, list_all
 from assetpub.origins.base import Origin, RemoteObject, request_counter
 
 log = logging.getLogger(__name__)
@@ -75,6 +75,8 @@ def rollback(
     warn: Callable[[str], None] = log.warning,
     clock: Clock = SYSTEM_CLOCK,
 ) -> RollbackResult:
+    if dry_run:
+        origins = as_dry_run(origins)
     stores = [StateStore(o, warn=warn, clock=clock) for o in origins]
     requests = request_counter(*origins)
     rollbacks = [_resolve(o, s, release_id) for o, s in zip(origins, stores, strict=True)]
@@ -86,8 +88,6 @@ def rollback(
             + "); name the release to roll back to"
         )
     result = RollbackResult(ids.pop(), [(r.origin.url, r.previous) for r in rollbacks], dry_run)
-    if dry_run:
-        return result
     by = current_user()
 
     def switch_one(one: RollbackOrigin) -> None:

@@ -28,6 +28,7 @@ from assetpub.origins.base import (
 from assetpub.origins.checks import check_key
 
 __all__ = [
+    "as_dry_run",
     "list_all",
     "ObjectHeaders",
     "ObjectInfo",
@@ -37,6 +38,7 @@ __all__ = [
     "RemoteObject",
     "VersionedBytes",
     "open_origin",
+    "open_origins",
     "parse_origin_url",
 ]
 
@@ -169,12 +171,19 @@ def open_origin(spec: OriginSpec) -> Origin:
 
 
 def open_origins(specs: Sequence[OriginSpec], dry_run: bool = False) -> list[Origin]:
-    """The origins `specs` name; with `dry_run`, each behind the DryRunOrigin wrapper, the
-    one dry-run convention of every command: reads go through, writes are only recorded."""
+    """The origins `specs` name; with `dry_run`, each behind the dry-run wrapper."""
+    opened = [open_origin(spec) for spec in specs]
+    return as_dry_run(opened) if dry_run else opened
+
+
+def as_dry_run(origins: Sequence[Origin]) -> list[Origin]:
+    """`origins` behind the DryRunOrigin wrapper, the one dry-run convention of every command:
+    the command's real code path runs, reads go through, writes stay in the wrapper's overlay.
+    An origin already wrapped is kept as it is (a command given --dry-run's origins and the
+    flag wraps once)."""
     from assetpub.origins.dryrun import DryRunOrigin
 
-    opened = [open_origin(spec) for spec in specs]
-    return [DryRunOrigin(origin) for origin in opened] if dry_run else opened
+    return [o if isinstance(o, DryRunOrigin) else DryRunOrigin(o) for o in origins]
 
 
 def list_all(origin: Origin) -> dict[str, RemoteObject]:
