@@ -55,6 +55,7 @@ class PublishSettings:
     hashed_name_patterns: tuple[str, ...] = DEFAULT_HASHED_NAME_PATTERNS
     include_dotfiles: tuple[str, ...] = ()
     header_rules: tuple[HeaderRule, ...] = field(default_factory=tuple)
+    read_cache: bool = True  # reuse what an earlier run learnt from unchanged files
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,7 @@ class FileConfig:
     public_url: str | None = None
     strict: bool | None = None
     concurrency: int | None = None
+    cache: bool | None = None
     entry_patterns: tuple[str, ...] | None = None
     hashed_name_patterns: tuple[str, ...] | None = None
     include_dotfiles: tuple[str, ...] = ()
@@ -119,6 +121,7 @@ _TOP_LEVEL_KEYS = {
     "public_url",
     "strict",
     "concurrency",
+    "cache",
     "entry_patterns",
     "hashed_name_patterns",
     "include_dotfiles",
@@ -140,6 +143,7 @@ def parse_file_config(data: Mapping[str, Any], source: str) -> FileConfig:
         public_url=_optional(data, "public_url", str, where),
         strict=_optional(data, "strict", bool, where),
         concurrency=_optional(data, "concurrency", int, where),
+        cache=_optional(data, "cache", bool, where),
         entry_patterns=_string_tuple(data, "entry_patterns", where),
         hashed_name_patterns=_string_tuple(data, "hashed_name_patterns", where),
         include_dotfiles=_string_tuple(data, "include_dotfiles", where) or (),
@@ -256,6 +260,7 @@ def publish_settings(
     strict: bool | None = None,
     dry_run: bool = False,
     concurrency: int | None = None,
+    no_cache: bool = False,
 ) -> PublishSettings:
     """Flags over the environment over the config file over the defaults, validated once."""
     patterns = file_config.hashed_name_patterns or DEFAULT_HASHED_NAME_PATTERNS
@@ -274,6 +279,7 @@ def publish_settings(
         hashed_name_patterns=patterns,
         include_dotfiles=file_config.include_dotfiles,
         header_rules=file_config.header_rules,
+        read_cache=not no_cache and file_config.cache is not False,
     )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import socket
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,6 +36,8 @@ os.environ.update(
 )
 for _name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"):
     os.environ.pop(_name, None)
+# publish's read cache (build/cache.py) goes to a folder of this session, never the user's.
+os.environ["ASSETPUB_CACHE_DIR"] = tempfile.mkdtemp(prefix="assetpub-test-cache-")
 
 
 def _free_port() -> int:

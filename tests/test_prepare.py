@@ -240,3 +240,62 @@ def test_header_rules_override_by_pattern(make_build: MakeBuild, tmp_path: Path)
     assert by_source["docs/x.pdf"].content_type == "application/pdf"
     assert by_source["a.png"].content_type == "image/apng"
     assert by_source["a.png"].cache_control.endswith("immutable")  # the class default stays
+
+
+def test_each_file_is_read_once_unless_rewritten(
+    make_build: MakeBuild, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One read gives a file's digests, references and mentions; only the files whose
+    references change are read again (and not parsed again)."""
+    from assetpub.build import prepare as prepare_module
+
+    reads: list[str] = []
+    read_bytes = prepare_module._read_bytes
+
+    def counting(file: Any) -> bytes:
+        reads.append(file.path)
+        return read_bytes(file)
+
+    monkeypatch.setattr(prepare_module, "_read_bytes", counting)
+    from assetpub.build import rewrite
+
+    monkeypatch.setattr(rewrite, "find_references", _fail_after(rewrite.find_references, calls=3))
+    result = prepare(make_build(SITE), tmp_path)
+    text_files = {"index.html", "css/site.css", "css/base.css", "main.4978e1e1d5ce0a1ff0a4.js"}
+    rewritten = {"index.html", "css/site.css", "css/base.css"}
+    assert sorted(reads) == sorted([*text_files, *rewritten])
+    assert key_of(result, "css/site.css") != "css/site.css"
+
+
+def _fail_after(function: Any, calls: int) -> Any:
+    """`function`, which raises once called more than `calls` times (one parse per file)."""
+    made: list[int] = []
+
+    def limited(*args: Any) -> Any:
+        made.append(1)
+        assert len(made) <= calls, "a file was parsed twice"
+        return function(*args)
+
+    return limited
+
+
+def test_a_file_changed_during_the_publish_is_refused(
+    make_build: MakeBuild, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The references' offsets come from the first read; bytes that changed since are never
+    rewritten with them."""
+    from assetpub.build import prepare as prepare_module
+
+    seen: set[str] = set()
+    read_bytes = prepare_module._read_bytes
+
+    def changing(file: Any) -> bytes:
+        data = read_bytes(file)
+        if file.path == "css/site.css" and file.path in seen:
+            return b"/* rewritten by a build still running */" + data
+        seen.add(file.path)
+        return data
+
+    monkeypatch.setattr(prepare_module, "_read_bytes", changing)
+    with pytest.raises(BuildError, match=r"css/site\.css changed while being published"):
+        prepare(make_build(SITE), tmp_path)

@@ -8,6 +8,7 @@ text file whatever the build size.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import posixpath
 from collections.abc import Collection, Mapping, Sequence
@@ -17,6 +18,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from assetpub.build import evidence, rewrite
+from assetpub.build.cache import FileReading, ReadCache, build_fingerprint
 from assetpub.build.classify import (
     REFERENCING_EXTENSIONS,
     Decision,
@@ -32,6 +34,7 @@ from assetpub.build.frameworks import detect, generator_of
 from assetpub.build.hashing import Digests, digest_bytes, digest_file, hashed_name, split_suffix
 from assetpub.build.headers import IMMUTABLE, NO_CACHE, SHORT_CACHE, HeaderRule, resolve_headers
 from assetpub.build.scan import ScannedBuild, SourceFile
+from assetpub.clock import SYSTEM_CLOCK, Clock
 from assetpub.errors import BuildError, and_more
 
 log = logging.getLogger(__name__)
@@ -46,6 +49,9 @@ _WEBPACK_MANIFEST = "manifest.json"
 _JS_EXTENSIONS = (".js", ".mjs", ".cjs")
 _SOURCE_MAP_MARK = b"sourceMappingURL"
 _SAFE_URL_CHARS = "/-._~!$&*+,;=:@"
+# A task for the reading pool: enough bytes that the hand-off costs nothing beside the hashing.
+_BATCH_BYTES = 4 * 1024 * 1024
+_BATCH_FILES = 256
 
 
 @dataclass(frozen=True)
@@ -87,6 +93,10 @@ class PrepareOptions:
     public_url: str | None = None
     strict: bool = False
     workers: int = 4
+    # Reuse what an earlier run learnt from files it proves unchanged (build/cache.py).
+    read_cache: bool = False
+    cache_dir: Path | None = None  # default: build.cache.default_cache_dir()
+    clock: Clock = SYSTEM_CLOCK  # the cache's "now", against which a file counts as settled
 
 
 def _read_bytes(file: SourceFile) -> bytes:
@@ -96,15 +106,16 @@ def _read_bytes(file: SourceFile) -> bytes:
         raise BuildError(f"cannot read {file.path}: {exc.strerror}") from None
 
 
-def _read_text(file: SourceFile) -> str:
-    return _read_bytes(file).decode("utf-8", "surrogateescape")
-
-
 @dataclass(frozen=True)
 class BuildText:
-    """What the build's text says: each file's references, and the names written elsewhere."""
+    """What one read of every file told: its digests, each text file's references, and the
+    names of files written elsewhere."""
 
+    digests: dict[str, Digests]  # of the bytes as found in the build
     links: dict[str, list[Link]]
+    # The references behind `links`, with their offsets, kept so that a rewrite needs no
+    # second parse (only files that have any).
+    references: dict[str, list[rewrite.Reference]]
     mentions: dict[str, Mention]  # first place that names a file outside a rewritten reference
 
 
@@ -129,22 +140,54 @@ def _references(
     return rewrite.find_references(path, text), []
 
 
-def _read_text_evidence(
-    scanned: ScannedBuild, by_name: Mapping[str, Decision], workers: int
+def _batches(files: Sequence[SourceFile]) -> list[list[SourceFile]]:
+    """Files grouped so each task for the thread pool carries about _BATCH_BYTES: a small file
+    is not worth a thread hand-off, a large one is a batch of its own."""
+    batches: list[list[SourceFile]] = []
+    batch: list[SourceFile] = []
+    size = 0
+    for file in files:
+        batch.append(file)
+        size += file.size
+        if size >= _BATCH_BYTES or len(batch) >= _BATCH_FILES:
+            batches.append(batch)
+            batch, size = [], 0
+    if batch:
+        batches.append(batch)
+    return batches
+
+
+def _read_build(
+    scanned: ScannedBuild,
+    by_name: Mapping[str, Decision],
+    workers: int,
+    cache: ReadCache | None = None,
 ) -> BuildText:
-    """One read of every text file: its references, and every name of a file that might be
-    renamed that it writes outside a reference assetpub will rewrite."""
+    """One read of every file: its digests and, for text, its references and every name of a
+    file that might be renamed that it writes outside a reference assetpub will rewrite. A file
+    the cache proves unchanged is not read at all."""
     paths = {f.path for f in scanned.files}
     index = NameIndex(p for p in paths if p not in by_name)
 
-    def read(file: SourceFile) -> tuple[list[Link] | None, list[tuple[str, Mention]]]:
+    def read(file: SourceFile) -> FileReading:
+        cached = cache.get(file.path, file.identity) if cache else None
+        if cached is not None and cached[1] is not None:
+            return cached[1]
+        reading = read_uncached(file, cached[0] if cached else None)
+        if cache:
+            cache.put(file.path, file.identity, reading)
+        return reading
+
+    def read_uncached(file: SourceFile, known: Digests | None) -> FileReading:
         if posixpath.splitext(file.path)[1].lower() in evidence.BINARY_EXTENSIONS:
-            return None, []
+            return FileReading(known or _digest(file))  # streamed: never held whole in memory
         data = _read_bytes(file)
+        digests = known or digest_bytes(data)
         referencing = _is_referencing(file.path)
         searchable = evidence.is_searchable(file.path, data)
         if not (referencing or searchable):
-            return None, []
+            return FileReading(digests)
+        refs: list[rewrite.Reference] | None = [] if referencing else None
         links: list[Link] | None = [] if referencing else None
         explained: list[Span] = []
         # A bundle's only reference is its sourceMappingURL comment: without the marker there
@@ -165,21 +208,29 @@ def _read_text_evidence(
                     if link.target in paths
                 ]
             explained = evidence.byte_spans(text, explained)
-        if not searchable:
-            return links, []
-        return links, list(evidence.unexplained_mentions(file.path, data, index, explained))
+        found = (
+            list(evidence.unexplained_mentions(file.path, data, index, explained))
+            if searchable
+            else []
+        )
+        return FileReading(digests, refs, links, found, depends_on_build=True)
 
-    links: dict[str, list[Link]] = {}
-    mentions: dict[str, Mention] = {}
+    def read_batch(batch: list[SourceFile]) -> list[FileReading]:
+        return [read(file) for file in batch]
+
+    text = BuildText({}, {}, {}, {})
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        for file, (file_links, found) in zip(
-            scanned.files, pool.map(read, scanned.files), strict=True
-        ):
-            if file_links is not None:
-                links[file.path] = file_links
-            for path, mention in found:
-                mentions.setdefault(path, mention)
-    return BuildText(links, mentions)
+        batches = _batches(scanned.files)
+        for batch, readings in zip(batches, pool.map(read_batch, batches), strict=True):
+            for file, reading in zip(batch, readings, strict=True):
+                text.digests[file.path] = reading.digests
+                if reading.links is not None:
+                    text.links[file.path] = reading.links
+                if reading.references:
+                    text.references[file.path] = reading.references
+                for path, mention in reading.mentions:
+                    text.mentions.setdefault(path, mention)
+    return text
 
 
 _NO_DECISION = Decision(FileKind.PLAIN, "")
@@ -265,7 +316,19 @@ def prepare_build(
         bundler_renamed_paths=bundler_renamed(bundler_manifests, paths),
         detection=detection,
     )
-    build_text = _read_text_evidence(scanned, by_name, options.workers)
+    cache = (
+        ReadCache.open(
+            scanned.root,
+            _fingerprint(paths, by_name),
+            options.clock.now().timestamp(),
+            options.cache_dir,
+        )
+        if options.read_cache
+        else None
+    )
+    build_text = _read_build(scanned, by_name, options.workers, cache)
+    if cache:
+        cache.save()
     links = build_text.links
 
     warnings: list[str] = []
@@ -293,9 +356,14 @@ def prepare_build(
             for link in links.get(path, ())
         ):
             return None
-        text = _read_text(by_path[path])
+        data = _read_bytes(by_path[path])
+        # The references' offsets are those of the first read: only the same bytes may be
+        # rewritten with them (a build tool still writing into the folder changes them).
+        if hashlib.sha256(data).hexdigest() != original[path].sha256:
+            raise BuildError(f"{path} changed while being published; run the publish again")
+        text = data.decode("utf-8", "surrogateescape")
         replacements = []
-        for ref in _references(path, text, paths)[0]:
+        for ref in build_text.references.get(path, ()):
             target = rewrite.resolve_reference(path, ref.url)
             if target is not None and kinds.get(target) == FileKind.HASHED:
                 raw = text[ref.start : ref.path_end]
@@ -304,10 +372,7 @@ def prepare_build(
                 )
         return rewrite.replace_references(text, replacements).encode("utf-8", "surrogateescape")
 
-    with ThreadPoolExecutor(max_workers=max(1, options.workers)) as pool:
-        computed = pool.map(_digest, (by_path[p] for p in sorted(paths)))
-        original = dict(zip(sorted(paths), computed, strict=True))
-
+    original = build_text.digests
     for path in order:  # hashed files, dependencies first
         data = rewritten_bytes(path)
         if data is None:
@@ -346,6 +411,14 @@ def prepare_build(
         scanned.skipped_dotfiles,
         decisions=decisions,
         detected=detection.names,
+    )
+
+
+def _fingerprint(paths: Collection[str], by_name: Mapping[str, Decision]) -> str:
+    """What a file's references and mentions depend on besides its bytes: the build's paths
+    and which of them may be renamed."""
+    return build_fingerprint(
+        [*sorted(paths), "", *(f"{p}\0{by_name[p].kind.value}" for p in sorted(by_name))]
     )
 
 

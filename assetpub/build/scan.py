@@ -10,6 +10,7 @@ from __future__ import annotations
 import fnmatch
 import logging
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,10 +24,31 @@ _PUBLIC_DOTFOLDERS = (".well-known",)
 
 
 @dataclass(frozen=True)
+class FileIdentity:
+    """The stat fields that change whenever a file's bytes can have changed."""
+
+    size: int
+    mtime_ns: int
+    ctime_ns: int
+    inode: int
+    device: int
+
+    @classmethod
+    def of(cls, st: os.stat_result) -> FileIdentity:
+        return cls(st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
+
+    def is_settled(self, now: float, racy_seconds: float) -> bool:
+        """Last changed more than `racy_seconds` before `now` (wall-clock seconds), so that a
+        later change must show in its times (see build/cache.py)."""
+        return max(self.mtime_ns, self.ctime_ns) / 1e9 <= now - racy_seconds
+
+
+@dataclass(frozen=True)
 class SourceFile:
     path: str  # relative to the build root, '/'-separated
     abs_path: Path
     size: int
+    identity: FileIdentity  # as stat saw it when the build was scanned
 
 
 @dataclass(frozen=True)
@@ -83,7 +105,8 @@ def _walk(
     for entry in entries:
         rel = f"{rel_folder}{entry.name}"
         path = Path(entry.path)
-        if entry.is_symlink():
+        is_link = entry.is_symlink()
+        if is_link:
             target = path.resolve()
             if not target.is_relative_to(root):
                 raise BuildError(
@@ -92,7 +115,8 @@ def _walk(
             if not target.exists():
                 raise BuildError(f"{rel} is a broken symlink")
             path = target
-        is_dir = path.is_dir()
+        # scandir knows a plain entry's type without a stat; a symlink's target needs one.
+        is_dir = path.is_dir() if is_link else entry.is_dir(follow_symlinks=False)
         if entry.name.startswith(".") and entry.name not in _PUBLIC_DOTFOLDERS:
             if is_dir and entry.name == ".vite":
                 _read_bundler_manifests(root, rel, bundler_manifests)
@@ -113,8 +137,10 @@ def _walk(
                 include_dotfiles,
                 visited | {real},
             )
-        elif path.is_file():
-            files.append(SourceFile(rel, path, path.stat().st_size))
+        else:
+            st = path.stat() if is_link else entry.stat(follow_symlinks=False)
+            if stat.S_ISREG(st.st_mode):
+                files.append(SourceFile(rel, path, st.st_size, FileIdentity.of(st)))
 
 
 def _read_bundler_manifests(root: Path, rel: str, bundler_manifests: dict[str, bytes]) -> None:

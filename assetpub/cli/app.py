@@ -101,6 +101,7 @@ def cli(
 @click.option("--strict", is_flag=True, default=None, help="A missing reference is an error.")
 @click.option("--dry-run", is_flag=True, help="Write nothing; print the plan.")
 @click.option("--concurrency", type=click.IntRange(1, 64), help="Parallel uploads (default 8).")
+@click.option("--no-cache", is_flag=True, help="Read every file, trusting no earlier run.")
 @json_option
 @click.pass_obj
 def publish_command(
@@ -113,6 +114,7 @@ def publish_command(
     strict: bool | None,
     dry_run: bool,
     concurrency: int | None,
+    no_cache: bool,
     as_json: bool,
 ) -> None:
     """Hash, rewrite and upload BUILD_DIR, then switch asset-manifest.json and index.html."""
@@ -128,6 +130,7 @@ def publish_command(
         strict=strict,
         dry_run=dry_run,
         concurrency=concurrency,
+        no_cache=no_cache,
     )
     with reporter.progress() as hooks:
         result = publish(settings, hooks)

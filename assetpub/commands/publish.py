@@ -110,6 +110,8 @@ def publish(
         public_url=settings.public_url,
         strict=settings.strict,
         workers=settings.concurrency,
+        read_cache=settings.read_cache,
+        clock=clock,
     )
     with tempfile.TemporaryDirectory(prefix="assetpub-stage-") as staging:
         prepared = prepare_build(scanned, options, Path(staging))

@@ -1,0 +1,179 @@
+"""What an earlier publish learnt from reading each file of a build folder, so that a file
+nobody touched since is not read, hashed and searched again (a re-run, every watch cycle).
+
+A cached reading is used only on evidence that the file is the one that was read, the rule git's
+index uses: the same size, modification time, change time, inode and device, all to the
+nanosecond. Rewriting a file changes its change time, which no tool can set back (restoring the
+modification time with `touch -d` or `os.utime` does not help it), and replacing it gives it a new
+inode. A file changed within RACY_SECONDS of being read could still carry the same times (a
+filesystem's clock ticks coarsely), so such a reading is never stored: the next run reads it again.
+
+The digests of a file depend on its bytes alone. Its references and mentions also depend on the
+rest of the build (which paths exist, which names may be renamed): they are kept under a
+fingerprint of that, and when it differs only the digests are reused.
+
+The cache lives outside the build folder, in ASSETPUB_CACHE_DIR or the user's cache folder
+(XDG_CACHE_HOME/assetpub, ~/.cache/assetpub), one file per build folder. It is a convenience:
+an unreadable, corrupt or unwritable cache means reading everything, never a failure.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from assetpub import __version__
+from assetpub.build.classify import Link
+from assetpub.build.evidence import Mention
+from assetpub.build.hashing import Digests
+from assetpub.build.rewrite import Reference
+from assetpub.build.scan import FileIdentity
+
+log = logging.getLogger(__name__)
+
+CACHE_FORMAT = 1
+RACY_SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class FileReading:
+    """What one read of a file told: its digests and, for text, references and mentions."""
+
+    digests: Digests
+    references: list[Reference] | None = None  # None: not a file whose references count
+    links: list[Link] | None = None
+    mentions: list[tuple[str, Mention]] = field(default_factory=list)
+    # Whether the references or mentions found depend on the rest of the build (a text file
+    # searched for names, a file whose references count); a binary's reading never does.
+    depends_on_build: bool = False
+
+
+def build_fingerprint(parts: Iterable[str]) -> str:
+    """A digest of what every file's reading depends on besides its own bytes."""
+    digest = hashlib.sha256(f"{CACHE_FORMAT}\0{__version__}".encode())
+    for part in parts:
+        digest.update(b"\0" + part.encode("utf-8", "surrogateescape"))
+    return digest.hexdigest()
+
+
+def default_cache_dir() -> Path:
+    explicit = os.environ.get("ASSETPUB_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "assetpub"
+
+
+class ReadCache:
+    """Readings of one build folder's files, looked up by path and identity."""
+
+    def __init__(self, file: Path | None, fingerprint: str, now: float) -> None:
+        self.file = file
+        self.fingerprint = fingerprint
+        self.now = now
+        self.hits = 0
+        self._loaded: dict[str, dict[str, Any]] = {}
+        self._same_build = False
+        self._fresh: dict[str, dict[str, Any]] = {}
+
+    @classmethod
+    def open(
+        cls, build_root: Path, fingerprint: str, now: float, cache_dir: Path | None = None
+    ) -> ReadCache:
+        folder = cache_dir or default_cache_dir()
+        name = hashlib.sha256(str(build_root).encode("utf-8", "surrogateescape")).hexdigest()
+        cache = cls(folder / f"reads-{name[:24]}.json", fingerprint, now)
+        cache._load()
+        return cache
+
+    def _load(self) -> None:
+        assert self.file is not None
+        try:
+            data = json.loads(self.file.read_bytes())
+            if data.get("format") != CACHE_FORMAT or data.get("tool") != __version__:
+                return
+            self._loaded = dict(data["files"])
+            self._same_build = data.get("fingerprint") == self.fingerprint
+        except FileNotFoundError:
+            return
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            log.debug("ignoring the read cache %s: %s", self.file, exc)
+            self._loaded = {}
+
+    def get(self, path: str, identity: FileIdentity) -> tuple[Digests, FileReading | None] | None:
+        """(digests, reading) stored for this path if the file is provably the one read, else
+        None. The reading is None when it depends on a build that has changed since: the
+        caller must read the file again for its references and mentions, not for its digests."""
+        entry = self._loaded.get(path)
+        if entry is None or entry.get("id") != _identity_list(identity):
+            return None
+        try:
+            reading = _decode(entry)
+        except (KeyError, TypeError, ValueError, IndexError):
+            return None
+        self.hits += 1
+        if reading.depends_on_build and not self._same_build:
+            return reading.digests, None
+        return reading.digests, reading
+
+    def put(self, path: str, identity: FileIdentity, reading: FileReading) -> None:
+        if identity.is_settled(self.now, RACY_SECONDS):
+            self._fresh[path] = _encode(identity, reading)
+
+    def save(self) -> None:
+        """Write the readings of this run (only this build's current files), atomically."""
+        if self.file is None:
+            return
+        data = {
+            "format": CACHE_FORMAT,
+            "tool": __version__,
+            "fingerprint": self.fingerprint,
+            "files": self._fresh,
+        }
+        try:
+            self.file.parent.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(
+                "wb", dir=self.file.parent, prefix=".reads-", delete=False
+            ) as out:
+                out.write(json.dumps(data, separators=(",", ":")).encode())
+            os.replace(out.name, self.file)
+        except OSError as exc:
+            log.debug("not saving the read cache %s: %s", self.file, exc)
+
+
+def _identity_list(identity: FileIdentity) -> list[int]:
+    return [identity.size, identity.mtime_ns, identity.ctime_ns, identity.inode, identity.device]
+
+
+def _encode(identity: FileIdentity, reading: FileReading) -> dict[str, Any]:
+    d = reading.digests
+    entry: dict[str, Any] = {"id": _identity_list(identity), "digests": [d.sha256, d.md5, d.size]}
+    if reading.references is not None:
+        entry["refs"] = [[r.start, r.path_end, r.end, r.url, r.kind] for r in reading.references]
+    if reading.links is not None:
+        entry["links"] = [[link.url, link.kind, link.target] for link in reading.links]
+    if reading.mentions:
+        entry["mentions"] = [[p, m.file, m.line, m.excerpt] for p, m in reading.mentions]
+    if reading.depends_on_build:
+        entry["depends"] = True
+    return entry
+
+
+def _decode(entry: dict[str, Any]) -> FileReading:
+    sha256, md5, size = entry["digests"]
+    refs = entry.get("refs")
+    links = entry.get("links")
+    return FileReading(
+        Digests(str(sha256), str(md5), int(size)),
+        None if refs is None else [Reference(*ref) for ref in refs],
+        None if links is None else [Link(*link) for link in links],
+        [(p, Mention(f, int(line), excerpt)) for p, f, line, excerpt in entry.get("mentions", [])],
+        depends_on_build=bool(entry.get("depends", False)),
+    )

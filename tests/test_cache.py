@@ -1,0 +1,215 @@
+"""The read cache (build/cache.py): an untouched file is not read again, and a cache hit is
+taken only on proof that the file is the one that was read."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fixture_types import MakeBuild
+
+from assetpub.build import prepare as prepare_module
+from assetpub.build.cache import RACY_SECONDS, ReadCache
+from assetpub.build.prepare import PreparedBuild, PrepareOptions, prepare_build
+from assetpub.build.scan import scan_build
+from assetpub.clock import FakeClock
+from assetpub.settings import DEFAULT_ENTRY_PATTERNS, DEFAULT_HASHED_NAME_PATTERNS
+
+SITE: dict[str, str | bytes] = {
+    "index.html": "<link rel=stylesheet href=css/site.css><script src=app.js></script>",
+    "css/site.css": "body{background:url(../img/bg.png)}",
+    "img/bg.png": b"\x89PNG one",
+    "app.js": "fetch('data/list.json')",
+    "data/list.json": "[1, 2]",
+    "main.0123456789abcdef.js": "console.log('bundled')\n//# sourceMappingURL=main.js.map",
+}
+
+
+class Reads:
+    """Counts the files prepare reads (bytes or streamed digests)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.paths: list[str] = []
+        read_bytes, digest = prepare_module._read_bytes, prepare_module._digest
+
+        def counted(function: Callable[[Any], Any]) -> Callable[[Any], Any]:
+            def run(file: Any) -> Any:
+                self.paths.append(file.path)
+                return function(file)
+
+            return run
+
+        monkeypatch.setattr(prepare_module, "_read_bytes", counted(read_bytes))
+        monkeypatch.setattr(prepare_module, "_digest", counted(digest))
+
+    def take(self) -> list[str]:
+        taken, self.paths = sorted(self.paths), []
+        return taken
+
+
+def prepare(
+    build: Path, cache_dir: Path, read_cache: bool = True, seconds_later: float = 10.0
+) -> PreparedBuild:
+    """prepare_build with the read cache, run `seconds_later` after the files were written
+    (the cache trusts no reading of a file changed less than RACY_SECONDS before)."""
+    later = FakeClock(datetime.now(UTC) + timedelta(seconds=seconds_later))
+    options = PrepareOptions(
+        DEFAULT_ENTRY_PATTERNS,
+        DEFAULT_HASHED_NAME_PATTERNS,
+        read_cache=read_cache,
+        cache_dir=cache_dir,
+        clock=later,
+    )
+    return prepare_build(scan_build(build), options, Path(tempfile.mkdtemp()))
+
+
+def outcome(result: PreparedBuild) -> dict[str, tuple[str, str, str, str]]:
+    return {
+        f.source: (f.key, f.kind.value, f.digests.sha256, f.local_path.read_bytes().hex())
+        for f in result.files
+    }
+
+
+@pytest.fixture
+def site(make_build: MakeBuild) -> Path:
+    return make_build(SITE)
+
+
+def test_an_untouched_build_is_not_read_again(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reads = Reads(monkeypatch)
+    first = prepare(site, tmp_path)
+    assert reads.take() == sorted([*SITE, "index.html", "css/site.css"])  # + the rewrites
+    second = prepare(site, tmp_path)
+    # Only the files whose references are rewritten are read again, to rewrite them.
+    assert reads.take() == ["css/site.css", "index.html"]
+    assert outcome(second) == outcome(first)
+    assert second.decisions == first.decisions and second.warnings == first.warnings
+
+
+def test_a_file_changed_with_its_mtime_restored_is_read_again(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Same size, same modification time: only the change time tells, and it does."""
+    first = prepare(site, tmp_path)
+    image = site / "img/bg.png"
+    before = image.stat()
+    image.write_bytes(b"\x89PNG two")  # same length
+    os.utime(image, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert image.stat().st_mtime_ns == before.st_mtime_ns
+    assert image.stat().st_size == before.st_size
+    reads = Reads(monkeypatch)
+    second = prepare(site, tmp_path)
+    assert "img/bg.png" in reads.take()
+    assert second.file_map["img/bg.png"] != first.file_map["img/bg.png"]
+    assert outcome(second) == outcome(prepare(site, tmp_path, read_cache=False))
+
+
+def test_a_file_replaced_by_another_with_the_same_times_is_read_again(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rename over the file (as many build tools write) gives it a new inode."""
+    first = prepare(site, tmp_path)
+    script = site / "app.js"
+    before = script.stat()
+    replacement = site / "app.js.new"
+    replacement.write_text("fetch('data/list.JSON')")  # same length, names no file now
+    os.utime(replacement, ns=(before.st_atime_ns, before.st_mtime_ns))
+    os.replace(replacement, script)
+    reads = Reads(monkeypatch)
+    second = prepare(site, tmp_path)
+    assert "app.js" in reads.take()
+    assert outcome(first)["app.js"] != outcome(second)["app.js"]
+    # data/list.json is no longer named in code: the reason it keeps its name changed too.
+    assert "app.js" in first.decisions["data/list.json"].reason
+    assert "app.js" not in second.decisions["data/list.json"].reason
+    assert outcome(second) == outcome(prepare(site, tmp_path, read_cache=False))
+
+
+def test_a_file_changed_just_now_is_never_trusted(
+    make_build: MakeBuild, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reading of a file changed within RACY_SECONDS is not stored: its times could stay
+    the same through a second change inside one tick of the filesystem's clock."""
+    build = make_build(SITE)
+    prepare(build, tmp_path, seconds_later=RACY_SECONDS / 2)
+    reads = Reads(monkeypatch)
+    prepare(build, tmp_path)
+    assert reads.take() == sorted([*SITE, "index.html", "css/site.css"])
+
+
+def test_when_the_build_changes_readings_are_redone_and_digests_kept(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new file may be named anywhere: every text file is searched again. A binary's reading
+    depends on its bytes alone and is reused."""
+    prepare(site, tmp_path)
+    (site / "img/new.png").write_bytes(b"new")
+    reads = Reads(monkeypatch)
+    result = prepare(site, tmp_path)
+    read = reads.take()
+    assert "img/bg.png" not in read and "img/new.png" in read
+    assert {"app.js", "data/list.json", "index.html", "css/site.css"} <= set(read)
+    assert outcome(result) == outcome(prepare(site, tmp_path, read_cache=False))
+
+
+def test_a_new_mention_is_found_when_only_other_files_changed(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """app.js names data/more.json before that file exists; once it exists, the cached
+    reading of app.js (made when no such name was searched for) must not hide the mention."""
+    (site / "app.js").write_text("fetch('data/list.json');fetch('data/more.json')")
+    prepare(site, tmp_path)
+    (site / "data/more.json").write_text("[3]")
+    # The page preloads it through a reference assetpub would rewrite: only the mention in
+    # app.js keeps its name.
+    page = site / "index.html"
+    page.write_text(page.read_text() + "<link rel=preload href=data/more.json as=fetch>")
+    result = prepare(site, tmp_path)
+    assert "app.js" in result.decisions["data/more.json"].reason
+    assert result.file_map["data/more.json"] == "data/more.json"  # named in code: kept
+    assert result.decisions["data/more.json"].kind.value == "plain"
+
+
+def test_a_corrupt_or_unwritable_cache_only_costs_reads(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    expected = outcome(prepare(site, tmp_path, read_cache=False))
+    prepare(site, tmp_path)
+    [cache_file] = tmp_path.glob("reads-*.json")
+    cache_file.write_bytes(b'{"format": 1, "tool": "0.1.0", "files": {"app.js": [1]}')
+    assert outcome(prepare(site, tmp_path)) == expected
+    cache_file.write_text('{"format": 1, "files": {"app.js": {"id": "x"}}}')
+    assert outcome(prepare(site, tmp_path)) == expected
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the cache folder would be")
+    assert outcome(prepare(site, blocked)) == expected
+
+
+def test_an_entry_with_bad_fields_is_a_miss(site: Path, tmp_path: Path) -> None:
+    from assetpub.build.scan import FileIdentity
+
+    cache = ReadCache(None, "fingerprint", now=time.time())
+    identity = FileIdentity.of((site / "app.js").stat())
+    cache._loaded = {"app.js": {"id": [identity.size], "digests": ["a", "b", 1]}}
+    assert cache.get("app.js", identity) is None
+    cache._loaded = {
+        "app.js": {
+            "id": [
+                identity.size,
+                identity.mtime_ns,
+                identity.ctime_ns,
+                identity.inode,
+                identity.device,
+            ],
+            "digests": ["a"],
+        }
+    }
+    assert cache.get("app.js", identity) is None
