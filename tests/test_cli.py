@@ -373,3 +373,37 @@ def test_version_and_help() -> None:
     assert code == 0 and "assetpub" in out
     code, out, _ = run("publish", "--help")
     assert code == 0 and "--origin" in out and "--dry-run" in out
+
+
+_IMPORTS_PROBE = """
+import sys
+from assetpub.cli import main
+code = main(sys.argv[1:])
+heavy = sorted(m for m in ("boto3", "botocore", "assetpub.commands.publish") if m in sys.modules)
+print(code, ",".join(heavy))
+"""
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--help"], "0 "),  # a click program: no command module is imported
+        (["-q", "publish", "BUILD", "--origin", "ORIGIN"], "0 assetpub.commands.publish"),
+    ],
+    ids=["help", "folder-publish"],
+)
+def test_start_up_never_imports_boto3_without_an_s3_origin(
+    args: list[str], expected: str, make_build: MakeBuild, tmp_path: Path
+) -> None:
+    build = make_build({"index.html": "<img src=a.png>", "a.png": b"png"})
+    filled = [
+        str(build) if a == "BUILD" else str(tmp_path / "o") if a == "ORIGIN" else a for a in args
+    ]
+    done = subprocess.run(
+        [sys.executable, "-c", _IMPORTS_PROBE, *filled],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert done.stdout.splitlines()[-1] == expected, done.stderr

@@ -10,6 +10,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -32,22 +33,13 @@ from assetpub.cli.render import (
     status_json,
     verify_json,
 )
-from assetpub.commands.gc import run_gc
-from assetpub.commands.publish import publish
-from assetpub.commands.rollback import rollback
-from assetpub.commands.status import divergence, origin_status
-from assetpub.commands.verify import verify_origin
 from assetpub.errors import AssetpubError, ConfigError
-from assetpub.history.store import StateStore
-from assetpub.origins import Origin, open_origins, parse_origin_url
-from assetpub.settings import (
-    FileConfig,
-    PublishSettings,
-    gc_settings,
-    load_file_config,
-    publish_settings,
-    resolve_origins,
-)
+
+# Each command imports what it runs when it runs: `assetpub --help` stays a click program
+# (start-up time), and no path imports boto3 before an s3:// origin is opened.
+if TYPE_CHECKING:
+    from assetpub.origins import Origin
+    from assetpub.settings import FileConfig, PublishSettings
 
 
 @dataclass
@@ -118,6 +110,9 @@ def publish_command(
     as_json: bool,
 ) -> None:
     """Hash, rewrite and upload BUILD_DIR, then switch asset-manifest.json and index.html."""
+    from assetpub.commands.publish import publish
+    from assetpub.settings import load_file_config, publish_settings
+
     reporter = obj.reporter
     reporter.as_json = as_json
     settings = publish_settings(
@@ -149,6 +144,9 @@ def publish_command(
 def _open_origins(
     obj: Context, origins: Sequence[str], endpoint_url: str | None, dry_run: bool = False
 ) -> tuple[list[Origin], FileConfig]:
+    from assetpub.origins import open_origins
+    from assetpub.settings import load_file_config, resolve_origins
+
     file_config = load_file_config(obj.config_path, Path.cwd())
     specs = resolve_origins(origins, file_config, endpoint_url)
     return open_origins(specs, dry_run), file_config
@@ -168,6 +166,8 @@ def releases_command(
     obj: Context, origins: Sequence[str], endpoint_url: str | None, as_json: bool
 ) -> None:
     """List the releases an origin keeps, newest first, and which is live."""
+    from assetpub.history.store import StateStore
+
     opened, _ = _open_origins(obj, origins, endpoint_url)
     if len(opened) > 1:
         raise ConfigError("releases shows one origin at a time: pick one with --origin")
@@ -198,6 +198,8 @@ def rollback_command(
 
     Needs no build folder and uploads nothing: the files come from the release record and
     the objects already on the origin."""
+    from assetpub.commands.rollback import rollback
+
     opened, _ = _open_origins(obj, origins, endpoint_url, dry_run)
     obj.reporter.as_json = as_json
     result = rollback(
@@ -234,6 +236,9 @@ def gc_command(
     as_json: bool,
 ) -> None:
     """Delete the objects and records of releases no longer retained."""
+    from assetpub.commands.gc import run_gc
+    from assetpub.settings import gc_settings
+
     opened, file_config = _open_origins(obj, origins, endpoint_url, dry_run)
     settings = gc_settings(file_config, keep, grace, max_deletes, force=force, dry_run=dry_run)
     obj.reporter.as_json = as_json
@@ -253,6 +258,8 @@ def status_command(
     obj: Context, origins: Sequence[str], endpoint_url: str | None, as_json: bool
 ) -> None:
     """Show each origin's live release; exit 1 when origins diverge."""
+    from assetpub.commands.status import divergence, origin_status
+
     opened, _ = _open_origins(obj, origins, endpoint_url)
     statuses = [origin_status(o) for o in opened]
     reasons = divergence(statuses)
@@ -275,6 +282,8 @@ def verify_command(
     obj: Context, origins: Sequence[str], endpoint_url: str | None, deep: bool, as_json: bool
 ) -> None:
     """Check the live release is whole on every origin; exit 1 with the problems if not."""
+    from assetpub.commands.verify import verify_origin
+
     opened, _ = _open_origins(obj, origins, endpoint_url)
     results = [verify_origin(o, deep=deep) for o in opened]
     obj.reporter.as_json = as_json
@@ -288,6 +297,8 @@ def verify_command(
 
 def _live_url(settings: PublishSettings) -> str | None:
     """Where the live page can be opened: the public URL, or the first folder origin's."""
+    from assetpub.origins import parse_origin_url
+
     if settings.public_url:
         return settings.public_url
     scheme, location, _ = parse_origin_url(settings.origins[0].url)

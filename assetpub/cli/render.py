@@ -7,17 +7,19 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from assetpub.commands.gc import GcResult
-from assetpub.commands.plan import Upload
-from assetpub.commands.publish import Hooks, PublishResult
-from assetpub.commands.rollback import RollbackResult
-from assetpub.commands.status import OriginStatus
-from assetpub.commands.verify import OriginHealth
-from assetpub.history.state import State
+# Types only: `assetpub --help` must not import the commands (start-up time).
+if TYPE_CHECKING:
+    from assetpub.commands.gc import GcResult
+    from assetpub.commands.plan import Upload
+    from assetpub.commands.publish import Hooks, PublishResult
+    from assetpub.commands.rollback import RollbackResult
+    from assetpub.commands.status import OriginStatus
+    from assetpub.commands.verify import OriginHealth
+    from assetpub.history.state import State
 
 
 def human_bytes(size: float) -> str:
@@ -51,6 +53,8 @@ class Reporter:
     @contextmanager
     def progress(self) -> Iterator[Hooks]:
         """A progress bar on an interactive stderr for long uploads; silent otherwise."""
+        from assetpub.commands.publish import Hooks
+
         if self.as_json or self.verbosity < 0 or not sys.stderr.isatty():
             yield Hooks(warn=self.warn)
             return
