@@ -265,16 +265,22 @@ def publish_settings(
     """Flags over the environment over the config file over the defaults, validated once."""
     patterns = file_config.hashed_name_patterns or DEFAULT_HASHED_NAME_PATTERNS
     validate_patterns(patterns)
+    workers = concurrency or file_config.concurrency or 8
+    # A connection pool smaller than the upload pool would make uploads queue for sockets.
+    specs = tuple(
+        replace(spec, max_connections=max(spec.max_connections, workers))
+        for spec in resolve_origins(origins, file_config, endpoint_url)
+    )
     return PublishSettings(
         build_dir=build_dir,
-        origins=resolve_origins(origins, file_config, endpoint_url),
+        origins=specs,
         public_url=validate_public_url(
             public_url or os.environ.get("ASSETPUB_PUBLIC_URL") or file_config.public_url
         ),
         message=message,
         strict=bool(strict if strict is not None else file_config.strict),
         dry_run=dry_run,
-        concurrency=concurrency or file_config.concurrency or 8,
+        concurrency=workers,
         entry_patterns=file_config.entry_patterns or DEFAULT_ENTRY_PATTERNS,
         hashed_name_patterns=patterns,
         include_dotfiles=file_config.include_dotfiles,

@@ -108,3 +108,15 @@ def test_explicit_config_file(tmp_path: Path) -> None:
     assert load_file_config(pyproject, tmp_path).strict is True
     with pytest.raises(ConfigError, match="does not exist"):
         load_file_config(tmp_path / "missing.toml", tmp_path)
+
+
+def test_the_connection_pool_is_never_smaller_than_the_upload_pool(tmp_path: Path) -> None:
+    from assetpub.settings import FileConfig, publish_settings
+
+    wide = publish_settings(FileConfig(), tmp_path, origins=["s3://bkt/p"], concurrency=32)
+    assert wide.concurrency == 32 and wide.origins[0].max_connections == 32
+    narrow = publish_settings(FileConfig(), tmp_path, origins=["s3://bkt/p"], concurrency=4)
+    assert narrow.origins[0].max_connections == 16  # the default stays when it is larger
+    assert publish_settings(FileConfig(), tmp_path, origins=["s3://bkt/p"]).read_cache is True
+    assert not publish_settings(FileConfig(cache=False), tmp_path, origins=["x"]).read_cache
+    assert not publish_settings(FileConfig(), tmp_path, origins=["x"], no_cache=True).read_cache

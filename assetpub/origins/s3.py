@@ -174,6 +174,16 @@ class S3Origin:
 
     def put_file(self, key: str, path: Path, headers: ObjectHeaders) -> None:
         full_key = self._key(key)
+        with self._errors(key):
+            size = path.stat().st_size
+            if size < self._spec.multipart_threshold:
+                # One PutObject streamed from the file: s3transfer's manager, futures and
+                # chunking cost more client CPU than the request itself for a small file.
+                with path.open("rb") as body:
+                    self._client.put_object(
+                        Bucket=self.bucket, Key=full_key, Body=body, **self._headers(headers)
+                    )
+                return
         # Our caller runs a bounded thread pool: s3transfer must not start threads of its own.
         transfer = TransferConfig(
             multipart_threshold=self._spec.multipart_threshold,
