@@ -299,3 +299,24 @@ def test_a_file_changed_during_the_publish_is_refused(
     monkeypatch.setattr(prepare_module, "_read_bytes", changing)
     with pytest.raises(BuildError, match=r"css/site\.css changed while being published"):
         prepare(make_build(SITE), tmp_path)
+
+
+def test_a_large_binary_of_unknown_type_is_streamed_not_read_whole(
+    make_build: MakeBuild, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from assetpub.build import prepare as prepare_module
+
+    blob = b"\0\1" * (9 * 1024 * 1024)  # 18 MiB with NULs from the first byte: not text
+    build = make_build({"index.html": "<a href=data.bin>data</a>", "data.bin": blob})
+    whole: list[str] = []
+    read_bytes = prepare_module._read_bytes
+
+    def recording(file: Any) -> bytes:
+        whole.append(file.path)
+        return read_bytes(file)
+
+    monkeypatch.setattr(prepare_module, "_read_bytes", recording)
+    result = prepare(build, tmp_path)
+    assert whole == ["index.html"]
+    digests = next(f.digests for f in result.files if f.source == "data.bin")
+    assert digests.sha256 == hashlib.sha256(blob).hexdigest() and digests.size == len(blob)

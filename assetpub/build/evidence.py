@@ -86,7 +86,7 @@ TEXT_EXTENSIONS = frozenset(
 # Source maps name original sources for debuggers, not URLs a page loads; a map counts only
 # through the sourceMappingURL comment that links it.
 SOURCE_MAP_EXTENSION = ".map"
-_BINARY_SNIFF = 8192
+SNIFF_BYTES = 8192
 _ALNUM_BYTES = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
 _URL_SAFE = "/-._~!$&'()*+,;=:@"
 
@@ -98,7 +98,7 @@ def is_searchable(path: str, head: bytes) -> bool:
         return True
     if suffix in BINARY_EXTENSIONS or suffix == SOURCE_MAP_EXTENSION:
         return False
-    return b"\0" not in head[:_BINARY_SNIFF]
+    return b"\0" not in head[:SNIFF_BYTES]
 
 
 def name_forms(basename: str) -> set[str]:

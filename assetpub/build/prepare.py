@@ -52,6 +52,8 @@ _SAFE_URL_CHARS = "/-._~!$&*+,;=:@"
 # A task for the reading pool: enough bytes that the hand-off costs nothing beside the hashing.
 _BATCH_BYTES = 4 * 1024 * 1024
 _BATCH_FILES = 256
+# Above this size a file of unknown type is sniffed before it is read whole.
+_STREAM_ABOVE = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -119,6 +121,21 @@ class BuildText:
     mentions: dict[str, Mention]  # first place that names a file outside a rewritten reference
 
 
+def _is_binary_without_reading(file: SourceFile) -> bool:
+    """A file known to be binary by its extension, or a large one whose first bytes show it is:
+    its digests are streamed, so a 1 GB video never sits in memory."""
+    if posixpath.splitext(file.path)[1].lower() in evidence.BINARY_EXTENSIONS:
+        return True
+    if file.size <= _STREAM_ABOVE or _is_referencing(file.path):
+        return False
+    try:
+        with file.abs_path.open("rb") as handle:
+            head = handle.read(evidence.SNIFF_BYTES)
+    except OSError as exc:
+        raise BuildError(f"cannot read {file.path}: {exc.strerror}") from None
+    return not evidence.is_searchable(file.path, head)
+
+
 def _is_referencing(path: str) -> bool:
     """Files whose references assetpub finds (and rewrites, unless bundler output)."""
     return path.lower().endswith(REFERENCING_EXTENSIONS) or path == _WEBPACK_MANIFEST
@@ -179,7 +196,7 @@ def _read_build(
         return reading
 
     def read_uncached(file: SourceFile, known: Digests | None) -> FileReading:
-        if posixpath.splitext(file.path)[1].lower() in evidence.BINARY_EXTENSIONS:
+        if _is_binary_without_reading(file):
             return FileReading(known or _digest(file))  # streamed: never held whole in memory
         data = _read_bytes(file)
         digests = known or digest_bytes(data)
