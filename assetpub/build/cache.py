@@ -42,7 +42,7 @@ CACHE_FORMAT = 1
 RACY_SECONDS = 2.0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FileReading:
     """What one read of a file told: its digests and, for text, references and mentions."""
 

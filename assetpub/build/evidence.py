@@ -130,7 +130,7 @@ def _js_escape(char: str) -> str:
     return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Span:
     """Where a reference's path is written in a file: [start, end) of its text."""
 
@@ -138,7 +138,7 @@ class Span:
     end: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Mention:
     """A place that names a file outside every reference assetpub rewrites."""
 

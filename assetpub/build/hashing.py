@@ -17,7 +17,7 @@ _CHUNK = 1024 * 1024
 _COMPOUND_SUFFIXES = (".js.map", ".css.map", ".mjs.map")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Digests:
     sha256: str
     # MD5 only to compare with an S3 ETag from a listing (a single-part ETag is the MD5), which

@@ -56,7 +56,7 @@ _BATCH_FILES = 256
 _STREAM_ABOVE = 16 * 1024 * 1024
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PreparedFile:
     source: str  # path in the build folder
     key: str  # published path, relative to the origin prefix

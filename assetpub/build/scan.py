@@ -23,7 +23,7 @@ BUNDLER_MANIFESTS_IN_DOTFOLDERS = (".vite/manifest.json",)
 _PUBLIC_DOTFOLDERS = (".well-known",)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FileIdentity:
     """The stat fields that change whenever a file's bytes can have changed."""
 
@@ -43,7 +43,7 @@ class FileIdentity:
         return max(self.mtime_ns, self.ctime_ns) / 1e9 <= now - racy_seconds
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SourceFile:
     path: str  # relative to the build root, '/'-separated
     abs_path: Path

@@ -23,7 +23,7 @@ from assetpub.origins.base import ObjectHeaders, RemoteObject
 ROOT_INDEX = "index.html"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Upload:
     key: str
     headers: ObjectHeaders
@@ -35,7 +35,7 @@ class Upload:
     from_build: bool = True  # counts as an uploaded build file in the summary
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Skip:
     key: str
     size: int

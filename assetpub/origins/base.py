@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Protocol
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RemoteObject:
     """What one LIST entry tells about an object, without a request per object."""
 
@@ -34,7 +34,7 @@ class RemoteObject:
         return None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ObjectHeaders:
     """The headers and metadata assetpub sets on every object it writes."""
 
@@ -54,7 +54,7 @@ class VersionedBytes:
     etag: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ObjectInfo:
     """What a HEAD tells: enough to check an object's headers without reading it."""
 

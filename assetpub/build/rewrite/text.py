@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from assetpub.build.rewrite.urls import is_local_url, split_url
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Reference:
     """One URL found in a file, located in the text as written."""
 
