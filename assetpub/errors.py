@@ -69,3 +69,24 @@ class RollbackError(HistoryError):
 
 class TooManyDeletesError(AssetpubError):
     """GC would delete more than --max-deletes: it deleted nothing (use --force)."""
+
+
+class NewerFormatError(HistoryError):
+    """An object in the origin's history was written by a newer assetpub: this one neither acts
+    on it nor rewrites it, since it cannot know what the newer format means."""
+
+    def __init__(self, url: str, key: str, found: int, known: int) -> None:
+        super().__init__(
+            f"{url}: {key} was written by a newer assetpub (format {found}, this one reads "
+            f"{known}); upgrade assetpub"
+        )
+
+
+class InvalidRecordError(HistoryError):
+    """A release record that assetpub cannot have written as it is (not JSON, fields missing,
+    a key that is not the one its path and digest give): nothing it names is trusted."""
+
+    def __init__(self, url: str, key: str, reason: str) -> None:
+        super().__init__(f"{url}: {key} is not a valid release record ({reason})")
+        self.key = key
+        self.reason = reason

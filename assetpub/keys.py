@@ -9,6 +9,8 @@ and one place that keeps the reserved namespace reserved.
 
 from __future__ import annotations
 
+import re
+
 ASSET_MANIFEST_KEY = "asset-manifest.json"
 RECORDS_PREFIX = "_assetpub/"
 RESERVED_PREFIX = RECORDS_PREFIX
@@ -26,3 +28,23 @@ def release_record_key(release_id: str) -> str:
 
 def blob_key(sha256: str) -> str:
     return f"{BLOBS_PREFIX}{sha256}"
+
+
+_SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+
+
+def is_sha256_hex(text: str) -> bool:
+    """A SHA-256 digest as assetpub writes it: 64 lowercase hex digits."""
+    return _SHA256_HEX.fullmatch(text) is not None
+
+
+def is_blob_key(key: str) -> bool:
+    return key.startswith(BLOBS_PREFIX) and is_sha256_hex(key[len(BLOBS_PREFIX) :])
+
+
+def is_reserved(key: str) -> bool:
+    """A key in assetpub's own namespace or its asset manifest, which no build file has.
+    Compared without case: on a case-insensitive folder origin `_Assetpub/state.json` is the
+    state file."""
+    lower = key.lower()
+    return lower.startswith(RESERVED_PREFIX) or lower == ASSET_MANIFEST_KEY

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+from assetpub.build.hashing import digest_bytes, hashed_name
 from assetpub.commands.publish import PublishResult
+from assetpub.history.record import RecordedFile, ReleaseRecord
 from assetpub.origins import Origin
 
 # The published fixture: the origin, v1..v3's publish results, and what each left live.
@@ -31,3 +35,26 @@ def live_files(origin: Origin) -> dict[str, bytes]:
 
 def ids(results: list[PublishResult]) -> list[str]:
     return [r.release.id for r in results]
+
+
+def recorded_release(release_id: str, files: Mapping[str, tuple[str, bytes]]) -> ReleaseRecord:
+    """A record as a publish writes it, from {path: (kind, bytes)}: each digest from the bytes,
+    each key the one its kind and digest give, entry bytes in the record."""
+    recorded = {}
+    for path, (kind, data) in files.items():
+        digests = digest_bytes(data)
+        key = hashed_name(path, digests.sha256) if kind == "hashed" else path
+        recorded[path] = RecordedFile(
+            key, kind, digests.sha256, digests.size, "text/plain", "no-cache", digests.md5
+        )
+    return ReleaseRecord(
+        id=release_id,
+        created_at="2026-12-01T00:00:00.000Z",
+        git_commit=None,
+        message=None,
+        tool_version="test",
+        created_by="t@h",
+        files=recorded,
+        entry_content={path: data for path, (kind, data) in files.items() if kind == "entry"},
+        asset_manifest=b"{}",
+    )

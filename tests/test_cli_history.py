@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from fixture_types import MakeBuild
-from test_cli import one_line_error, run
+from test_cli import one_line_error, run, tree
 
 from assetpub.origins import OriginSpec, open_origin
 
@@ -124,3 +125,106 @@ def test_history_errors_are_one_line(
 def test_rollback_without_history_is_one_line(tmp_path: Path) -> None:
     open_origin(OriginSpec(url=str(tmp_path / "empty"))).check()
     one_line_error(*run("rollback", "--origin", str(tmp_path / "empty")), "no release is live")
+
+
+# --------------------------------------------------------------------------------------------
+# A state or record this code cannot trust: every command refuses in one line and changes
+# nothing on the origin.
+
+NEWER = "was written by a newer assetpub (format 3, this one reads 1); upgrade assetpub"
+NOT_STATE = "_assetpub/state.json is not an assetpub state file"
+
+
+def _command(name: str, make_build: MakeBuild) -> list[str]:
+    if name == "publish":
+        return ["publish", str(make_build(site(4)))]
+    return {"gc": ["gc", "--keep", "1", "--grace", "0"]}.get(name, [name])
+
+
+def _newer_state(raw: bytes) -> bytes:
+    return json.dumps({**json.loads(raw), "format": 3, "releases": "a newer shape"}).encode()
+
+
+@pytest.mark.parametrize("command", ["publish", "rollback", "gc", "status", "verify", "releases"])
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (_newer_state, f"_assetpub/state.json {NEWER}"),
+        (lambda raw: b"[]", NOT_STATE + " (a JSON array, not an object)"),
+        (lambda raw: b'"state"', NOT_STATE + " (a JSON string, not an object)"),
+        (lambda raw: b"{not json", NOT_STATE + " (not JSON: "),
+        (lambda raw: b'{"releases": [{"id": 7}]}', NOT_STATE),
+    ],
+    ids=["newer-format", "array", "string", "invalid-json", "wrong-types"],
+)
+def test_every_command_refuses_a_state_it_cannot_trust(
+    three_releases: ThreeReleases,
+    make_build: MakeBuild,
+    command: str,
+    content: Callable[[bytes], bytes],
+    expected: str,
+) -> None:
+    origin, _ = three_releases
+    state = Path(origin) / "_assetpub" / "state.json"
+    state.write_bytes(content(state.read_bytes()))
+    before = tree(Path(origin))
+    one_line_error(*run(*_command(command, make_build), "--origin", origin), expected)
+    assert tree(Path(origin)) == before
+
+
+@pytest.mark.parametrize(
+    ("command", "which"),
+    [("rollback", 1), ("gc", 0), ("verify", 2)],
+    ids=["rollback-target", "gc-doomed", "verify-live"],
+)
+def test_commands_that_read_a_record_refuse_a_newer_one(
+    three_releases: ThreeReleases, make_build: MakeBuild, command: str, which: int
+) -> None:
+    origin, ids = three_releases
+    record = Path(origin) / "_assetpub" / "releases" / f"{ids[which]}.json"
+    record.write_bytes(json.dumps({**json.loads(record.read_bytes()), "format": 3}).encode())
+    before = tree(Path(origin))
+    expected = f"_assetpub/releases/{ids[which]}.json {NEWER}"
+    one_line_error(*run(*_command(command, make_build), "--origin", origin), expected)
+    assert tree(Path(origin)) == before
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"{not json", b"[1, 2]", b'{"format": 1, "id": "x"}'],
+    ids=["invalid-json", "not-an-object", "fields-missing"],
+)
+def test_a_broken_record_is_named_in_one_line(
+    three_releases: ThreeReleases, content: bytes
+) -> None:
+    origin, ids = three_releases
+    folder = Path(origin) / "_assetpub" / "releases"
+    for release_id in ids:
+        (folder / f"{release_id}.json").write_bytes(content)
+    before = tree(Path(origin))
+    # rollback (to v2) and gc (v3 is live) refuse: one line naming the record, nothing changed.
+    rollback_key = f"_assetpub/releases/{ids[1]}.json is not a valid release record"
+    one_line_error(*run("rollback", "--origin", origin), rollback_key)
+    gc_key = f"_assetpub/releases/{ids[2]}.json is not a valid release record"
+    one_line_error(*run("gc", "--keep", "1", "--grace", "0", "--origin", origin), gc_key)
+    # verify reports it as the live release's problem.
+    code, out, err = run("verify", "--origin", origin)
+    assert code == 1 and "Traceback" not in out + err
+    assert f"  _assetpub/releases/{ids[2]}.json: not a valid release record (" in out
+    assert tree(Path(origin)) == before
+
+
+def test_gc_warns_once_about_a_broken_old_record_and_collects_the_rest(
+    three_releases: ThreeReleases,
+) -> None:
+    origin, ids = three_releases
+    record = Path(origin) / "_assetpub" / "releases" / f"{ids[0]}.json"
+    record.write_bytes(b"[]")
+    code, out, err = run("gc", "--keep", "1", "--grace", "0", "--json", "--origin", origin)
+    assert code == 0, err
+    warning = err.strip().splitlines()
+    assert len(warning) == 1 and f"_assetpub/releases/{ids[0]}.json" in warning[0]
+    data = json.loads(out)["origins"][0]
+    assert data["collected_releases"] == [ids[1]] and data["deleted_objects"] > 0
+    assert [u["release"] for u in data["untrusted"]] == [ids[0]] and record.read_bytes() == b"[]"
+    assert run("verify", "--origin", origin)[0] == 0

@@ -4,12 +4,15 @@ doomed releases a live page still needs (serving_live_pages)."""
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
+from history_support import recorded_release
 
-from assetpub.commands.gc import classify_releases, plan_gc, serving_live_pages
-from assetpub.history.record import RecordedFile, ReleaseRecord
+from assetpub.commands.gc import GcPlan, Untrusted, classify_releases, plan_gc, serving_live_pages
+from assetpub.history.record import RecordedFile, ReleaseRecord, keys_in_asset_manifest
 from assetpub.history.state import ReleaseEntry, State, iso
 from assetpub.keys import blob_key
 from assetpub.origins.base import RemoteObject
@@ -28,6 +31,8 @@ def record(
             key, "entry", hashlib.sha256(data).hexdigest(), len(data), "text/html", "no-cache", md5
         )
 
+    # A digest whose first 12 hex digits are the hash in `css`, as a publish would record it.
+    css_sha = (css.split(".")[-2] * 6)[:64]
     return ReleaseRecord(
         id=release_id,
         created_at="2026-12-01T00:00:00.000Z",
@@ -38,7 +43,7 @@ def record(
         files={
             "index.html": entry("index.html", index),
             "robots.txt": entry("robots.txt", robots),
-            "css/site.css": RecordedFile(css, "hashed", "c" * 64, 3, "text/css", "immutable"),
+            "css/site.css": RecordedFile(css, "hashed", css_sha, 3, "text/css", "immutable"),
         },
         entry_content={"index.html": index, "robots.txt": robots},
         asset_manifest=b"{}",
@@ -95,7 +100,10 @@ def test_plan_gc_deletes_only_what_no_kept_release_owns() -> None:
     shared = RecordedFile("img/shared.aaaaaaaaaaaa.png", "hashed", "a" * 64, 5, "image/png", "i")
     plain = RecordedFile("robots-extra.txt", "plain", "b" * 64, 4, "text/plain", "p")
     old = ReleaseRecord(
-        **{**OLD.__dict__, "files": {**OLD.files, "img/shared.png": shared, "extra.txt": plain}}
+        **{
+            **OLD.__dict__,
+            "files": {**OLD.files, "img/shared.png": shared, "robots-extra.txt": plain},
+        }
     )
     new = ReleaseRecord(**{**NEW.__dict__, "files": {**NEW.files, "img/shared.png": shared}})
     keys = [
@@ -179,3 +187,99 @@ def test_classify_releases_keeps_what_the_live_manifest_names() -> None:
         state, set(ids), keep=1, grace=timedelta(0), now=T0 + timedelta(hours=1), protected={ids[0]}
     )
     assert ids[0] in retained and doomed == {ids[1]}
+
+
+# --------------------------------------------------------------------------------------------
+# plan_gc against records it must not trust: whatever a record says, GC deletes only keys the
+# ownership model derives, never one the live site is made of, never assetpub's own.
+
+KEPT = recorded_release(
+    "r3",
+    {"index.html": ("entry", b"<p>v3"), "css/site.css": ("hashed", b"v3"), "a.js": ("plain", b"3")},
+)
+GARBAGE = recorded_release(
+    "r1",
+    {"index.html": ("entry", b"<p>v1"), "css/site.css": ("hashed", b"v1"), "a.js": ("plain", b"1")},
+)
+GARBAGE_KEYS = {GARBAGE.files["css/site.css"].key, blob_key(GARBAGE.files["a.js"].sha256)}
+LIVE_INDEX_AND_RECORD = {"index.html", "_assetpub/releases/r3.json", "_assetpub/state.json"}
+
+
+def _with_file(record: ReleaseRecord, path: str, file: RecordedFile) -> ReleaseRecord:
+    return replace(record, files={**record.files, path: file})
+
+
+def _hostile(key: str, kind: str = "hashed") -> ReleaseRecord:
+    """r2, a doomed release whose record was edited to name `key`."""
+    honest = recorded_release("r2", {"index.html": ("entry", b"<p>v2")})
+    return _with_file(honest, "img/x.png", RecordedFile(key, kind, "e" * 64, 1, "image/png", "i"))
+
+
+def _plan(hostile: ReleaseRecord | None = None, *, doomed: str = "r2", **options: Any) -> GcPlan:
+    """Plan collecting r1 (honest garbage) and `doomed` (read as `hostile`) with r3 live."""
+    records = {"r3": KEPT, "r1": GARBAGE, **({doomed: hostile} if hostile else {})}
+    everything = set().union(*(r.needed_keys() for r in records.values()))
+    listing = {k: RemoteObject(k, 1) for k in everything | LIVE_INDEX_AND_RECORD}
+    listing |= {"uploads/avatar.png": RemoteObject("uploads/avatar.png", 1)}
+    return plan_gc(records, listing, {"r3"}, set(), {"r1", doomed}, **options)
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        pytest.param(_hostile("index.html"), id="key-live-index"),
+        pytest.param(_hostile("_assetpub/releases/r3.json"), id="key-live-record"),
+        pytest.param(_hostile("_assetpub/state.json"), id="key-state"),
+        pytest.param(_hostile("uploads/avatar.png"), id="key-foreign"),
+        pytest.param(_hostile("../outside.png"), id="key-outside-prefix"),
+        pytest.param(_hostile("img/x.png", kind="asset"), id="unknown-kind"),
+        pytest.param(replace(_hostile("img/x.png", kind="plain"), id="r3"), id="id-not-its-key"),
+        pytest.param(
+            _with_file(
+                recorded_release("r2", {"index.html": ("entry", b"<p>v2")}),
+                "../x.png",
+                RecordedFile("../x.png", "plain", "e" * 64, 1, "image/png", "i"),
+            ),
+            id="dotdot-path",
+        ),
+    ],
+)
+def test_plan_gc_keeps_a_doomed_release_whose_record_no_publish_wrote(
+    hostile: ReleaseRecord,
+) -> None:
+    plan = _plan(hostile)
+    assert [u.release for u in plan.untrusted] == ["r2"] and plan.untrusted[0].reason
+    # r2 is kept, record and all; r1's garbage still goes, and nothing else.
+    assert plan.doomed == ("r1",) and plan.record_keys == ("_assetpub/releases/r1.json",)
+    assert set(plan.delete_keys) == GARBAGE_KEYS
+
+
+def test_plan_gc_keeps_what_an_untrusted_record_claims() -> None:
+    # r2's edited record claims r1's stylesheet: keeping it is never unsafe.
+    claims = _hostile(GARBAGE.files["css/site.css"].key)
+    plan = _plan(claims)
+    assert [u.release for u in plan.untrusted] == ["r2"]
+    assert set(plan.delete_keys) == {blob_key(GARBAGE.files["a.js"].sha256)}
+
+
+def test_plan_gc_keeps_a_doomed_release_whose_record_is_unreadable() -> None:
+    plan = _plan(unreadable={"r2": "not JSON"})  # r2 doomed, with no record to read
+    assert plan.untrusted == (Untrusted("r2", "not JSON"),) and plan.doomed == ("r1",)
+    assert set(plan.delete_keys) == GARBAGE_KEYS
+
+
+def test_plan_gc_never_deletes_what_the_live_site_is_made_of() -> None:
+    css = GARBAGE.files["css/site.css"].key
+    plan = _plan(live_keys=keys_in_asset_manifest(b'{"files": {"old.css": "%s"}}' % css.encode()))
+    assert set(plan.delete_keys) == GARBAGE_KEYS - {css}
+
+
+def test_plan_gc_never_deletes_in_assetpubs_namespace_but_blobs() -> None:
+    # Consistent, and shaped like a bundler hash ("-1a2b3c4d.json"): on a case-insensitive
+    # folder origin this path is the live release's record.
+    path = "_Assetpub/releases/20261201T000000000Z-1a2b3c4d.json"
+    odd = recorded_release("r2", {"index.html": ("entry", b"<p>v2"), path: ("bundler", b"x")})
+    assert odd.problems("r2") == [] and path in odd.collectable_keys()
+    plan = _plan(odd)
+    assert plan.untrusted == () and path not in plan.delete_keys
+    assert set(plan.delete_keys) == GARBAGE_KEYS

@@ -2,9 +2,16 @@
 (what each file is stored as, the keys it needs, what a listing lacks) and of the one
 predicate for "this listed object already holds these bytes"."""
 
-import pytest
+import json
+import re
+from dataclasses import replace
 
+import pytest
+from history_support import recorded_release
+
+from assetpub.build.hashing import hashed_name
 from assetpub.history.record import MissingObject, RecordedFile, ReleaseRecord, Storage
+from assetpub.history.state import NewerFormat
 from assetpub.keys import blob_key
 from assetpub.origins.base import RemoteObject
 
@@ -115,3 +122,171 @@ MD5 = "0cc175b9c0f1b6a831c399e269772661"
 )
 def test_holds(remote: RemoteObject, size: int, md5: str, holds: bool | None) -> None:
     assert remote.holds(size, md5) is holds
+
+
+# --------------------------------------------------------------------------------------------
+# What GC may delete: only keys derived from a record's paths and digests, and nothing at all
+# from a record no publish could have written.
+
+HONEST = recorded_release(
+    "20261201T000000000Z-00000001",
+    {
+        "index.html": ("entry", b"<p>"),
+        "css/site.css": ("hashed", b"body{}"),
+        "main.4978e1e1.js": ("bundler", b"js"),
+        # Recorded as bundler on evidence only the build had (its bundler manifest).
+        "vendor.js": ("bundler", b"vendor"),
+        "img/logo.png": ("plain", b"logo"),
+    },
+)
+
+
+def test_collectable_keys_are_derived_from_paths_and_digests() -> None:
+    files = HONEST.files
+    assert HONEST.problems(HONEST.id) == []
+    assert HONEST.collectable_keys() == {
+        hashed_name("css/site.css", files["css/site.css"].sha256),
+        "main.4978e1e1.js",
+        blob_key(files["img/logo.png"].sha256),
+    }
+    # Entry and plain names belong to whatever is live; vendor.js's evidence is gone.
+    assert {"index.html", "img/logo.png", "vendor.js"}.isdisjoint(HONEST.collectable_keys())
+
+
+NEXT_STATIC = ("_next/static/b1d/_buildManifest.js", "_next/static/chunks/app-0a1b2c3d4e5f6a7b.js")
+
+
+@pytest.mark.parametrize(
+    ("page", "files", "collectable"),
+    [
+        # Next.js documents _next/static/ as content-hashed: the record's own paths show it.
+        ("<p>", NEXT_STATIC, set(NEXT_STATIC)),
+        # The same names outside a detected framework's folder: only the hash shape counts.
+        (
+            "<p>",
+            ("b1d/_buildManifest.js", "chunks/app-0a1b2c3d4e5f6a7b.js"),
+            {"chunks/app-0a1b2c3d4e5f6a7b.js"},
+        ),
+        # Gatsby's static/ folder, known by the generator of the page in the record.
+        (
+            '<meta name="generator" content="Gatsby 5.13">',
+            ("static/logo.png",),
+            {"static/logo.png"},
+        ),
+        ("<p>", ("static/logo.png",), set()),
+    ],
+    ids=["next-folder", "no-framework", "gatsby-generator", "no-generator"],
+)
+def test_bundler_evidence_is_what_the_record_itself_proves(
+    page: str, files: tuple[str, ...], collectable: set[str]
+) -> None:
+    recorded: dict[str, tuple[str, bytes]] = {"index.html": ("entry", page.encode())}
+    recorded |= {path: ("bundler", path.encode()) for path in files}
+    record = recorded_release("20261201T000000000Z-00000002", recorded)
+    assert record.problems(record.id) == []
+    assert record.collectable_keys() == collectable
+
+
+def _edit(
+    path: str, record: ReleaseRecord = HONEST, rename: str | None = None, **changes: object
+) -> ReleaseRecord:
+    """HONEST with one recorded file changed (its fields, or the path it is recorded under)."""
+    files = dict(record.files)
+    file = replace(files.pop(path), **changes)  # type: ignore[arg-type]
+    files[rename or path] = file
+    return replace(record, files=files)
+
+
+@pytest.mark.parametrize(
+    ("record", "problem"),
+    [
+        pytest.param(
+            _edit("index.html", kind="hashed"), "is not its hashed name", id="kind-hashed"
+        ),
+        pytest.param(
+            _edit("css/site.css", key="_assetpub/state.json"), "not its hashed", id="key-state"
+        ),
+        pytest.param(_edit("css/site.css", key="index.html"), "not its hashed", id="key-index"),
+        pytest.param(
+            _edit("css/site.css", key="uploads/avatar.png"), "not its hashed", id="key-foreign"
+        ),
+        pytest.param(
+            _edit("css/site.css", key="../outside.css"), "not its hashed", id="key-outside"
+        ),
+        pytest.param(_edit("img/logo.png", key="img/other.png"), "plain name", id="plain-key"),
+        pytest.param(_edit("img/logo.png", kind="asset"), "unknown kind", id="unknown-kind"),
+        pytest.param(_edit("img/logo.png", sha256="zz"), "not a SHA-256", id="bad-digest"),
+        pytest.param(
+            _edit("img/logo.png", rename="../logo.png", key="../logo.png"),
+            "not a relative path",
+            id="dotdot-path",
+        ),
+        pytest.param(
+            _edit("img/logo.png", rename="/img/logo.png", key="/img/logo.png"),
+            "not a relative path",
+            id="absolute-path",
+        ),
+        pytest.param(
+            _edit(
+                "main.4978e1e1.js",
+                rename="_assetpub/releases/20261201T000000000Z-1a2b3c4d.json",
+                key="_assetpub/releases/20261201T000000000Z-1a2b3c4d.json",
+            ),
+            "assetpub's own",
+            id="reserved-path",
+        ),
+        pytest.param(
+            replace(HONEST, entry_content={**HONEST.entry_content, "_assetpub/state.json": b"{}"}),
+            "entry content and entry files differ",
+            id="entry-content",
+        ),
+        pytest.param(replace(HONEST, id="20261201T000000000Z-ffffffff"), "its id", id="other-id"),
+    ],
+)
+def test_a_record_no_publish_wrote_yields_nothing_to_collect(
+    record: ReleaseRecord, problem: str
+) -> None:
+    problems = record.problems(HONEST.id)
+    assert problems and problem in problems[0]
+    if record.id == HONEST.id:
+        assert record.collectable_keys() == set()
+
+
+def test_a_consistent_record_naming_a_foreign_object_gets_no_key_deleted() -> None:
+    # A bundler file's key is its path: consistent, but no hash shape proves it immutable.
+    record = _edit("vendor.js", rename="uploads/avatar.png", key="uploads/avatar.png")
+    assert record.problems(HONEST.id) == []
+    assert "uploads/avatar.png" not in record.collectable_keys()
+
+
+def _record_json(**changes: object) -> bytes:
+    data = json.loads(HONEST.to_json())
+    data.update(changes)
+    return json.dumps(data).encode()
+
+
+@pytest.mark.parametrize(
+    ("raw", "error"),
+    [
+        (b"{not json", "not JSON"),
+        (b"[]", "a JSON array, not an object"),
+        (b'"record"', "a JSON string, not an object"),
+        (_record_json(files=None), "'files' is a JSON null"),
+        (_record_json(id=7), "'id' is a JSON number"),
+        (_record_json(format="1"), "is not a format number"),
+        (_record_json(manifest="%%%"), "not base64"),
+        (_record_json(files={"a.js": {"key": "a.js"}}), "'kind' is missing"),
+        (_record_json(files={"a.js": []}), "is a JSON array"),
+    ],
+)
+def test_a_record_that_is_no_record_is_refused_when_read(raw: bytes, error: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(error)) as caught:
+        ReleaseRecord.from_json(raw)
+    assert not isinstance(caught.value, NewerFormat)
+
+
+def test_a_record_of_a_newer_format_is_refused_before_anything_else() -> None:
+    with pytest.raises(NewerFormat) as caught:
+        ReleaseRecord.from_json(b'{"format": 2, "files": "whatever a newer assetpub writes"}')
+    assert (caught.value.found, caught.value.known) == (2, 1)
+    assert ReleaseRecord.from_json(HONEST.to_json()) == HONEST

@@ -13,7 +13,7 @@ import fnmatch
 import json
 import posixpath
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -157,6 +157,23 @@ def decide_by_name(
         if shape is not None:
             decisions[path] = Decision(FileKind.BUNDLER, f"bundler-hashed name ({shape})")
     return decisions
+
+
+def bundler_by_name_alone(paths: Collection[str], detection: Detection) -> set[str]:
+    """The paths whose names alone prove them bundler-hashed, as decide_by_name decides them
+    with the default hash-name shapes and `detection`'s immutable folders (source maps beside
+    them have the shape or the folder too): what a release record can prove again without the
+    build, so GC deletes a bundler file only on this evidence. A bundler manifest,
+    hashed_name_patterns from a config, or a map named only by a sourceMappingURL were seen by
+    the publish alone."""
+    decisions = decide_by_name(
+        paths,
+        entry_patterns=(),
+        hashed_name_patterns=tuple(HASHED_NAME_SHAPES),
+        bundler_renamed_paths=set(),
+        detection=detection,
+    )
+    return {path for path, decision in decisions.items() if decision.kind == FileKind.BUNDLER}
 
 
 def classify(

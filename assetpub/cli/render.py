@@ -211,6 +211,11 @@ def gc_json(results: Sequence[GcResult]) -> dict[str, Any]:
                 "url": r.url,
                 "retained": list(r.plan.retained),
                 "pending": list(r.plan.pending),
+                # Would be collected, kept: their records are not valid (GC warned).
+                "untrusted": [
+                    {"release": u.release, "record": u.record_key, "reason": u.reason}
+                    for u in r.plan.untrusted
+                ],
                 "collected_releases": list(r.plan.doomed),
                 "delete_keys": list(r.plan.delete_keys),
                 "delete_records": list(r.plan.record_keys),
@@ -231,6 +236,7 @@ def print_gc(reporter: Reporter, results: Sequence[GcResult]) -> None:
         reporter.info(
             f"{r.url}: keeping {len(plan.retained)} release(s)"
             + (f" and {len(plan.pending)} in-flight publish(es)" if plan.pending else "")
+            + (f" and {len(plan.untrusted)} with an invalid record" if plan.untrusted else "")
             + f"; {verb} {len(plan.doomed)} release(s), {len(plan.delete_keys)} object(s) "
             f"({human_bytes(plan.delete_bytes)}), {r.requests} requests"
         )

@@ -10,21 +10,29 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Callable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from assetpub.clock import SYSTEM_CLOCK, Clock
-from assetpub.errors import HistoryError, OriginError, TooManyDeletesError
+from assetpub.errors import (
+    HistoryError,
+    InvalidRecordError,
+    OriginError,
+    TooManyDeletesError,
+    and_more,
+)
 from assetpub.history.lease import holder_id, lease_blocks
 from assetpub.history.record import (
     ReleaseRecord,
+    keys_in_asset_manifest,
     load_record,
     record_ids,
-    release_in_asset_manifest,
+    release_named_by,
 )
 from assetpub.history.state import GcLease, State, iso, release_time
 from assetpub.history.store import StateStore
-from assetpub.keys import release_record_key
+from assetpub.keys import ASSET_MANIFEST_KEY, is_blob_key, is_reserved, release_record_key
 from assetpub.origins import as_dry_run, list_all
 from assetpub.origins.base import Origin, RemoteObject, request_counter
 from assetpub.settings import GcSettings
@@ -71,12 +79,26 @@ def serving_live_pages(
 
 
 @dataclass(frozen=True)
+class Untrusted:
+    """A release GC would collect but keeps: its record cannot be read, or no publish could
+    have written it as it is, so nothing it names is deleted (its record included)."""
+
+    release: str
+    reason: str
+
+    @property
+    def record_key(self) -> str:
+        return release_record_key(self.release)
+
+
+@dataclass(frozen=True)
 class GcPlan:
     retained: tuple[str, ...]
     pending: tuple[str, ...]  # uncommitted publishes younger than the grace period
     doomed: tuple[str, ...]  # releases whose records go, committed or never committed
     delete_keys: tuple[str, ...]  # their objects that nothing kept needs, existing on the origin
     delete_bytes: int
+    untrusted: tuple[Untrusted, ...] = ()  # would be doomed, kept: their records are not valid
 
     @property
     def record_keys(self) -> tuple[str, ...]:
@@ -122,21 +144,42 @@ def plan_gc(
     retained: set[str],
     pending: set[str],
     doomed: set[str],
+    *,
+    live_keys: AbstractSet[str] = frozenset(),
+    unreadable: Mapping[str, str] | None = None,
 ) -> GcPlan:
+    """What a collection of `doomed` deletes: the keys their records derive (collectable_keys),
+    minus what any kept release owns, minus `live_keys` (what the live site is made of), and
+    never a key in assetpub's own namespace but a blob. A doomed release whose record is
+    `unreadable` (id -> why) or has problems is kept instead, with what its record claims."""
+    untrusted = dict(unreadable or {})
+    for release_id in doomed - untrusted.keys():
+        record = records.get(release_id)
+        if record is not None and (problems := record.problems(release_id)):
+            untrusted[release_id] = problems[0] + and_more(len(problems))
+    untrusted = {r: why for r, why in untrusted.items() if r in doomed}
+    collected = doomed - untrusted.keys()
     kept: set[str] = set()
-    for release_id in retained | pending:
-        kept |= records[release_id].owned_keys()
-    candidates: set[str] = set()
-    for release_id in doomed:
+    for release_id in retained | pending | untrusted.keys():
         if release_id in records:
-            candidates |= records[release_id].owned_keys()
-    delete = sorted(k for k in candidates - kept if k in listing)
+            # What a record claims it needs is kept, trusted or not: keeping is never unsafe.
+            kept |= records[release_id].owned_keys()
+    candidates: set[str] = set()
+    for release_id in collected:
+        if release_id in records:
+            candidates |= records[release_id].collectable_keys()
+    delete = sorted(
+        k
+        for k in candidates - kept - live_keys
+        if k in listing and (is_blob_key(k) or not is_reserved(k))
+    )
     return GcPlan(
         retained=tuple(sorted(retained, reverse=True)),
         pending=tuple(sorted(pending, reverse=True)),
-        doomed=tuple(sorted(doomed, reverse=True)),
+        doomed=tuple(sorted(collected, reverse=True)),
         delete_keys=tuple(delete),
         delete_bytes=sum(listing[k].size for k in delete),
+        untrusted=tuple(Untrusted(r, why) for r, why in sorted(untrusted.items(), reverse=True)),
     )
 
 
@@ -174,37 +217,80 @@ class _Collector:
             )
         listing = list_all(self.origin)
         on_origin = record_ids(list(listing))
+        asset_manifest = self.origin.get(ASSET_MANIFEST_KEY)
+        # The releases the site is on: the state's, and the one the live asset manifest names,
+        # protected even if the state lost track of it (a crash between switching and
+        # committing, or an origin without state).
+        live = {r for r in (state.live, release_named_by(asset_manifest)) if r}
         retained, pending, doomed = classify_releases(
             state,
             on_origin,
             keep=self.options.keep,
             grace=self.options.grace,
             now=self.clock.now(),
-            # The release the live asset manifest names is protected even if the state lost track of
-            # it (a crash between switching and committing, or an origin without state).
-            protected={r for r in (state.live, release_in_asset_manifest(self.origin)) if r},
+            protected=live,
         )
-        records = {}
-        for release_id in retained | pending | doomed:
-            if release_id in on_origin:
-                records[release_id] = load_record(self.origin, release_id)
-            elif release_id in retained:
-                raise HistoryError(
-                    f"{self.origin.url}: retained release {release_id} has no record; refusing "
-                    "to collect anything until `assetpub verify` is clean"
-                )
-        live: dict[str, bytes | None] = {}
+        records, unreadable = self._load_records(retained, pending, doomed, on_origin)
+        live_keys = keys_in_asset_manifest(asset_manifest).union(
+            *(records[r].needed_keys() for r in live if r in records)
+        )
+        live_bytes_read: dict[str, bytes | None] = {}
 
         def live_bytes(key: str) -> bytes | None:
-            if key not in live:
-                live[key] = self.origin.get(key)
-            return live[key]
+            if key not in live_bytes_read:
+                live_bytes_read[key] = self.origin.get(key)
+            return live_bytes_read[key]
 
         rescued = serving_live_pages(records, doomed, retained | pending, listing, live_bytes)
         if rescued:
             log.info("%s: keeping %s: live pages still load them", self.origin.url, rescued)
         retained, doomed = retained | rescued, doomed - rescued
-        return state, plan_gc(records, listing, retained, pending, doomed)
+        plan = plan_gc(
+            records,
+            listing,
+            retained,
+            pending,
+            doomed,
+            live_keys=live_keys,
+            unreadable=unreadable,
+        )
+        return state, plan
+
+    def _load_records(
+        self, retained: set[str], pending: set[str], doomed: set[str], on_origin: set[str]
+    ) -> tuple[dict[str, ReleaseRecord], dict[str, str]]:
+        """The records of every release in play, and why some cannot be trusted (id -> why).
+
+        A record a newer assetpub wrote stops the whole GC (NewerFormatError): this code cannot
+        know what it needs. So does an untrusted record of a release GC keeps: what it needs is
+        unknown, and any hash-named object could be part of it. An untrusted doomed record only
+        keeps its own release (plan_gc), so it does not block collecting the others.
+        """
+        records: dict[str, ReleaseRecord] = {}
+        unreadable: dict[str, str] = {}
+        for release_id in sorted(retained | pending | doomed):
+            if release_id in on_origin:
+                try:
+                    records[release_id] = load_record(self.origin, release_id, check=False)
+                except InvalidRecordError as exc:
+                    unreadable[release_id] = exc.reason
+            elif release_id in retained:
+                raise HistoryError(
+                    f"{self.origin.url}: retained release {release_id} has no record; refusing "
+                    "to collect anything until `assetpub verify` is clean"
+                )
+        for release_id in sorted(retained | pending):
+            reason = unreadable.get(release_id)
+            if reason is None and release_id in records:
+                problems = records[release_id].problems(release_id)
+                reason = problems[0] + and_more(len(problems)) if problems else None
+            if reason is not None:
+                raise HistoryError(
+                    f"{self.origin.url}: {release_record_key(release_id)} is not a valid "
+                    f"release record ({reason}); GC keeps that release, so it deletes nothing "
+                    "until the record is fixed"
+                )
+        return records, unreadable
 
     def take_lease(self, planned_from: State, plan: GcPlan) -> GcLease:
         lease = GcLease(
@@ -235,8 +321,17 @@ class _Collector:
         self.store.update(lambda current: current.without_gc_lease(lease.id))
 
     def run(self) -> GcResult:
+        warned: set[str] = set()
         for _attempt in range(10):
             state, plan = self.plan()
+            for untrusted in plan.untrusted:
+                if untrusted.release not in warned:  # once per release, however many plans
+                    warned.add(untrusted.release)
+                    self.warn(
+                        f"{self.origin.url}: {untrusted.record_key} is not a valid release "
+                        f"record ({untrusted.reason}); GC keeps release {untrusted.release} "
+                        "and everything it names"
+                    )
             result = GcResult(self.origin.url, plan, dry_run=self.options.dry_run)
             if plan.total_deletes > self.options.max_deletes and not self.options.force:
                 raise TooManyDeletesError(

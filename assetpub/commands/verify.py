@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 
-from assetpub.errors import AssetpubError
+from assetpub.errors import AssetpubError, InvalidRecordError, NewerFormatError
 from assetpub.history.record import RecordedFile, Storage, load_record
 from assetpub.history.state import State
 from assetpub.history.store import StateStore
@@ -82,6 +82,10 @@ def verify_origin(origin: Origin, *, deep: bool = False, workers: int = 8) -> Or
     health = OriginHealth(origin.url, state.live)
     try:
         _verify_live(origin, state, health, deep, workers)
+    except NewerFormatError:
+        raise  # this code cannot judge what a newer assetpub wrote
+    except InvalidRecordError as exc:
+        health.problems.append(Problem(exc.key, f"not a valid release record ({exc.reason})"))
     except AssetpubError as exc:
         health.problems.append(Problem(RECORDS_PREFIX, exc.message))
     health.requests = requests()

@@ -21,17 +21,35 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from assetpub import __version__
-from assetpub.build.classify import FileKind
+from assetpub.build.classify import FileKind, bundler_by_name_alone
+from assetpub.build.frameworks import detect, generator_of
+from assetpub.build.hashing import hashed_name
 from assetpub.build.prepare import PreparedBuild
-from assetpub.errors import HistoryError
-from assetpub.history.state import ReleaseEntry, iso
-from assetpub.keys import ASSET_MANIFEST_KEY, RELEASES_PREFIX, blob_key, release_record_key
+from assetpub.errors import HistoryError, InvalidRecordError, NewerFormatError, and_more
+from assetpub.history.state import (
+    NewerFormat,
+    ReleaseEntry,
+    check_format,
+    iso,
+    json_kind,
+    parse_json_object,
+)
+from assetpub.keys import (
+    ASSET_MANIFEST_KEY,
+    RELEASES_PREFIX,
+    RESERVED_PREFIX,
+    blob_key,
+    is_sha256_hex,
+    release_record_key,
+)
 from assetpub.origins.base import ObjectHeaders, Origin, RemoteObject
+from assetpub.origins.checks import check_key
 
 RECORD_FORMAT = 1
+_KINDS = frozenset(kind.value for kind in FileKind)
 
 # CI systems put the commit being built here; checked before asking git.
 _COMMIT_VARIABLES = (
@@ -96,6 +114,30 @@ class RecordedFile:
     def headers(self) -> ObjectHeaders:
         return ObjectHeaders(self.content_type, self.cache_control, self.sha256)
 
+    def derived_key(self, path: str) -> str:
+        """The key a publish gives the file at `path` with these bytes: the content-hashed
+        name for a file assetpub renames, the path itself for every other kind."""
+        return hashed_name(path, self.sha256) if self.kind == FileKind.HASHED else path
+
+    def problem(self, path: str) -> str | None:
+        """Why no publish could have recorded this file at `path`, or None."""
+        try:
+            check_key(path)
+        except ValueError:
+            return f"path {path!r} is not a relative path inside the origin"
+        # What the scan refuses: assetpub's namespace, and the build's own asset manifest.
+        if path.startswith(RESERVED_PREFIX) or path == ASSET_MANIFEST_KEY:
+            return f"path {path!r} is assetpub's own"
+        if self.kind not in _KINDS:
+            return f"{path}: unknown kind {self.kind!r}"
+        if not is_sha256_hex(self.sha256):
+            return f"{path}: sha256 {self.sha256!r} is not a SHA-256 digest"
+        if self.size < 0:
+            return f"{path}: size {self.size} is negative"
+        if self.key != (derived := self.derived_key(path)):
+            return f"{path}: key {self.key!r} is not its {self.kind} name {derived!r}"
+        return None
+
 
 @dataclass(frozen=True)
 class ReleaseRecord:
@@ -123,6 +165,57 @@ class ReleaseRecord:
     def owned_keys(self) -> set[str]:
         """Every object this release cannot do without that only GC ever deletes."""
         return {key for f in self.files.values() if (key := f.owned_key) is not None}
+
+    def needed_keys(self) -> set[str]:
+        """Every key this release is made of on the origin while it is live: its owned keys,
+        every file's key (entry and plain names included) and asset-manifest.json."""
+        return (
+            self.owned_keys()
+            | {f.key for f in self.files.values()}
+            | set(self.entry_content)
+            | {ASSET_MANIFEST_KEY}
+        )
+
+    def problems(self, release_id: str) -> list[str]:
+        """Why this is not a record a publish of `release_id` wrote (empty when it is one):
+        an id that is not its key's, a file that no publish could have recorded (see
+        RecordedFile.problem), entry bytes that are not exactly its entry files'."""
+        found = [] if self.id == release_id else [f"its id is {self.id!r}"]
+        found += [p for path, f in sorted(self.files.items()) if (p := f.problem(path))]
+        entry_keys = {f.key for f in self.files.values() if f.kind == FileKind.ENTRY}
+        if set(self.entry_content) != entry_keys:
+            odd = sorted(set(self.entry_content) ^ entry_keys)[0]
+            found.append(f"entry content and entry files differ at {odd!r}")
+        return found
+
+    def collectable_keys(self) -> set[str]:
+        """What GC may delete when this release is collected, derived from the record's paths
+        and digests alone, never a key taken from the record: the content-hashed name of each
+        file assetpub renamed, each bundler-hashed path whose name the record's own evidence
+        still proves hashed (the hash-name shapes, a detected framework's immutable folder),
+        and the blob of each plain file. Entry and plain names belong to whatever is live, and
+        a record with any problem yields nothing."""
+        if self.problems(self.id):
+            return set()
+        bundler = self._bundler_paths()
+        keys = set()
+        for path, file in self.files.items():
+            if file.kind == FileKind.HASHED:
+                keys.add(hashed_name(path, file.sha256))
+            elif file.kind == FileKind.BUNDLER and path in bundler:
+                keys.add(path)
+            elif file.kind == FileKind.PLAIN:
+                keys.add(blob_key(file.sha256))
+        return keys
+
+    def _bundler_paths(self) -> set[str]:
+        """The paths the evidence in this record proves bundler-hashed, as the publish decided
+        them: the build's paths and its root page's generator are both in the record. What
+        only the build proved (a bundler manifest, hashed_name_patterns from the config) is
+        not re-proved, so such files stay on the origin: the safe side."""
+        paths = set(self.files)
+        generator = generator_of(self.entry_content.get("index.html", b""))
+        return bundler_by_name_alone(paths, detect(paths, generator))
 
     def missing_from(self, listing: Mapping[str, RemoteObject]) -> list[MissingObject]:
         """What this release needs that the origin's listing lacks, or holds at another size:
@@ -157,7 +250,13 @@ class ReleaseRecord:
 
     @classmethod
     def from_json(cls, raw: bytes) -> ReleaseRecord:
-        data = json.loads(raw)
+        """Raises NewerFormat for a record a newer assetpub wrote, ValueError for anything that
+        is not a record: not JSON, not an object, a field missing or of the wrong type. Whether
+        its content is consistent is `problems`' question."""
+        data = parse_json_object(raw)
+        check_format(data, RECORD_FORMAT)
+        files: dict[str, Any] = _field(data, "files", dict)
+        entry_content: dict[str, Any] = _field(data, "entry_content", dict)
         known = {
             "format",
             "id",
@@ -171,18 +270,69 @@ class ReleaseRecord:
             "manifest",
         }
         return cls(
-            id=data["id"],
-            created_at=data["created_at"],
-            git_commit=data.get("git_commit"),
-            message=data.get("message"),
-            tool_version=data.get("tool_version", "?"),
-            created_by=data.get("created_by", "?"),
-            files={p: RecordedFile(**f) for p, f in data["files"].items()},
-            entry_content={k: base64.b64decode(v) for k, v in data["entry_content"].items()},
-            asset_manifest=base64.b64decode(data["manifest"]),
-            format=data.get("format", RECORD_FORMAT),
+            id=_field(data, "id", str),
+            created_at=_field(data, "created_at", str),
+            git_commit=_optional(data, "git_commit"),
+            message=_optional(data, "message"),
+            tool_version=_field(data, "tool_version", str, "?"),
+            created_by=_field(data, "created_by", str, "?"),
+            files={path: _recorded_file(path, file) for path, file in files.items()},
+            entry_content={k: _unb64(_field(entry_content, k, str), k) for k in entry_content},
+            asset_manifest=_unb64(_field(data, "manifest", str), "manifest"),
+            format=_field(data, "format", int, RECORD_FORMAT),
             extra={k: v for k, v in data.items() if k not in known},
         )
+
+
+_T = TypeVar("_T")
+_REQUIRED: Any = object()
+_FILE_FIELDS = frozenset({"key", "kind", "sha256", "size", "content_type", "cache_control", "md5"})
+
+
+def _field(data: dict[str, Any], name: str, kind: type[_T], default: _T = _REQUIRED) -> _T:
+    """data[name], which must be a `kind` (a bool is no number here)."""
+    if name not in data:
+        if default is _REQUIRED:
+            raise ValueError(f"{name!r} is missing")
+        return default
+    value = data[name]
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
+        raise ValueError(f"{name!r} is a JSON {json_kind(value)}")
+    return value
+
+
+def _optional(data: dict[str, Any], name: str) -> str | None:
+    value = data.get(name)
+    if not isinstance(value, str | None):
+        raise ValueError(f"{name!r} is a JSON {json_kind(value)}")
+    return value
+
+
+def _recorded_file(path: str, data: object) -> RecordedFile:
+    if not isinstance(data, dict):
+        raise ValueError(f"file {path!r} is a JSON {json_kind(data)}, not an object")
+    unknown = sorted(set(data) - _FILE_FIELDS)
+    if unknown:
+        raise ValueError(f"file {path!r} has an unknown field {unknown[0]!r}")
+    try:
+        return RecordedFile(
+            key=_field(data, "key", str),
+            kind=_field(data, "kind", str),
+            sha256=_field(data, "sha256", str),
+            size=_field(data, "size", int),
+            content_type=_field(data, "content_type", str),
+            cache_control=_field(data, "cache_control", str),
+            md5=_field(data, "md5", str, ""),
+        )
+    except ValueError as exc:
+        raise ValueError(f"file {path!r}: {exc}") from None
+
+
+def _unb64(text: str, what: str) -> bytes:
+    try:
+        return base64.b64decode(text, validate=True)
+    except ValueError:
+        raise ValueError(f"{what!r} is not base64") from None
 
 
 def _b64(data: bytes) -> str:
@@ -278,16 +428,25 @@ def release_entry(release: ReleaseRecord) -> ReleaseEntry:
     )
 
 
-def load_record(origin: Origin, release_id: str) -> ReleaseRecord:
-    raw = origin.get(release_record_key(release_id))
+def load_record(origin: Origin, release_id: str, *, check: bool = True) -> ReleaseRecord:
+    """The record of `release_id`. Raises NewerFormatError for a record a newer assetpub wrote,
+    InvalidRecordError for one this code cannot read or (with `check`, the default) one whose
+    content no publish could have written: nothing acts on what such a record names.
+    GC passes check=False to see what an inconsistent record claims, so it can keep it."""
+    key = release_record_key(release_id)
+    raw = origin.get(key)
     if raw is None:
         raise HistoryError(f"{origin.url}: release {release_id} has no record on this origin")
     try:
-        return ReleaseRecord.from_json(raw)
-    except (ValueError, KeyError, TypeError) as exc:
-        raise HistoryError(
-            f"{origin.url}: release record {release_id} is not valid: {exc}"
-        ) from None
+        record = ReleaseRecord.from_json(raw)
+    except NewerFormat as exc:
+        raise NewerFormatError(origin.url, key, exc.found, exc.known) from None
+    except ValueError as exc:
+        raise InvalidRecordError(origin.url, key, str(exc)) from None
+    problems = record.problems(release_id) if check else []
+    if problems:
+        raise InvalidRecordError(origin.url, key, problems[0] + and_more(len(problems)))
+    return record
 
 
 def record_ids(keys: Iterator[str] | list[str]) -> set[str]:
@@ -303,9 +462,28 @@ def record_ids(keys: Iterator[str] | list[str]) -> set[str]:
 
 def release_in_asset_manifest(origin: Origin) -> str | None:
     """The release the live asset-manifest.json names, or None (missing or unreadable)."""
-    raw = origin.get(ASSET_MANIFEST_KEY)
+    return release_named_by(origin.get(ASSET_MANIFEST_KEY))
+
+
+def release_named_by(asset_manifest: bytes | None) -> str | None:
+    """The release an asset-manifest.json's bytes name, or None (missing or unreadable)."""
     try:
-        release = json.loads(raw)["release"] if raw else None
+        release = json.loads(asset_manifest)["release"] if asset_manifest else None
     except (ValueError, KeyError, TypeError):
         return None
     return release if isinstance(release, str) else None
+
+
+def keys_in_asset_manifest(asset_manifest: bytes | None) -> set[str]:
+    """Every key an asset-manifest.json's bytes make part of the live site: the manifest
+    itself, each file it maps and each key it maps to (build paths are the entry, plain and
+    bundler files' keys). Read from the origin, never assumed: whatever it names, GC keeps."""
+    keys = {ASSET_MANIFEST_KEY}
+    try:
+        files = json.loads(asset_manifest)["files"] if asset_manifest else {}
+    except (ValueError, KeyError, TypeError):
+        return keys
+    if isinstance(files, dict):
+        keys |= {k for k in files if isinstance(k, str)}
+        keys |= {v for v in files.values() if isinstance(v, str)}
+    return keys

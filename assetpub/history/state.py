@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 STATE_FORMAT = 1
 LOG_LIMIT = 500  # activations kept in the log; older ones are dropped
@@ -46,6 +46,25 @@ def release_time(release_id: str) -> datetime | None:
         return None
     moment = datetime.strptime(match.group(1), "%Y%m%dT%H%M%S").replace(tzinfo=UTC)
     return moment + timedelta(milliseconds=int(match.group(2) or 0))
+
+
+class NewerFormat(ValueError):
+    """A history object's `format` is newer than this code reads."""
+
+    def __init__(self, found: int, known: int) -> None:
+        super().__init__(f"format {found}, this one reads {known}")
+        self.found = found
+        self.known = known
+
+
+def check_format(data: dict[str, Any], known: int) -> None:
+    """Refuse what a newer assetpub wrote before reading any other field: older code must not
+    act on (or rewrite) a format whose meaning it cannot know."""
+    found = data.get("format", known)
+    if type(found) is not int or found < 1:
+        raise ValueError(f"format {found!r} is not a format number")
+    if found > known:
+        raise NewerFormat(found, known)
 
 
 @dataclass(frozen=True)
@@ -202,13 +221,20 @@ class State:
 
     @classmethod
     def from_json(cls, raw: bytes) -> State:
-        data = json.loads(raw)
+        """Raises NewerFormat for a state a newer assetpub wrote, ValueError (KeyError,
+        TypeError) for anything else that is not a state object."""
+        data = parse_json_object(raw)
+        check_format(data, STATE_FORMAT)
         lease = data.get("gc_lease")
+        if not isinstance(data.get("live"), str | None):
+            raise ValueError("'live' is not a release id")
+        if not isinstance(lease, dict | None):
+            raise ValueError(f"'gc_lease' is a JSON {json_kind(lease)}, not an object")
         known = {"format", "live", "gc_epoch", "gc_lease", "releases", "log"}
         return cls(
             live=data.get("live"),
-            releases=tuple(ReleaseEntry(**e) for e in data.get("releases", [])),
-            log=tuple(Activation(**a) for a in data.get("log", [])),
+            releases=tuple(_typed_entry(ReleaseEntry, e) for e in _list(data, "releases")),
+            log=tuple(_typed_entry(Activation, a) for a in _list(data, "log")),
             gc_epoch=int(data.get("gc_epoch", 0)),
             gc_lease=GcLease(
                 lease["id"], lease["expires_at"], tuple(lease["doomed"]), lease.get("holder", "")
@@ -218,3 +244,56 @@ class State:
             format=int(data.get("format", STATE_FORMAT)),
             extra={k: v for k, v in data.items() if k not in known},
         )
+
+
+def parse_json_object(raw: bytes) -> dict[str, Any]:
+    """A history object's JSON, which must be an object (ValueError saying what it is else)."""
+    try:
+        data = json.loads(raw)
+    except ValueError as exc:  # not UTF-8, or not JSON
+        raise ValueError(f"not JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"a JSON {json_kind(data)}, not an object")
+    return data
+
+
+def json_kind(value: object) -> str:
+    """What a parsed JSON value is, in JSON's words (for messages)."""
+    if isinstance(value, dict):
+        return "object"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, bool):
+        return "boolean"
+    return "null" if value is None else "number"
+
+
+def _list(data: dict[str, Any], name: str) -> list[Any]:
+    value = data.get(name, [])
+    if not isinstance(value, list):
+        raise ValueError(f"{name!r} is a JSON {json_kind(value)}, not an array")
+    return value
+
+
+_Entry = TypeVar("_Entry", "ReleaseEntry", "Activation")
+# The field types of ReleaseEntry and Activation, as their annotations spell them.
+_FIELD_TYPES: dict[str, tuple[type, ...]] = {
+    "str": (str,),
+    "str | None": (str, type(None)),
+    "int": (int,),
+}
+
+
+def _typed_entry(cls: type[_Entry], data: object) -> _Entry:
+    """One entry of the state's lists, its fields checked against the dataclass's types, so a
+    mangled state fails here in one line rather than later in a transition."""
+    if not isinstance(data, dict):
+        raise ValueError(f"a {cls.__name__} is a JSON {json_kind(data)}, not an object")
+    for spec in fields(cls):
+        value = data.get(spec.name)
+        expected = _FIELD_TYPES.get(str(spec.type), (object,))
+        if spec.name in data and not isinstance(value, expected):
+            raise ValueError(f"{cls.__name__} field {spec.name!r} is {value!r}")
+    return cls(**data)

@@ -20,8 +20,14 @@ from datetime import datetime, timedelta
 from assetpub.build.hashing import digest_bytes
 from assetpub.build.headers import PRIVATE
 from assetpub.clock import SYSTEM_CLOCK, Clock
-from assetpub.errors import AlreadyExistsError, HistoryError, OriginError, PreconditionFailedError
-from assetpub.history.state import State, iso, parse_iso
+from assetpub.errors import (
+    AlreadyExistsError,
+    HistoryError,
+    NewerFormatError,
+    OriginError,
+    PreconditionFailedError,
+)
+from assetpub.history.state import NewerFormat, State, iso, parse_iso
 from assetpub.keys import LOCK_KEY, STATE_KEY
 from assetpub.origins.base import ObjectHeaders, Origin
 
@@ -50,8 +56,12 @@ class StateStore:
             return State(), None
         try:
             return State.from_json(got.data), got.etag
-        except (ValueError, KeyError, TypeError) as exc:
-            raise HistoryError(f"{self.origin.url}: {STATE_KEY} is not valid: {exc}") from None
+        except NewerFormat as exc:
+            raise NewerFormatError(self.origin.url, STATE_KEY, exc.found, exc.known) from None
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise HistoryError(
+                f"{self.origin.url}: {STATE_KEY} is not an assetpub state file ({exc})"
+            ) from None
 
     def update(
         self,
