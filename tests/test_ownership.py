@@ -290,3 +290,11 @@ def test_a_record_of_a_newer_format_is_refused_before_anything_else() -> None:
         ReleaseRecord.from_json(b'{"format": 2, "files": "whatever a newer assetpub writes"}')
     assert (caught.value.found, caught.value.known) == (2, 1)
     assert ReleaseRecord.from_json(HONEST.to_json()) == HONEST
+
+
+def test_a_record_round_trips_through_its_json_with_every_field() -> None:
+    raw = RELEASE.to_json()
+    assert ReleaseRecord.from_json(raw) == RELEASE
+    written = json.loads(raw)["files"]
+    fields_of_a_file = set(RecordedFile.__dataclass_fields__)
+    assert all(set(entry) == fields_of_a_file for entry in written.values())
