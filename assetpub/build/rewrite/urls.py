@@ -7,6 +7,7 @@ import re
 from urllib.parse import unquote
 
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
+_QUERY_OR_FRAGMENT = re.compile(r"[?#]")
 _C0_CONTROL_OR_SPACE = "".join(map(chr, range(0x21)))
 _TAB_OR_NEWLINE = str.maketrans("", "", "\t\n\r")
 _DOT_SEGMENTS = {".", "%2e"}
@@ -20,7 +21,7 @@ def _clean_url(url: str) -> str:
 
 def split_url(url: str) -> tuple[str, str]:
     """Split `url` into its path and the rest ('?query#fragment', as given, possibly '')."""
-    match = re.search(r"[?#]", url)
+    match = _QUERY_OR_FRAGMENT.search(url)
     if match is None:
         return url, ""
     return url[: match.start()], url[match.start() :]
