@@ -16,15 +16,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-os.environ.update(
-    {
-        "AWS_ACCESS_KEY_ID": "bench",
-        "AWS_SECRET_ACCESS_KEY": "bench",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_CONFIG_FILE": os.devnull,
-        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-    }
-)
+# Dummy credentials and no config files: no benchmark ever reaches a real account. Set here for
+# this process (boto3 reads them) and handed to every tool a benchmark runs as a subprocess.
+DUMMY_AWS_ENV = {
+    "AWS_ACCESS_KEY_ID": "bench",
+    "AWS_SECRET_ACCESS_KEY": "bench",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_CONFIG_FILE": os.devnull,
+    "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+    "AWS_EC2_METADATA_DISABLED": "true",
+}
+os.environ.update(DUMMY_AWS_ENV)
 
 
 def free_port() -> int:
@@ -70,7 +72,12 @@ def synthetic_build(
     """An index.html, a stylesheet, and `files` assets: JS chunks with webpack-style hashed
     names, images referenced from CSS (which assetpub hashes itself), random bytes so nothing
     compresses or deduplicates by accident. With `text`, the JS chunks are ASCII text (string
-    literals of base64), as real bundles are, instead of raw bytes."""
+    literals of base64), as real bundles are, instead of raw bytes.
+
+    The simple shape the README's bench_publish/bench_prepare/bench_history figures were
+    measured on, kept so they stay reproducible; `benchmarks.synthetic.generate_build` makes
+    the realistic, version-able build (source maps, bundler CSS, plain fonts) that
+    compare_sync uses."""
     rng = random.Random(seed)
     root.mkdir(parents=True)
     per_file = total_mb * 1024 * 1024 // files
