@@ -62,6 +62,10 @@ OPERATION_NAMES = {
 }
 
 
+# Parts of one multipart upload sent at once.
+_PARTS_AT_ONCE = 4
+
+
 class S3Origin:
     """One bucket prefix. Keys are relative to the prefix; nothing outside it is read or written.
 
@@ -184,11 +188,14 @@ class S3Origin:
                         Bucket=self.bucket, Key=full_key, Body=body, **self._headers(headers)
                     )
                 return
-        # Our caller runs a bounded thread pool: s3transfer must not start threads of its own.
+        # A large file's parts go up a few at a time (one part at a time made a 1 GiB upload
+        # take twice aws's time). Few files are this large, so the connection pool, sized for
+        # the caller's thread pool, stays ahead of the threads this adds.
         transfer = TransferConfig(
             multipart_threshold=self._spec.multipart_threshold,
             multipart_chunksize=self._spec.multipart_threshold,
-            use_threads=False,
+            use_threads=True,
+            max_concurrency=_PARTS_AT_ONCE,
         )
         with self._errors(key):
             self._client.upload_file(
