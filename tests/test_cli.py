@@ -360,10 +360,11 @@ def test_real_subprocess_publish_to_s3(
     second = json.loads(
         subprocess.run(cmd, capture_output=True, text=True, env=env, check=True).stdout
     )
-    assert second["skipped"] == 2
-    # LIST x2 (check, listing), state GET x3 (before listing, commit, after switch),
-    # PUT x4 (record, state, manifest, index.html): nothing per unchanged file.
-    assert second["origins"][0]["requests"] == 9
+    assert second["unchanged"] is True and second["release"] == json.loads(first.stdout)["release"]
+    assert second["skipped"] == 3 and second["uploaded"] == 0
+    # LIST x2 (check, listing), GET x3 (the state before listing and to compare, the live
+    # record): nothing per file, and no write at all.
+    assert second["origins"][0]["requests"] == 5
     body = s3_client.get_object(Bucket=bucket, Key="site/index.html")["Body"].read()
     assert b"href=site." in body and b".css>" in body
 

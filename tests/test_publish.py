@@ -67,22 +67,55 @@ def test_publish_puts_a_consistent_site_live(
     assert result.uploaded == len(SITE) and result.skipped == 0
 
 
-def test_unchanged_publish_uploads_only_the_switch(
+def test_unchanged_publish_writes_nothing(make_build: MakeBuild, make_origin: MakeOrigin) -> None:
+    """The live release is exactly this build and the origin provably serves it: no new
+    release, no write (hugo deploy and aws s3 sync write nothing either)."""
+    origin = make_origin()
+    build = make_build(SITE)
+    first = publish(settings(build), origins=[origin])
+    before, requests = snapshot(origin), dict(origin.stats.by_operation)
+    second = publish(settings(build), origins=[origin])
+    assert second.unchanged and second.release.id == first.release.id
+    assert second.uploaded == 0 and second.skipped == len(SITE)
+    ops = {k: v - requests.get(k, 0) for k, v in origin.stats.by_operation.items()}
+    assert not {"put", "copy", "delete"} & {k for k, v in ops.items() if v}
+    assert snapshot(origin) == before
+    if not origin.url.startswith("file://"):
+        # S3 and memory decide "already there" from one LIST: no request per file.
+        assert ops.get("head", 0) == 0 and ops["list"] <= 2
+
+
+def test_a_live_page_changed_behind_our_back_is_republished(
     make_build: MakeBuild, make_origin: MakeOrigin
 ) -> None:
     origin = make_origin()
     build = make_build(SITE)
     publish(settings(build), origins=[origin])
-    before = dict(origin.stats.by_operation)
-    second = publish(settings(build), origins=[origin])
+    served = origin.get("index.html")
+    assert served is not None
+    origin.put_bytes("index.html", b"defaced", ObjectHeaders("text/html", "no-cache", "0" * 64))
+    again = publish(settings(build), origins=[origin])
+    assert not again.unchanged and origin.get("index.html") == served
+
+
+def test_a_changed_entry_file_uploads_only_the_switch(
+    make_build: MakeBuild, make_origin: MakeOrigin
+) -> None:
+    origin = make_origin()
+    publish(settings(make_build(SITE)), origins=[origin])
+    requests = dict(origin.stats.by_operation)
+    second = publish(
+        settings(make_build({**SITE, "robots.txt": "User-agent: *\nDisallow: /x\n"})),
+        origins=[origin],
+    )
     entries = {"index.html", "about/index.html", "robots.txt"}
+    assert not second.unchanged
     assert second.uploaded == len(entries)
     assert second.skipped == len(SITE) - len(entries)
-    ops = {k: v - before.get(k, 0) for k, v in origin.stats.by_operation.items()}
+    ops = {k: v - requests.get(k, 0) for k, v in origin.stats.by_operation.items()}
     # The release record, the state, the manifest, and the entry files: nothing else.
     assert ops["put"] == 1 + 1 + 1 + len(entries)
     if not origin.url.startswith("file://"):
-        # S3 and memory decide "already there" from one LIST: no request per file.
         assert ops.get("head", 0) == 0
         assert ops["list"] <= 2
 

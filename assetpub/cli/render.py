@@ -81,6 +81,7 @@ def publish_json(result: PublishResult) -> dict[str, Any]:
     return {
         "release": result.release.id,
         "dry_run": result.dry_run,
+        "unchanged": result.unchanged,
         "created_at": result.release.created_at,
         "git_commit": result.release.git_commit,
         "uploaded": result.uploaded,
@@ -137,8 +138,14 @@ def print_plan(reporter: Reporter, result: PublishResult) -> None:
 
 
 def print_publish_summary(reporter: Reporter, result: PublishResult, live_url: str | None) -> None:
-    verb = "Would publish" if result.dry_run else "Published"
-    reporter.info(f"{verb} release {result.release.id} ({len(result.build.files)} files)")
+    if result.unchanged:
+        reporter.info(
+            f"Unchanged: release {result.release.id} is live with exactly these "
+            f"{len(result.build.files)} files; nothing written"
+        )
+    else:
+        verb = "Would publish" if result.dry_run else "Published"
+        reporter.info(f"{verb} release {result.release.id} ({len(result.build.files)} files)")
     for o in result.origins:
         reporter.info(
             f"  {o.url}: uploaded {o.uploaded} ({human_bytes(o.uploaded_bytes)}), "

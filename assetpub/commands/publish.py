@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import tempfile
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,7 +18,7 @@ from assetpub.clock import SYSTEM_CLOCK, Clock
 from assetpub.commands.apply import PlannedOrigin, apply_plans, upload_assets, write_records
 from assetpub.commands.plan import OriginPlan, Upload, keys_to_verify, plan_origin
 from assetpub.commands.restore import converge_to_live
-from assetpub.errors import ConflictError, and_more
+from assetpub.errors import AssetpubError, ConflictError, and_more
 from assetpub.history.commit import commit_release
 from assetpub.history.lease import lease_blocks
 from assetpub.history.record import (
@@ -25,12 +26,14 @@ from assetpub.history.record import (
     build_release,
     current_user,
     detect_git_commit,
+    load_record,
     new_release_id,
     release_entry,
 )
 from assetpub.history.store import StateStore
+from assetpub.keys import ASSET_MANIFEST_KEY
 from assetpub.origins import Origin, OriginSpec, as_dry_run, list_all, open_origins
-from assetpub.origins.base import request_counter
+from assetpub.origins.base import RemoteObject, request_counter
 from assetpub.settings import PublishSettings
 
 log = logging.getLogger(__name__)
@@ -49,10 +52,12 @@ class OriginSummary:
 
 @dataclass
 class PublishResult:
-    release: ReleaseRecord
+    release: ReleaseRecord  # the new release, or the live one when `unchanged`
     build: PreparedBuild
     origins: list[OriginSummary] = field(default_factory=list)
     dry_run: bool = False
+    # Every origin already served exactly this build: nothing was written, no release made.
+    unchanged: bool = False
 
     @property
     def uploaded(self) -> int:
@@ -165,13 +170,25 @@ def publish(
         # commit then lists again before trusting "already there".
         seen_epochs = {url: _epoch_if_idle(store) for url, store in stores.items()}
 
+        listings: dict[str, dict[str, RemoteObject]] = {}
+
         def plan_for(origin: Origin) -> OriginPlan:
-            listing = list_all(origin)
+            listing = listings[origin.url] = list_all(origin)
             verified = _verify(origin, keys_to_verify(prepared, listing), settings.concurrency)
             return plan_origin(origin.url, prepared, release, listing, verified)
 
         plans = [plan_for(origin) for origin in opened]
         _raise_conflicts(plans)
+        served = [
+            _live_if_same(stores[o.url], release, p, listings[o.url])
+            for o, p in zip(opened, plans, strict=True)
+        ]
+        if all(served) and len({r.id for r in served if r}) == 1 and served[0]:
+            # Every origin already serves exactly this build: a new release would add history
+            # and requests and change nothing anyone can fetch (hugo deploy and aws s3 sync
+            # write nothing either).
+            same = PublishResult(served[0], prepared, dry_run=settings.dry_run, unchanged=True)
+            return _summarize_unchanged(same, opened, [r() for r in counters])
         if hooks.on_plan:
             hooks.on_plan(sum(len(p.object_uploads) for p in plans))
         entry = release_entry(release)
@@ -208,6 +225,49 @@ def publish(
         )
     result = PublishResult(release, prepared, dry_run=settings.dry_run)
     return _summarize(result, opened, plans, [requests() for requests in counters])
+
+
+def _live_if_same(
+    store: StateStore, release: ReleaseRecord, plan: OriginPlan, listing: Mapping[str, RemoteObject]
+) -> ReleaseRecord | None:
+    """The live release when it is this build, file for file, and the origin provably serves
+    it: nothing to upload (no asset or plain file differs), and every entry file and
+    asset-manifest.json holds the live record's bytes (by the listing's ETag, else read back).
+    None when anything differs or cannot be shown equal: then the publish goes ahead."""
+    if plan.assets or plan.plain or plan.conflicts:
+        return None
+    state, _ = store.load()
+    if state.live is None:
+        return None
+    try:
+        live = load_record(store.origin, state.live)
+    except AssetpubError:
+        return None
+    if live.files != release.files or live.entry_content != release.entry_content:
+        return None
+    switched = {**live.entry_content, ASSET_MANIFEST_KEY: live.asset_manifest}
+    for key, data in switched.items():
+        remote = listing.get(key)
+        held = remote.holds(len(data), hashlib.md5(data).hexdigest()) if remote else False
+        if held is False or (held is None and store.origin.get(key) != data):
+            return None
+    return live
+
+
+def _summarize_unchanged(
+    result: PublishResult, opened: Sequence[Origin], requests: Sequence[int]
+) -> PublishResult:
+    for origin, made in zip(opened, requests, strict=True):
+        result.origins.append(
+            OriginSummary(
+                url=origin.url,
+                skipped=len(result.build.files),
+                skipped_bytes=sum(f.digests.size for f in result.build.files),
+                requests=made,
+                plan=None,
+            )
+        )
+    return result
 
 
 def _summarize(
