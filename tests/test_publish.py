@@ -299,3 +299,21 @@ def test_s3_error_mid_upload_switches_nothing(
     ):
         assert after[key] == before[key]
     assert set(before) <= set(after)
+
+
+def test_after_a_rollback_the_same_build_is_a_new_release(
+    make_build: MakeBuild, make_origin: MakeOrigin
+) -> None:
+    """Rolled back to v1, publishing v1 again makes it the newest release (the deploy it
+    stands for), so GC's "keep the newest N" counts from it; nothing is uploaded but the switch."""
+    from assetpub.commands.rollback import rollback
+
+    origin = make_origin()
+    v1_build = make_build(SITE)
+    v1 = publish(settings(v1_build), origins=[origin])
+    publish(settings(make_build({**SITE, "robots.txt": "User-agent: x"})), origins=[origin])
+    rollback([origin])
+    again = publish(settings(v1_build), origins=[origin])
+    assert not again.unchanged and again.release.id != v1.release.id
+    assert again.uploaded == 3  # the entry files: index.html, about/index.html, robots.txt
+    assert publish(settings(v1_build), origins=[origin]).unchanged  # and now it is the newest

@@ -237,7 +237,11 @@ def _live_if_same(
     if plan.assets or plan.plain or plan.conflicts:
         return None
     state, _ = store.load()
-    if state.live is None:
+    # After a rollback the live release is not the newest one: publishing it again is a new
+    # release then, so that the deploy it stands for is the newest in the history (and GC's
+    # "keep the newest N" counts from it).
+    newest = state.newest_first()
+    if state.live is None or not newest or state.live != newest[0].id:
         return None
     try:
         live = load_record(store.origin, state.live)
