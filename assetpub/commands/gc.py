@@ -1,8 +1,9 @@
 """Garbage collection: delete what no retained release needs, never what one does.
 
 Planning is pure (plan_gc); run_gc takes a lease in the state object before deleting, so a
-publish that commits meanwhile waits for it and then re-checks its objects (history.py), and it
-renews the lease before every batch so a dead GC's lease soon stops blocking anyone.
+publish that commits meanwhile waits for it and then re-checks its objects
+(history/commit.py), and it renews the lease before every batch so a dead GC's lease soon stops
+blocking anyone.
 """
 
 from __future__ import annotations

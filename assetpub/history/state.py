@@ -1,6 +1,6 @@
 """The per-origin state object: which release is live, which are retained, the activation log,
 and the GC lease. Pure values and transitions; reading and compare-and-swap writing live in
-history.py.
+history/store.py.
 
 Every change goes through a compare-and-swap on _assetpub/state.json, so two writers never lose
 each other's update: the loser re-reads and applies its transition again.
