@@ -6,15 +6,13 @@ from __future__ import annotations
 import os
 import tempfile
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
+from checks import Reads
 from fixture_types import MakeBuild
 
-from assetpub.build import prepare as prepare_module
 from assetpub.build.cache import RACY_SECONDS, ReadCache
 from assetpub.build.prepare import PreparedBuild, PrepareOptions, prepare_build
 from assetpub.build.scan import scan_build
@@ -29,28 +27,6 @@ SITE: dict[str, str | bytes] = {
     "data/list.json": "[1, 2]",
     "main.0123456789abcdef.js": "console.log('bundled')\n//# sourceMappingURL=main.js.map",
 }
-
-
-class Reads:
-    """Counts the files prepare reads (bytes or streamed digests)."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.paths: list[str] = []
-        read_bytes, digest = prepare_module._read_bytes, prepare_module._digest
-
-        def counted(function: Callable[[Any], Any]) -> Callable[[Any], Any]:
-            def run(file: Any) -> Any:
-                self.paths.append(file.path)
-                return function(file)
-
-            return run
-
-        monkeypatch.setattr(prepare_module, "_read_bytes", counted(read_bytes))
-        monkeypatch.setattr(prepare_module, "_digest", counted(digest))
-
-    def take(self) -> list[str]:
-        taken, self.paths = sorted(self.paths), []
-        return taken
 
 
 def prepare(

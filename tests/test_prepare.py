@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import pytest
+from checks import Reads
 from fixture_types import MakeBuild
 
 from assetpub.build.classify import FileKind
@@ -247,23 +248,14 @@ def test_each_file_is_read_once_unless_rewritten(
 ) -> None:
     """One read gives a file's digests, references and mentions; only the files whose
     references change are read again (and not parsed again)."""
-    from assetpub.build import prepare as prepare_module
-
-    reads: list[str] = []
-    read_bytes = prepare_module._read_bytes
-
-    def counting(file: Any) -> bytes:
-        reads.append(file.path)
-        return read_bytes(file)
-
-    monkeypatch.setattr(prepare_module, "_read_bytes", counting)
+    reads = Reads(monkeypatch, streamed=False)
     from assetpub.build import rewrite
 
     monkeypatch.setattr(rewrite, "find_references", _fail_after(rewrite.find_references, calls=3))
     result = prepare(make_build(SITE), tmp_path)
     text_files = {"index.html", "css/site.css", "css/base.css", "main.4978e1e1d5ce0a1ff0a4.js"}
     rewritten = {"index.html", "css/site.css", "css/base.css"}
-    assert sorted(reads) == sorted([*text_files, *rewritten])
+    assert reads.take() == sorted([*text_files, *rewritten])
     assert key_of(result, "css/site.css") != "css/site.css"
 
 
@@ -304,19 +296,10 @@ def test_a_file_changed_during_the_publish_is_refused(
 def test_a_large_binary_of_unknown_type_is_streamed_not_read_whole(
     make_build: MakeBuild, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from assetpub.build import prepare as prepare_module
-
     blob = b"\0\1" * (9 * 1024 * 1024)  # 18 MiB with NULs from the first byte: not text
     build = make_build({"index.html": "<a href=data.bin>data</a>", "data.bin": blob})
-    whole: list[str] = []
-    read_bytes = prepare_module._read_bytes
-
-    def recording(file: Any) -> bytes:
-        whole.append(file.path)
-        return read_bytes(file)
-
-    monkeypatch.setattr(prepare_module, "_read_bytes", recording)
+    whole = Reads(monkeypatch, streamed=False)
     result = prepare(build, tmp_path)
-    assert whole == ["index.html"]
+    assert whole.take() == ["index.html"]
     digests = next(f.digests for f in result.files if f.source == "data.bin")
     assert digests.sha256 == hashlib.sha256(blob).hexdigest() and digests.size == len(blob)

@@ -236,6 +236,8 @@ def _live_if_same(
     None when anything differs or cannot be shown equal: then the publish goes ahead."""
     if plan.assets or plan.plain or plan.conflicts:
         return None
+    # Read again, not the state read before the listing: the decision to write nothing must
+    # rest on what is live now (one GET), not on what was live before another publish began.
     state, _ = store.load()
     # After a rollback the live release is not the newest one: publishing it again is a new
     # release then, so that the deploy it stands for is the newest in the history (and GC's
