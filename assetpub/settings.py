@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from assetpub.build.classify import HASHED_NAME_SHAPES
-from assetpub.build.headers import HeaderRule
+from assetpub.build.headers import HeaderRule, header_value_problem
 from assetpub.errors import ConfigError
 from assetpub.history.state import parse_duration
 from assetpub.origins import OriginSpec
@@ -31,6 +31,8 @@ DEFAULT_ENTRY_PATTERNS = (
     ".well-known/**",
 )
 DEFAULT_HASHED_NAME_PATTERNS = tuple(HASHED_NAME_SHAPES)
+DEFAULT_CONCURRENCY = 8
+MAX_CONCURRENCY = 64  # the --concurrency flag's range too
 
 _ORIGIN_KEYS = {f.name for f in fields(OriginSpec)}
 _ORIGIN_TYPES: dict[str, tuple[type, ...]] = {
@@ -137,19 +139,29 @@ def parse_file_config(data: Mapping[str, Any], source: str) -> FileConfig:
     if unknown:
         raise ConfigError(f"{source}: unknown config key '{unknown[0]}'")
     where = source
+    concurrency = _optional(data, "concurrency", int, where)
+    if concurrency is not None:
+        check_concurrency(concurrency, f"{where}: 'concurrency'")
+    entry_patterns = _string_tuple(data, "entry_patterns", where)
+    if entry_patterns == ():
+        # Not "the defaults": with no entry file nothing would be switched, and every page
+        # would get a hashed name no visitor can find.
+        raise ConfigError(f"{where}: 'entry_patterns' must not be empty")
+    public_url = _optional(data, "public_url", str, where)
+    validate_public_url(public_url, f"{where}: 'public_url'")
     return FileConfig(
         source=source,
         origins=tuple(_origin_spec(o, where) for o in _list(data, "origins", where)),
-        public_url=_optional(data, "public_url", str, where),
+        public_url=public_url,
         strict=_optional(data, "strict", bool, where),
-        concurrency=_optional(data, "concurrency", int, where),
+        concurrency=concurrency,
         cache=_optional(data, "cache", bool, where),
-        entry_patterns=_string_tuple(data, "entry_patterns", where),
+        entry_patterns=entry_patterns,
         hashed_name_patterns=_string_tuple(data, "hashed_name_patterns", where),
         include_dotfiles=_string_tuple(data, "include_dotfiles", where) or (),
         header_rules=tuple(_header_rule(r, where) for r in _list(data, "headers", where)),
         keep=_optional(data, "keep", int, where),
-        grace=_optional(data, "grace", str, where),
+        grace=_optional(data, "grace", (str, int), where),
         max_deletes=_optional(data, "max_deletes", int, where),
     )
 
@@ -161,11 +173,24 @@ def _list(data: Mapping[str, Any], key: str, where: str) -> list[Any]:
     return value
 
 
-def _optional(data: Mapping[str, Any], key: str, kind: type, where: str) -> Any:
+def _optional(data: Mapping[str, Any], key: str, kind: type | tuple[type, ...], where: str) -> Any:
     value = data.get(key)
+    kinds = kind if isinstance(kind, tuple) else (kind,)
     # bool is an int in Python; "concurrency = true" is still a mistake.
-    if value is not None and (not isinstance(value, kind) or (kind is int and value is True)):
-        raise ConfigError(f"{where}: '{key}' must be a {kind.__name__}")
+    if value is not None and (
+        not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds)
+    ):
+        names = " or ".join(_TYPE_NAMES.get(k, k.__name__) for k in kinds)
+        raise ConfigError(f"{where}: '{key}' must be a {names}")
+    return value
+
+
+_TYPE_NAMES = {str: "string", int: "integer", bool: "boolean (true or false)", float: "number"}
+
+
+def check_concurrency(value: int, name: str = "concurrency") -> int:
+    if not 1 <= value <= MAX_CONCURRENCY:
+        raise ConfigError(f"{name} must be between 1 and {MAX_CONCURRENCY}, not {value}")
     return value
 
 
@@ -180,9 +205,12 @@ def _string_tuple(data: Mapping[str, Any], key: str, where: str) -> tuple[str, .
 
 def _origin_spec(entry: Any, where: str) -> OriginSpec:
     if isinstance(entry, str):
-        return OriginSpec(url=entry)
+        _refuse_memory(entry, where)
+        return _spec(where, url=entry)
     if not isinstance(entry, dict) or "url" not in entry:
         raise ConfigError(f"{where}: each origin must be a URL string or a table with 'url'")
+    if isinstance(entry["url"], str):
+        _refuse_memory(entry["url"], where)
     unknown = sorted(set(entry) - _ORIGIN_KEYS)
     if unknown:
         raise ConfigError(f"{where}: unknown origin key '{unknown[0]}'")
@@ -191,7 +219,23 @@ def _origin_spec(entry: Any, where: str) -> OriginSpec:
         if isinstance(value, bool) or not isinstance(value, expected):
             names = " or ".join(t.__name__ for t in expected)
             raise ConfigError(f"{where}: origin key '{key}' must be a {names}")
-    return OriginSpec(**entry)
+    return _spec(where, **entry)
+
+
+def _spec(where: str, **fields: Any) -> OriginSpec:
+    """An OriginSpec whose errors say where the bad value came from."""
+    try:
+        return OriginSpec(**fields)
+    except ConfigError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+
+
+def _refuse_memory(url: str, where: str) -> None:
+    if url.startswith("memory:"):
+        raise ConfigError(
+            f"{where}: memory:// origins live inside one process (tests): from the command "
+            f"line or a config file {url!r} would persist nothing"
+        )
 
 
 def _header_rule(entry: Any, where: str) -> HeaderRule:
@@ -201,6 +245,16 @@ def _header_rule(entry: Any, where: str) -> HeaderRule:
     unknown = sorted(set(entry) - allowed)
     if unknown:
         raise ConfigError(f"{where}: unknown headers key '{unknown[0]}'")
+    # Checked now, not when the first object carrying them is written: by then the release may
+    # be committed, and S3 would refuse the header (or, with CR/LF, be asked to add another).
+    pattern = entry["pattern"]
+    if not isinstance(pattern, str) or not pattern:
+        raise ConfigError(f"{where}: [[headers]] 'pattern' must be a non-empty string")
+    for key in ("content_type", "cache_control"):
+        if key in entry:
+            problem = header_value_problem(entry[key], content_type=key == "content_type")
+            if problem:
+                raise ConfigError(f"{where}: [[headers]] {key} for {pattern!r} {problem}")
     return HeaderRule(**entry)
 
 
@@ -215,20 +269,44 @@ def resolve_origins(
 ) -> tuple[OriginSpec, ...]:
     """Flags win over ASSETPUB_ORIGIN, which wins over the config file; an origin named by a flag
     still takes its options (endpoint, region...) from a config entry with the same URL."""
-    configured = {spec.url: spec for spec in file_config.origins}
-    urls = tuple(flag_urls) or origin_urls_from_env()
+    configured = {spec.identity: spec for spec in file_config.origins}
+    where = "--origin"
+    urls = tuple(flag_urls)
+    if not urls:
+        where, urls = "ASSETPUB_ORIGIN", origin_urls_from_env()
+    for url in urls:
+        _refuse_memory(url, where)
     specs = (
-        tuple(configured.get(url, OriginSpec(url=url)) for url in urls)
+        tuple(_configured_or_new(url, configured, where) for url in urls)
         if urls
         else file_config.origins or (OriginSpec(url=DEFAULT_ORIGIN),)
     )
     if endpoint_url:
         specs = tuple(
-            replace(s, endpoint_url=endpoint_url) if s.url.startswith("s3://") else s for s in specs
+            _spec("--endpoint-url", **{**_fields(s), "endpoint_url": endpoint_url})
+            if s.url.startswith("s3://")
+            else s
+            for s in specs
         )
-    if len({s.url for s in specs}) != len(specs):
-        raise ConfigError("the same origin is given twice")
+    seen: dict[tuple[str, str, str], str] = {}
+    for spec in specs:
+        if spec.identity in seen:
+            raise ConfigError(
+                f"the same origin is given twice ({seen[spec.identity]!r} and {spec.url!r})"
+            )
+        seen[spec.identity] = spec.url
     return specs
+
+
+def _configured_or_new(
+    url: str, configured: Mapping[tuple[str, str, str], OriginSpec], where: str
+) -> OriginSpec:
+    spec = _spec(where, url=url)
+    return configured.get(spec.identity, spec)
+
+
+def _fields(spec: OriginSpec) -> dict[str, Any]:
+    return {f.name: getattr(spec, f.name) for f in fields(spec)}
 
 
 def validate_patterns(patterns: Sequence[str]) -> None:
@@ -239,14 +317,34 @@ def validate_patterns(patterns: Sequence[str]) -> None:
             raise ConfigError(f"invalid hashed_name_patterns regex {pattern!r}: {exc}") from None
 
 
-def validate_public_url(url: str | None) -> str | None:
+# Written into every rewritten reference: quotes, '<', '>', spaces or control characters would
+# break out of an attribute or url() (an injection), so only URL characters are allowed.
+_PUBLIC_URL = re.compile(r"(https?:)?//[A-Za-z0-9.\-\[\]:]+(/[A-Za-z0-9\-._~!$&*+,;=:@%/]*)?")
+
+
+def validate_public_url(url: str | None, name: str = "--public-url") -> str | None:
     if url is None:
         return None
-    if not re.match(r"^(https?:)?//[^/]+", url):
+    if not _PUBLIC_URL.fullmatch(url):
         raise ConfigError(
-            f"--public-url must be an absolute URL like https://cdn.example.com/, got {url!r}"
+            f"{name} must be an absolute URL like https://cdn.example.com/, got {url!r}"
         )
     return url if url.endswith("/") else url + "/"
+
+
+def check_build_apart_from_origins(build_dir: Path, specs: Sequence[OriginSpec]) -> None:
+    """A folder origin inside the build (or the build itself) would publish into the build it
+    reads, and the next publish would read assetpub's own output back; a build inside a folder
+    origin would be listed, and read, as the origin's objects. Both are refused."""
+    build = build_dir.resolve()
+    for spec in specs:
+        scheme, location, _ = spec.identity
+        folder = Path(location)
+        if scheme == "file" and (folder.is_relative_to(build) or build.is_relative_to(folder)):
+            raise ConfigError(
+                f"origin {spec.url} and the build folder {build_dir} overlap: "
+                "publish to a folder outside the build folder (and not around it)"
+            )
 
 
 def publish_settings(
@@ -263,14 +361,25 @@ def publish_settings(
     no_cache: bool = False,
 ) -> PublishSettings:
     """Flags over the environment over the config file over the defaults, validated once."""
-    patterns = file_config.hashed_name_patterns or DEFAULT_HASHED_NAME_PATTERNS
+    # An empty list is a choice (no name is trusted as already hashed), not "the defaults".
+    patterns = (
+        DEFAULT_HASHED_NAME_PATTERNS
+        if file_config.hashed_name_patterns is None
+        else file_config.hashed_name_patterns
+    )
     validate_patterns(patterns)
-    workers = concurrency or file_config.concurrency or 8
+    workers = check_concurrency(
+        next(
+            (c for c in (concurrency, file_config.concurrency) if c is not None),
+            DEFAULT_CONCURRENCY,
+        )
+    )
     # A connection pool smaller than the upload pool would make uploads queue for sockets.
     specs = tuple(
         replace(spec, max_connections=max(spec.max_connections, workers))
         for spec in resolve_origins(origins, file_config, endpoint_url)
     )
+    check_build_apart_from_origins(build_dir, specs)
     return PublishSettings(
         build_dir=build_dir,
         origins=specs,
@@ -281,7 +390,11 @@ def publish_settings(
         strict=bool(strict if strict is not None else file_config.strict),
         dry_run=dry_run,
         concurrency=workers,
-        entry_patterns=file_config.entry_patterns or DEFAULT_ENTRY_PATTERNS,
+        entry_patterns=(
+            DEFAULT_ENTRY_PATTERNS
+            if file_config.entry_patterns is None
+            else file_config.entry_patterns
+        ),
         hashed_name_patterns=patterns,
         include_dotfiles=file_config.include_dotfiles,
         header_rules=file_config.header_rules,
@@ -311,11 +424,11 @@ def gc_settings(
     keep = keep if keep is not None else file_config.keep if file_config.keep is not None else 5
     if keep < 1:
         raise ConfigError("keep must be at least 1: the live release is always kept")
-    grace_text = grace if grace is not None else file_config.grace or "24h"
+    grace_text = str(grace if grace is not None else file_config.grace or "24h")
     try:
         grace_delta = parse_duration(grace_text)
-    except ValueError as exc:
-        raise ConfigError(str(exc)) from None
+    except (ValueError, OverflowError) as exc:
+        raise ConfigError(f"grace: {exc}") from None
     limit = max_deletes if max_deletes is not None else file_config.max_deletes or 10_000
     if limit < 0:
         raise ConfigError("max_deletes must not be negative")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import fnmatch
 import posixpath
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -58,6 +59,22 @@ CONTENT_TYPES: dict[str, str] = {
     ".csv": "text/csv; charset=utf-8",
 }
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
+
+# Header values S3 stores and sends back as they are: visible ASCII and spaces. CR or LF would
+# split the request's headers; other bytes are refused by S3 or mangled by proxies.
+_HEADER_VALUE = re.compile(r"[\x20-\x7e]+")
+_MEDIA_TYPE = re.compile(r"[A-Za-z0-9!#$&^_.+-]+/[A-Za-z0-9!#$&^_.+-]+(\s*;.*)?")
+
+
+def header_value_problem(value: object, *, content_type: bool = False) -> str | None:
+    """Why `value` cannot be sent as a Content-Type (or another header) value, or None."""
+    if not isinstance(value, str):
+        return "must be a string"
+    if not _HEADER_VALUE.fullmatch(value) or value != value.strip():
+        return "must be printable ASCII on one line, without leading or trailing spaces"
+    if content_type and not _MEDIA_TYPE.fullmatch(value):
+        return "must be a media type such as text/css; charset=utf-8"
+    return None
 
 
 @dataclass(frozen=True)

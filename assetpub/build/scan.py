@@ -7,9 +7,11 @@ symlink that leads outside the build folder is refused.
 
 from __future__ import annotations
 
+import errno
 import fnmatch
 import logging
 import os
+import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path
@@ -106,23 +108,21 @@ def _walk(
         rel = f"{rel_folder}{entry.name}"
         path = Path(entry.path)
         is_link = entry.is_symlink()
-        if is_link:
-            target = path.resolve()
-            if not target.is_relative_to(root):
-                raise BuildError(
-                    f"{rel} is a symlink to {target}, outside the build folder; refusing it"
-                )
-            if not target.exists():
-                raise BuildError(f"{rel} is a broken symlink")
-            path = target
+        private = (
+            entry.name.startswith(".")
+            and entry.name not in _PUBLIC_DOTFOLDERS
+            and not _is_included(rel, include_dotfiles)
+        )
+        if is_link and not private:  # a private one is skipped: where it leads does not matter
+            path = _follow(root, rel, path, include_dotfiles)
         # scandir knows a plain entry's type without a stat; a symlink's target needs one.
         is_dir = path.is_dir() if is_link else entry.is_dir(follow_symlinks=False)
-        if entry.name.startswith(".") and entry.name not in _PUBLIC_DOTFOLDERS:
+        if private:
             if is_dir and entry.name == ".vite":
                 _read_bundler_manifests(root, rel, bundler_manifests)
-            if not _is_included(rel, include_dotfiles):
-                skipped.append(rel + ("/" if is_dir else ""))
-                continue
+            skipped.append(rel + ("/" if is_dir else ""))
+            continue
+        check_name(rel)
         if is_dir:
             real = path.resolve()
             if real in visited:  # a symlink loop, or a second link to a folder already walked
@@ -139,8 +139,73 @@ def _walk(
             )
         else:
             st = path.stat() if is_link else entry.stat(follow_symlinks=False)
-            if stat.S_ISREG(st.st_mode):
-                files.append(SourceFile(rel, path, st.st_size, FileIdentity.of(st)))
+            if not stat.S_ISREG(st.st_mode):
+                # Never skipped without a word, never read (a FIFO would block the read).
+                raise BuildError(
+                    f"{rel} is a {_special_kind(st.st_mode)}, not a regular file: "
+                    "remove it from the build folder"
+                )
+            files.append(SourceFile(rel, path, st.st_size, FileIdentity.of(st)))
+
+
+def _follow(root: Path, rel: str, link: Path, include_dotfiles: tuple[str, ...]) -> Path:
+    """Where the symlink `rel` leads, if it may be published: inside the build folder, not
+    broken, not a loop, and not a private dotfile (config.txt -> .env would publish .env's
+    contents under a public name)."""
+    try:
+        target = link.resolve(strict=True)
+    except (RuntimeError, OSError) as exc:  # 3.11 raises RuntimeError on a loop, 3.13 OSError
+        if isinstance(exc, RuntimeError) or getattr(exc, "errno", None) == errno.ELOOP:
+            raise BuildError(f"{rel} is a symlink loop") from None
+        if not link.resolve().is_relative_to(root):
+            raise BuildError(
+                f"{rel} is a symlink to {link.resolve()}, outside the build folder; refusing it"
+            ) from None
+        raise BuildError(f"{rel} is a broken symlink") from None
+    if not target.is_relative_to(root):
+        raise BuildError(f"{rel} is a symlink to {target}, outside the build folder; refusing it")
+    parts = target.relative_to(root).parts  # () for the build folder itself
+    inside = "/".join(parts)
+    private = any(part.startswith(".") and part not in _PUBLIC_DOTFOLDERS for part in parts)
+    if private and not _is_included(inside, include_dotfiles):
+        raise BuildError(
+            f"{rel} is a symlink to {inside}, a private dotfile: refusing to publish its "
+            "contents under a public name (list it in include_dotfiles to publish it)"
+        )
+    return target
+
+
+def _special_kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "FIFO"
+    if stat.S_ISSOCK(mode):
+        return "socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "device"
+    return "special file"
+
+
+# Control characters (C0, DEL): a newline in a name splits log lines and HTTP headers; S3
+# refuses some of them outright and lists others back mangled in XML.
+_CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def check_name(rel: str) -> str:
+    """`rel` if it can be a published name on every origin, else BuildError naming the file.
+
+    Refused before anything is written: a backslash (path syntax on a folder origin, a
+    different key than the browser asks for on S3), control characters, and names that are
+    not UTF-8 (S3 keys are UTF-8; os.fsdecode keeps such bytes as lone surrogates)."""
+    shown = repr(rel.encode("utf-8", "surrogateescape").decode("utf-8", "replace"))
+    if "\\" in rel:
+        raise BuildError(f"{shown}: a backslash in a file name cannot be published")
+    if _CONTROL_CHARACTER.search(rel):
+        raise BuildError(f"{shown}: a control character in a file name cannot be published")
+    try:
+        rel.encode("utf-8")
+    except UnicodeEncodeError:
+        raise BuildError(f"{shown}: the file name is not UTF-8; rename it") from None
+    return rel
 
 
 def _read_bundler_manifests(root: Path, rel: str, bundler_manifests: dict[str, bytes]) -> None:

@@ -199,7 +199,11 @@ def rollback_command(
     Needs no build folder and uploads nothing: the files come from the release record and
     the objects already on the origin."""
     from assetpub.commands.rollback import rollback
+    from assetpub.history.record import check_release_id
 
+    if release_id is not None:
+        # An unset $ID in a script gives "": never read that as "the previous release".
+        check_release_id(release_id)
     opened, _ = _open_origins(obj, origins, endpoint_url, dry_run)
     obj.reporter.as_json = as_json
     result = rollback(
@@ -317,8 +321,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.exit_code)
     except SystemExit as exc:
         return int(exc.code or 0)
+    except click.UsageError as exc:
+        # One line, like every other error: click's own form takes four (usage, hint, blank
+        # line, message), which CI logs and scripts parsing stderr handle badly.
+        command = exc.ctx.command_path if exc.ctx else "assetpub"
+        message = exc.format_message().rstrip(".")
+        click.echo(f"assetpub: error: {message} (see '{command} --help')", err=True)
+        return exc.exit_code
     except click.ClickException as exc:
-        exc.show()
+        click.echo(f"assetpub: error: {exc.format_message()}", err=True)
         return exc.exit_code
     except click.exceptions.Abort:
         click.echo("assetpub: aborted", err=True)

@@ -18,7 +18,7 @@ from assetpub.clock import SYSTEM_CLOCK, Clock
 from assetpub.commands.apply import PlannedOrigin, apply_plans, upload_assets, write_records
 from assetpub.commands.plan import OriginPlan, Upload, keys_to_verify, plan_origin
 from assetpub.commands.restore import converge_to_live
-from assetpub.errors import AssetpubError, ConflictError, and_more
+from assetpub.errors import AssetpubError, BuildError, ConflictError, and_more
 from assetpub.history.commit import commit_release
 from assetpub.history.lease import lease_blocks
 from assetpub.history.record import (
@@ -32,8 +32,16 @@ from assetpub.history.record import (
 )
 from assetpub.history.store import StateStore
 from assetpub.keys import ASSET_MANIFEST_KEY
-from assetpub.origins import Origin, OriginSpec, as_dry_run, list_all, open_origins
+from assetpub.origins import (
+    Origin,
+    OriginSpec,
+    as_dry_run,
+    list_all,
+    open_origins,
+    parse_origin_url,
+)
 from assetpub.origins.base import RemoteObject, request_counter
+from assetpub.origins.checks import key_limit_problem
 from assetpub.settings import PublishSettings
 
 log = logging.getLogger(__name__)
@@ -157,6 +165,7 @@ def publish(
             message=settings.message,
         )
         opened = opening.result() if opening else list(origins or ())
+        _check_keys_fit(prepared, opened)
         if settings.dry_run:
             opened = as_dry_run(opened)
         counters = [request_counter(origin) for origin in opened]
@@ -225,6 +234,22 @@ def publish(
         )
     result = PublishResult(release, prepared, dry_run=settings.dry_run)
     return _summarize(result, opened, plans, [requests() for requests in counters])
+
+
+def _check_keys_fit(prepared: PreparedBuild, opened: Sequence[Origin]) -> None:
+    """Every published key fits every origin's limits (hashed names are longer than the
+    build's), checked before the first write."""
+    for origin in opened:
+        scheme, _, prefix = parse_origin_url(origin.url)
+        for file in prepared.files:
+            problem = key_limit_problem(file.key, scheme, prefix)
+            if problem:
+                shown = (
+                    file.source
+                    if len(file.source) <= 100
+                    else f"{file.source[:48]}…{file.source[-48:]}"
+                )
+                raise BuildError(f"{shown}: its published name {problem}")
 
 
 def _live_if_same(

@@ -13,6 +13,7 @@ import base64
 import getpass
 import json
 import os
+import re
 import secrets
 import socket
 import subprocess
@@ -28,7 +29,13 @@ from assetpub.build.classify import FileKind, bundler_by_name_alone
 from assetpub.build.frameworks import detect, generator_of
 from assetpub.build.hashing import hashed_name
 from assetpub.build.prepare import PreparedBuild
-from assetpub.errors import HistoryError, InvalidRecordError, NewerFormatError, and_more
+from assetpub.errors import (
+    ConfigError,
+    HistoryError,
+    InvalidRecordError,
+    NewerFormatError,
+    and_more,
+)
 from assetpub.history.state import (
     NewerFormat,
     ReleaseEntry,
@@ -352,6 +359,22 @@ def _unb64(text: str, what: str) -> bytes:
 
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
+
+
+_RELEASE_ID = re.compile(r"[0-9A-Za-z][0-9A-Za-z._-]{0,127}")
+
+
+def check_release_id(text: str) -> str:
+    """`text` if it can be a release id (what new_release_id makes, or an older id of letters,
+    digits, '.', '_' and '-'), else ConfigError: an id becomes part of a key, so '../state' or
+    an empty string must never reach one."""
+    if not _RELEASE_ID.fullmatch(text):
+        shown = "an empty string" if not text.strip() else repr(text)
+        raise ConfigError(
+            f"{shown} is not a release id (e.g. 20261126T084653123Z-1a2b3c4d); "
+            "see `assetpub releases`"
+        )
+    return text
 
 
 def new_release_id(now: datetime) -> str:

@@ -33,7 +33,10 @@ def parse_duration(text: str) -> timedelta:
     match = _DURATION.match(text.strip())
     if not match:
         raise ValueError(f"invalid duration {text!r}: use e.g. 0, 90s, 15m, 24h or 7d")
-    return timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2) or "s"])
+    try:
+        return timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2) or "s"])
+    except OverflowError:
+        raise ValueError(f"duration {text!r} is too long") from None
 
 
 _RELEASE_TIME = re.compile(r"^(\d{8}T\d{6})(\d{3})?Z")

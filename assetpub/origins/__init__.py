@@ -49,6 +49,22 @@ _S3_MIN_PART_SIZE = 5 * 1024 * 1024
 # GCS interop buckets may use.
 _BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]")
 _URL_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+# urlsplit drops tabs and newlines (WHATWG), so "s3://site/a\nb" would quietly become
+# s3://site/ab: a control character anywhere in a URL is refused before it is split.
+_CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f]")
+# botocore's own check is only that the region is a valid host label.
+_REGION = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+_ENDPOINT = re.compile(r"https?://[^/\s?#@]+(/[^\s?#]*)?")
+# S3's canned ACLs: anything else is refused by the first PUT, better refused here.
+CANNED_ACLS = (
+    "private",
+    "public-read",
+    "public-read-write",
+    "authenticated-read",
+    "aws-exec-read",
+    "bucket-owner-read",
+    "bucket-owner-full-control",
+)
 
 
 @dataclass(frozen=True)
@@ -87,6 +103,34 @@ class OriginSpec:
             raise ConfigError("multipart_threshold must be at least 5 MiB (the S3 part minimum)")
         if self.max_connections < 1 or self.max_attempts < 1 or self.connect_timeout <= 0:
             raise ConfigError("max_connections, max_attempts and connect_timeout must be positive")
+        if self.endpoint_url is not None and not _is_endpoint(self.endpoint_url):
+            raise ConfigError(
+                f"bad endpoint URL {self.endpoint_url!r}: use http(s)://host[:port], "
+                "e.g. http://127.0.0.1:9000"
+            )
+        if self.region is not None and not _REGION.fullmatch(self.region):
+            raise ConfigError(f"bad region {self.region!r}: e.g. us-east-1, or auto for R2")
+        if self.acl is not None and self.acl not in CANNED_ACLS:
+            raise ConfigError(
+                f"acl must be one of S3's canned ACLs {CANNED_ACLS}, not {self.acl!r}"
+            )
+
+    @property
+    def identity(self) -> tuple[str, str, str]:
+        """What the URL names, whatever its spelling: s3://b/p and s3://b/p/, or a folder path
+        and its file:// URL, are the same origin."""
+        return parse_origin_url(self.url)
+
+
+def _is_endpoint(url: str) -> bool:
+    if _CONTROL_CHARACTER.search(url) or not _ENDPOINT.fullmatch(url):
+        return False
+    try:
+        parts = urlsplit(url)
+        _ = parts.port  # a port that is not a number, or out of range, raises
+    except ValueError:
+        return False
+    return bool(parts.hostname)
 
 
 def parse_origin_url(url: str) -> tuple[str, str, str]:
@@ -97,6 +141,8 @@ def parse_origin_url(url: str) -> tuple[str, str, str]:
     """
     if not url or not url.strip():
         raise ConfigError("the origin URL is empty: use s3://bucket/prefix or a folder path")
+    if _CONTROL_CHARACTER.search(url):
+        raise ConfigError(f"bad origin URL {url!r}: it contains a control character")
     if not _URL_SCHEME.match(url):
         return "file", _check_folder("", str(Path(url).expanduser().resolve()), url), ""
     if "://" not in url:

@@ -36,3 +36,24 @@ def check_write_conditions(if_absent: bool, if_match: str | None) -> None:
     """Refuse a write that is both create-only and compare-and-swap: no object satisfies both."""
     if if_absent and if_match is not None:
         raise ValueError("pass if_absent or if_match, not both")
+
+
+S3_MAX_KEY_BYTES = 1024  # S3's limit on a key, in UTF-8 bytes
+FOLDER_MAX_NAME_BYTES = 255  # NAME_MAX: a folder origin's limit on one path segment
+
+
+def key_limit_problem(key: str, scheme: str, prefix: str) -> str | None:
+    """Why the origin (`scheme`, with keys under `prefix`) would refuse `key`, or None: said
+    before the first write, since a refused upload part-way through a publish leaves the
+    origin with a record and objects of a release that never goes live."""
+    if scheme == "s3":
+        size = len((f"{prefix}/{key}" if prefix else key).encode("utf-8"))
+        if size > S3_MAX_KEY_BYTES:
+            return (
+                f"is {size:,} bytes long with the origin's prefix; S3 keys are at most 1,024 bytes"
+            )
+    elif scheme == "file":
+        longest = max(len(part.encode("utf-8")) for part in key.split("/"))
+        if longest > FOLDER_MAX_NAME_BYTES:
+            return f"has a name of {longest} bytes; a folder allows at most 255"
+    return None
