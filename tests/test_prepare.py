@@ -303,3 +303,43 @@ def test_a_large_binary_of_unknown_type_is_streamed_not_read_whole(
     assert whole.take() == ["index.html"]
     digests = next(f.digests for f in result.files if f.source == "data.bin")
     assert digests.sha256 == hashlib.sha256(blob).hexdigest() and digests.size == len(blob)
+
+
+def test_base_href_is_where_a_pages_references_resolve_from(
+    make_build: MakeBuild, tmp_path: Path
+) -> None:
+    """`<base href='/sub/'><img src='a.png'>` loads /sub/a.png, not /a.png: the rename and
+    the rewritten reference follow the base; Angular's <base href="/"> in a nested page makes
+    "styles.css" the root's stylesheet."""
+    build = make_build(
+        {
+            "index.html": "<base href='/sub/'><img src='a.png'>",
+            "about/index.html": '<base href="/"><link rel=stylesheet href="styles.css">',
+            "a.png": b"root image",
+            "sub/a.png": b"sub image",
+            "styles.css": "p{}",
+        }
+    )
+    result = prepare(build, tmp_path)
+    sub_image = key_of(result, "sub/a.png")
+    assert sub_image == f"sub/a.{short_sha(b'sub image')}.png"
+    assert (
+        published(result, "index.html")
+        == f"<base href='/sub/'><img src='{sub_image.removeprefix('sub/')}'>".encode()
+    )
+    # Named by nothing, the root's a.png keeps its name and is published as a plain file.
+    assert key_of(result, "a.png") == "a.png"
+    styles = key_of(result, "styles.css")
+    assert styles == f"styles.{short_sha(b'p{}')}.css"
+    assert published(result, "about/index.html") == (
+        f'<base href="/"><link rel=stylesheet href="{styles}">'.encode()
+    )
+
+
+@pytest.mark.parametrize("base", ["https://cdn.example.com/", "//cdn.example.com/x/", "../../"])
+def test_base_href_outside_the_build_refuses_the_page(
+    base: str, make_build: MakeBuild, tmp_path: Path
+) -> None:
+    build = make_build({"index.html": f"<base href='{base}'><img src=a.png>", "a.png": b"png"})
+    with pytest.raises(BuildError, match=r"index\.html: <base href=.* does not name a folder"):
+        prepare(build, tmp_path)

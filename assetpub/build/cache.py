@@ -38,7 +38,7 @@ from assetpub.build.scan import FileIdentity
 
 log = logging.getLogger(__name__)
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 RACY_SECONDS = 2.0
 
 

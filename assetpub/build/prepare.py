@@ -157,6 +157,13 @@ def _references(
     return rewrite.find_references(path, text), []
 
 
+def _resolving_from(path: str, text: str) -> str:
+    try:
+        return rewrite.resolving_from(path, text)
+    except ValueError as exc:
+        raise BuildError(f"{path}: {exc}") from None
+
+
 def _batches(files: Sequence[SourceFile]) -> list[list[SourceFile]]:
     """Files grouped so each task for the thread pool carries about _BATCH_BYTES: a small file
     is not worth a thread hand-off, a large one is a batch of its own."""
@@ -213,9 +220,9 @@ def _read_build(
         if referencing and (not is_js or _SOURCE_MAP_MARK in data):
             text = data.decode("utf-8", "surrogateescape")
             refs, explained = _references(file.path, text, paths)
+            base = _resolving_from(file.path, text)
             links = [
-                Link(ref.url, ref.kind, rewrite.resolve_reference(file.path, ref.url))
-                for ref in refs
+                Link(ref.url, ref.kind, rewrite.resolve_reference(base, ref.url)) for ref in refs
             ]
             # Bundler output is never rewritten, so its references explain nothing.
             if by_name.get(file.path, _NO_DECISION).kind != FileKind.BUNDLER:
@@ -380,8 +387,9 @@ def prepare_build(
             raise BuildError(f"{path} changed while being published; run the publish again")
         text = data.decode("utf-8", "surrogateescape")
         replacements = []
+        base = _resolving_from(path, text)
         for ref in build_text.references.get(path, ()):
-            target = rewrite.resolve_reference(path, ref.url)
+            target = rewrite.resolve_reference(base, ref.url)
             if target is not None and kinds.get(target) == FileKind.HASHED:
                 raw = text[ref.start : ref.path_end]
                 replacements.append(

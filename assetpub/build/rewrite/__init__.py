@@ -14,7 +14,7 @@ import posixpath
 from collections.abc import Sequence
 
 from assetpub.build.rewrite.css import find_css_references
-from assetpub.build.rewrite.html import find_html_references
+from assetpub.build.rewrite.html import find_base_href, find_html_references
 from assetpub.build.rewrite.sourcemap import find_sourcemap_reference
 from assetpub.build.rewrite.text import Reference
 from assetpub.build.rewrite.urls import is_local_url, resolve_reference, split_url
@@ -25,6 +25,7 @@ from assetpub.build.rewrite.webpack_manifest import (
 
 __all__ = [
     "Reference",
+    "find_base_href",
     "find_css_references",
     "find_html_references",
     "find_webpack_manifest_references",
@@ -34,6 +35,7 @@ __all__ = [
     "is_local_url",
     "replace_references",
     "resolve_reference",
+    "resolving_from",
     "split_url",
 ]
 
@@ -57,6 +59,33 @@ def find_references(name: str, text: str) -> list[Reference]:
         ref = find_sourcemap_reference(text)
         return [] if ref is None else [ref]
     return []
+
+
+_BASE_PLACEHOLDER = "_"
+
+
+def resolving_from(name: str, text: str) -> str:
+    """The referrer relative references in the file `name` resolve from: `name` itself, or for
+    a page with a <base href>, a file in the folder that base names (browsers resolve every
+    relative URL of the page from it: Angular writes <base href="/"> into every page).
+
+    ValueError when the base is not a folder of this build (another host, or above the root):
+    then no relative reference in the page can be tied to a file, so none can be rewritten.
+    """
+    if posixpath.splitext(name)[1].lower() not in _HTML_SUFFIXES:
+        return name
+    base = find_base_href(text)
+    if not base:  # no <base>, or an empty href: the document's own URL
+        return name
+    path, _ = split_url(base)
+    folder = path.rpartition("/")[0] + "/" if "/" in path else ""
+    resolved = resolve_reference(name, folder + _BASE_PLACEHOLDER) if is_local_url(base) else None
+    if resolved is None:
+        raise ValueError(
+            f"<base href={base!r}> does not name a folder of this build, so its relative "
+            "references cannot be tied to files; remove the <base> element or make it local"
+        )
+    return resolved
 
 
 def replace_references(text: str, replacements: Sequence[tuple[Reference, str]]) -> str:

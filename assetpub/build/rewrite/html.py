@@ -211,6 +211,7 @@ class _HtmlScan(HTMLParser):
         self._line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
         self._text_only: str | None = None  # inside <textarea> and friends
         self._style_start: int | None = None  # where the open <style>'s content begins
+        self.base_href: str | None = None  # the first <base href>, decoded
 
     def _position(self) -> int:
         line, column = self.getpos()
@@ -231,6 +232,11 @@ class _HtmlScan(HTMLParser):
         for attribute, value_start, value_end in _attribute_values(tag_text, start):
             # browsers keep the first of duplicate attributes
             attributes.setdefault(attribute, (value_start, value_end))
+        if tag == "base" and "href" in attributes and self.base_href is None:
+            # Browsers take the first <base> with an href, wherever it is.
+            self.base_href = _decode_attribute(self.text, *attributes["href"]).text.strip(
+                _HTML_WHITESPACE
+            )
         if tag == "link" and not self._is_subresource_link(attributes):
             attributes = {a: span for a, span in attributes.items() if a == "style"}
         for attribute, (value_start, value_end) in attributes.items():
@@ -273,9 +279,20 @@ class _HtmlScan(HTMLParser):
         return -1 if end < 0 else end + 1
 
 
-def find_html_references(text: str) -> list[Reference]:
-    """URLs a page loads: src, <link href>, srcset, poster, <object data>, and CSS url()s."""
+def _scan(text: str) -> _HtmlScan:
     scan = _HtmlScan(text)
     scan.feed(text)
     scan.close()
-    return sorted(scan.references, key=lambda ref: ref.start)
+    return scan
+
+
+def find_html_references(text: str) -> list[Reference]:
+    """URLs a page loads: src, <link href>, srcset, poster, <object data>, and CSS url()s."""
+    return sorted(_scan(text).references, key=lambda ref: ref.start)
+
+
+def find_base_href(text: str) -> str | None:
+    """The page's <base href> (which every relative URL in it resolves from), or None."""
+    if "<base" not in text.lower():  # most pages: no second parse
+        return None
+    return _scan(text).base_href
