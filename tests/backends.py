@@ -6,7 +6,8 @@ process would (optionally behind the dry-run wrapper, through the same `open_ori
 command uses), `cli_args` to point a subprocess at it, and back doors (`seed`,
 `write_outside`) that bypass assetpub to set up state quickly.
 
-conftest.py turns this into the fixtures `backend_kind` (memory, folder, s3), `make_backend`,
+conftest.py turns this into the fixtures `backend_kind` (memory, folder, s3 on moto, seaweedfs:
+SeaweedFS's S3 gateway, a real object store; tests/s3_servers.py), `make_backend`,
 `backend` and `make_origin`. Tests whose origin must be shared with other processes or separate
 clients override the kinds with `@pytest.mark.parametrize("backend_kind", ACROSS_PROCESSES)`.
 """
@@ -22,10 +23,18 @@ from typing import Any
 from assetpub.origins import Origin, OriginSpec, open_origins
 from assetpub.origins.memory import shared_memory_origin
 
-KINDS = ("memory", "folder", "s3")
+KINDS = ("memory", "folder", "s3", "seaweedfs")
 # A memory store lives in one process: crash tests (forked children) and tests of separate
 # clients racing need storage every opener reaches on its own.
-ACROSS_PROCESSES = ("folder", "s3")
+ACROSS_PROCESSES = ("folder", "s3", "seaweedfs")
+# The kinds that are S3 endpoints over HTTP, and the session fixture that yields each endpoint.
+# s3rver is not in KINDS: it ignores conditional writes, which the shared contract tests use;
+# tests/test_s3rver.py asks for it by name.
+S3_ENDPOINT_FIXTURES = {
+    "s3": "s3_endpoint",
+    "seaweedfs": "seaweedfs_endpoint",
+    "s3rver": "s3rver_endpoint",
+}
 
 
 @dataclass
@@ -35,6 +44,11 @@ class Backend:
     seed: Callable[[Iterable[str]], None]  # tiny objects at these keys, written directly
     # Writes a key next to the origin (the bucket's root, the folder's parent), not inside it.
     write_outside: Callable[[str, bytes], None] | None
+
+    @property
+    def is_s3(self) -> bool:
+        """Whether this is a bucket prefix on an S3 server (moto, SeaweedFS, s3rver)."""
+        return self.kind in S3_ENDPOINT_FIXTURES
 
     def open(self, dry_run: bool = False, **overrides: Any) -> Origin:
         """A fresh client on this storage; `overrides` are OriginSpec fields."""
@@ -72,8 +86,9 @@ def folder_backend(container: Path) -> Backend:
     return Backend("folder", OriginSpec(url=str(root)), seed, write_beside)
 
 
-def s3_backend(s3_client: Any, endpoint: str, bucket: str) -> Backend:
-    """The prefix site/ of `bucket` on the moto server at `endpoint`."""
+def s3_backend(s3_client: Any, endpoint: str, bucket: str, kind: str = "s3") -> Backend:
+    """The prefix site/ of `bucket` on the S3 server at `endpoint` (moto, or the server `kind`
+    names)."""
 
     def seed(keys: Iterable[str]) -> None:
         with ThreadPoolExecutor(16) as pool:
@@ -88,4 +103,4 @@ def s3_backend(s3_client: Any, endpoint: str, bucket: str) -> Backend:
         s3_client.put_object(Bucket=bucket, Key=name, Body=data)
 
     spec = OriginSpec(url=f"s3://{bucket}/site", endpoint_url=endpoint)
-    return Backend("s3", spec, seed, write_in_bucket)
+    return Backend(kind, spec, seed, write_in_bucket)

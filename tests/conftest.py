@@ -1,5 +1,6 @@
-"""Shared fixtures: a real S3 server over HTTP (moto's server mode) for the whole session,
-plus factories for buckets and build folders.
+"""Shared fixtures: real S3 servers over HTTP for the whole session (moto's server mode;
+SeaweedFS and s3rver from tests/s3_servers.py, started only when a test asks for them), plus
+factories for buckets and build folders.
 
 Credentials are dummies and the endpoint is loopback: no test reaches the network.
 """
@@ -15,7 +16,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from backends import KINDS, Backend, folder_backend, memory_backend, s3_backend
+from backends import (
+    KINDS,
+    S3_ENDPOINT_FIXTURES,
+    Backend,
+    folder_backend,
+    memory_backend,
+    s3_backend,
+)
 
 if TYPE_CHECKING:
     from fixture_types import BuildFiles, MakeBackend, MakeBucket, MakeBuild, MakeOrigin, S3Client
@@ -28,13 +36,14 @@ os.environ.update(
     {
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_CONFIG_FILE": os.devnull,
         "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
     }
 )
-for _name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"):
+# No session token: SeaweedFS takes a request that carries one for STS credentials and answers
+# InvalidAccessKeyId for a static key (moto and s3rver ignore it).
+for _name in ("AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"):
     os.environ.pop(_name, None)
 # publish's read cache (build/cache.py) goes to a folder of this session, never the user's.
 os.environ["ASSETPUB_CACHE_DIR"] = tempfile.mkdtemp(prefix="assetpub-test-cache-")
@@ -60,23 +69,48 @@ def s3_endpoint() -> Iterator[str]:
         server.stop()
 
 
-@pytest.fixture
-def s3_client(s3_endpoint: str) -> S3Client:
+@pytest.fixture(scope="session")
+def seaweedfs_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """URL of a SeaweedFS S3 gateway on loopback (skipped without `weed`, unless
+    ASSETPUB_REQUIRE_E2E=1), shared by the whole test session."""
+    from s3_servers import seaweedfs
+
+    with seaweedfs(tmp_path_factory.mktemp("seaweedfs")) as endpoint:
+        yield endpoint
+
+
+@pytest.fixture(scope="session")
+def s3rver_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """URL of an s3rver on loopback: an endpoint that ignores conditional writes (skipped
+    without Node.js, unless ASSETPUB_REQUIRE_E2E=1)."""
+    from s3_servers import s3rver
+
+    with s3rver(tmp_path_factory.mktemp("s3rver")) as endpoint:
+        yield endpoint
+
+
+def client_for(endpoint: str) -> S3Client:
     import boto3
 
-    return boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1")
+    return boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
+
+
+def new_bucket(client: S3Client) -> str:
+    name = f"test-{uuid.uuid4().hex[:12]}"
+    client.create_bucket(Bucket=name)
+    return name
+
+
+@pytest.fixture
+def s3_client(s3_endpoint: str) -> S3Client:
+    return client_for(s3_endpoint)
 
 
 @pytest.fixture
 def make_bucket(s3_client: S3Client) -> MakeBucket:
     """Create a fresh, uniquely named bucket on the moto server and return its name."""
 
-    def make() -> str:
-        name = f"test-{uuid.uuid4().hex[:12]}"
-        s3_client.create_bucket(Bucket=name)
-        return name
-
-    return make
+    return lambda: new_bucket(s3_client)
 
 
 @pytest.fixture
@@ -103,8 +137,8 @@ def make_build(tmp_path: Path) -> MakeBuild:
 @pytest.fixture(params=KINDS)
 def backend_kind(request: pytest.FixtureRequest) -> str:
     """Which storage the backend fixtures give: tests using them run on memory, folder and S3
-    (the moto server over HTTP) alike, since the contract is the same. A test that needs
-    storage shared across processes narrows it with
+    (the moto server and SeaweedFS, over HTTP) alike, since the contract is the same. A test
+    that needs storage shared across processes narrows it with
     `@pytest.mark.parametrize("backend_kind", ACROSS_PROCESSES)`."""
     return str(request.param)
 
@@ -120,9 +154,9 @@ def make_backend(backend_kind: str, request: pytest.FixtureRequest, tmp_path: Pa
             return memory_backend(f"test-{uuid.uuid4().hex[:12]}")
         if backend_kind == "folder":
             return folder_backend(tmp_path / f"origin{n}")
-        bucket = request.getfixturevalue("make_bucket")()
-        client = request.getfixturevalue("s3_client")
-        return s3_backend(client, request.getfixturevalue("s3_endpoint"), bucket)
+        endpoint = request.getfixturevalue(S3_ENDPOINT_FIXTURES[backend_kind])
+        client = client_for(endpoint)
+        return s3_backend(client, endpoint, new_bucket(client), backend_kind)
 
     return make
 

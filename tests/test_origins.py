@@ -166,7 +166,7 @@ def test_large_file_streams_and_keeps_its_digest(backend: Backend, tmp_path: Pat
     assert origin.get("assets/big.wasm") == data
     [listed] = origin.list("assets/")
     assert listed.size == len(data)
-    if backend.kind == "s3":
+    if backend.is_s3:
         assert listed.etag is not None and "-" in listed.etag  # really a multipart upload
 
 
@@ -809,7 +809,7 @@ def test_s3_unreachable_endpoint_fails_fast() -> None:
 
 def test_s3_missing_credentials(s3_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
-        monkeypatch.delenv(name)
+        monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")  # no instance-metadata probing
     origin = open_origin(OriginSpec("s3://bucket/site", endpoint_url=s3_endpoint))
     with pytest.raises(OriginError, match="no AWS credentials found"):
@@ -953,27 +953,44 @@ def all_keys(s3_client: S3Client, bucket: str) -> list[str]:
     return [item["Key"] for item in s3_client.list_objects_v2(Bucket=bucket).get("Contents", [])]
 
 
-def test_s3_probe_costs_three_requests_once(s3_origin: Origin, s3_client: S3Client) -> None:
+def test_s3_probe_costs_four_requests_once(s3_origin: Origin, s3_client: S3Client) -> None:
     sent = sent_headers(s3_origin, "PutObject")
     assert s3_origin.supports_conditional_writes() is True
     assert s3_origin.supports_conditional_writes() is True
-    assert s3_origin.stats.by_operation == {"put": 2, "delete": 1}
-    assert all(headers["If-None-Match"] == b"*" for headers in sent)
+    assert s3_origin.stats.by_operation == {"put": 3, "delete": 1}
+    # Create, then both conditions on the existing probe object: a wrong ETag must be refused.
+    assert [headers.get("If-None-Match") for headers in sent] == [b"*", b"*", None]
+    assert sent[2]["If-Match"] == b'"' + b"0" * 32 + b'"'
     assert all_keys(s3_client, bucket_of(s3_origin)) == []
+
+
+def ignore_conditions(origin: Origin, *headers: str) -> None:
+    """Make `origin`'s client drop these condition headers from every PutObject, as an
+    endpoint that ignores them would (moto enforces both)."""
+
+    def drop(params: dict[str, Any], **_: Any) -> None:
+        for header in headers:
+            params["headers"].pop(header, None)
+
+    cast("S3Origin", origin)._client.meta.events.register("before-call.s3.PutObject", drop)
 
 
 def test_s3_probe_detects_an_endpoint_that_ignores_if_none_match(
     s3_origin: Origin, s3_client: S3Client
 ) -> None:
-    def drop_condition(params: dict[str, Any], **_: Any) -> None:
-        params["headers"].pop("If-None-Match", None)
+    ignore_conditions(s3_origin, "If-None-Match")
+    assert s3_origin.supports_conditional_writes() is False
+    assert s3_origin.supports_conditional_writes() is False
+    assert s3_origin.stats.by_operation == {"put": 2, "delete": 1}  # If-Match is not asked
+    assert all_keys(s3_client, bucket_of(s3_origin)) == []
 
-    cast("S3Origin", s3_origin)._client.meta.events.register(
-        "before-call.s3.PutObject", drop_condition
-    )
+
+def test_s3_probe_detects_an_endpoint_that_honours_if_none_match_but_ignores_if_match(
+    s3_origin: Origin, s3_client: S3Client
+) -> None:
+    ignore_conditions(s3_origin, "If-Match")
     assert s3_origin.supports_conditional_writes() is False
-    assert s3_origin.supports_conditional_writes() is False
-    assert s3_origin.stats.by_operation == {"put": 2, "delete": 1}
+    assert s3_origin.stats.by_operation == {"put": 3, "delete": 1}
     assert all_keys(s3_client, bucket_of(s3_origin)) == []
 
 

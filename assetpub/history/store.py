@@ -4,6 +4,14 @@ State updates are read-modify-write loops: read state.json with its version toke
 transition, write it back with If-Match (If-None-Match: * when it does not exist yet); a 412
 means another writer won, so read again and re-apply. Where an endpoint ignores conditional
 writes, a lock object stands in for them, with a warning: it narrows the race, it cannot close it.
+
+Whether an origin's service enforces conditional writes is probed once and remembered in the
+state, per service (the S3 endpoint URL): `conditional_writes: {service: {"enforced": bool,
+"probed_at": time}}`. A later command reads the answer instead of probing and warning again. The
+same bucket reached through another endpoint is probed afresh (a bucket copied to another
+implementation must not inherit a "yes"), and a "no" is probed again after RECHECK_REFUSAL, so
+an upgraded service is noticed. A bare `true` (written before answers were kept per service)
+counts as no answer.
 """
 
 from __future__ import annotations
@@ -16,6 +24,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from assetpub.build.hashing import digest_bytes
 from assetpub.build.headers import PRIVATE
@@ -32,13 +41,37 @@ from assetpub.keys import LOCK_KEY, STATE_KEY
 from assetpub.origins.base import ObjectHeaders, Origin
 
 log = logging.getLogger(__name__)
-# Set in the state once a compare-and-swap write went through on this origin.
-_PROBED = "conditional_writes"
+_PROBED = "conditional_writes"  # the state field of the remembered answers
+RECHECK_REFUSAL = timedelta(days=7)
 _JSON = "application/json; charset=utf-8"
 
 
 def private_json_headers(data: bytes) -> ObjectHeaders:
     return ObjectHeaders(_JSON, PRIVATE, digest_bytes(data).sha256)
+
+
+def remembered_answer(state: State, service: str, now: datetime) -> bool | None:
+    """Whether the state says `service` enforces conditional writes; None where it must be
+    probed: no answer for this service, a malformed one, or a "no" older than RECHECK_REFUSAL."""
+    answers = state.extra.get(_PROBED)
+    entry = answers.get(service) if isinstance(answers, dict) else None
+    if not isinstance(entry, dict) or not isinstance(entry.get("enforced"), bool):
+        return None
+    if entry["enforced"]:
+        return True
+    try:
+        probed_at = parse_iso(entry["probed_at"])
+        return False if now - probed_at < RECHECK_REFUSAL else None
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def with_answer(state: State, service: str, enforced: bool, now: datetime) -> State:
+    """`state` remembering that `service` does (or does not) enforce conditional writes."""
+    answers: Any = state.extra.get(_PROBED)
+    kept = dict(answers) if isinstance(answers, dict) else {}
+    kept[service] = {"enforced": enforced, "probed_at": iso(now)}
+    return replace(state, extra={**state.extra, _PROBED: kept})
 
 
 @dataclass
@@ -76,18 +109,16 @@ class StateStore:
         if not self._supports_conditional_writes(loaded[0]):
             with self._lock_object():
                 state, _ = self.load()
-                new = change(state)
+                new = self._remembering(state, change(state))
                 if new is not None:
                     data = new.to_json()
                     self.origin.put_bytes(STATE_KEY, data, private_json_headers(data))
                 return new or state
         for attempt in range(self.attempts):
             state, etag = loaded if attempt == 0 else self.load()
-            new = change(state)
+            new = self._remembering(state, change(state))
             if new is None:
                 return state
-            # Remember the probe's answer in the state itself: later runs skip probing.
-            new = replace(new, extra={**new.extra, _PROBED: True})
             data = new.to_json()
             try:
                 if etag is None:
@@ -108,15 +139,29 @@ class StateStore:
 
     def _supports_conditional_writes(self, state: State) -> bool:
         if self._conditional is None:
-            self._conditional = state.extra.get(_PROBED) is True or (
-                self.origin.supports_conditional_writes()
-            )
-            if not self._conditional:
-                self.warn(
-                    f"{self.origin.url} does not enforce conditional writes: assetpub falls "
-                    "back to a lock object, which cannot fully exclude concurrent writers"
-                )
+            remembered = remembered_answer(state, self.origin.service, self.clock.now())
+            if remembered is None:
+                self._conditional = self.origin.supports_conditional_writes()
+                if not self._conditional:
+                    self.warn(
+                        f"{self.origin.url} does not enforce conditional writes: assetpub falls "
+                        "back to a lock object, which cannot fully exclude concurrent writers"
+                    )
+            else:
+                self._conditional = remembered
+                if not remembered:  # warned when probed; said again only with -vv
+                    log.info("%s: using the lock object (no conditional writes)", self.origin.url)
         return self._conditional
+
+    def _remembering(self, state: State, new: State | None) -> State | None:
+        """`new` with the probe's answer where `state` does not hold it yet. The answer rides
+        on a write the command makes anyway: a change that writes nothing records nothing."""
+        service, now = self.origin.service, self.clock.now()
+        if new is None or self._conditional is None:
+            return new
+        if remembered_answer(state, service, now) is not None:
+            return new
+        return with_answer(new, service, self._conditional, now)
 
     @contextmanager
     def _lock_object(self, timeout: float = 120.0) -> Iterator[None]:

@@ -89,6 +89,9 @@ class Origin(Protocol):
 
     url: str
     stats: OriginStats
+    # What answers this origin's requests: an S3 origin's endpoint URL, else the backend's name.
+    # The state remembers per service whether it enforces conditional writes.
+    service: str
 
     def check(self) -> None:
         """Fail with OriginError now if the origin cannot be reached or written (bucket missing,
@@ -135,7 +138,8 @@ class Origin(Protocol):
 
     def supports_conditional_writes(self) -> bool:
         """Whether if_absent / if_match are enforced. S3-compatible services vary, so the S3
-        backend probes once (a create-only write twice under _assetpub/) and remembers."""
+        backend probes (both conditions, on a probe object under _assetpub/) once per origin
+        object, and the state store remembers the answer for `service`."""
 
     def delete(self, keys: builtins.list[str]) -> None:
         """Delete keys (batched: up to 1,000 per request on S3). Missing keys are not an error."""

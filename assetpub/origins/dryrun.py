@@ -53,6 +53,7 @@ class DryRunOrigin:
         self.inner = inner
         self.url = inner.url
         self.stats = inner.stats
+        self.service = inner.service
         self.writes: list[tuple[str, str]] = []
         self._overlay: dict[str, _Pending | None] = {}  # None: deleted by the dry run
         self._lock = threading.Lock()  # uploads run from a thread pool

@@ -50,6 +50,7 @@ class FolderOrigin:
         self.root = Path(os.path.abspath(root))
         self.url = self.root.as_uri()
         self.stats = OriginStats()
+        self.service = "folder"
         self._lock = threading.Lock()  # stats are counted from the uploader's thread pool
         self._lock_path = self.root / LOCK_NAME
 

@@ -38,6 +38,7 @@ class MemoryOrigin:
     ) -> None:
         self.url = f"memory://{name}"
         self.stats = OriginStats()
+        self.service = "memory"
         self.objects: dict[str, bytes] = {}
         self.headers: dict[str, ObjectHeaders] = {}
         self.fail = fail

@@ -89,6 +89,9 @@ class S3Origin:
         with self._errors():
             self._client = self._make_client()
         self._endpoint = self._client.meta.endpoint_url
+        # The state remembers per service whether it enforces conditional writes: the same
+        # bucket name behind another endpoint may be another implementation.
+        self.service: str = self._endpoint
         self._client.meta.events.register("before-send.s3", self._count_request)
 
     def _make_client(self) -> Any:
@@ -262,9 +265,11 @@ class S3Origin:
                 raise
 
     def supports_conditional_writes(self) -> bool:
-        """Probe once per origin object: a create-only write of an empty object under
-        _assetpub/, twice. If the second is refused, the endpoint enforces If-None-Match (and,
-        we assume, If-Match). 3 requests: PUT, PUT, DeleteObjects."""
+        """Probe once per origin object whether the endpoint enforces both conditions that
+        the state's compare-and-swap relies on: a create-only write onto an existing probe
+        object must be refused (If-None-Match: *), and so must a write naming a wrong ETag
+        (If-Match). At most 4 requests: PUT, PUT, PUT, DeleteObjects. The state remembers the
+        answer per endpoint (history/store.py), so later commands do not ask again."""
         with self._probe_lock:
             if self._conditional is None:
                 self._conditional = self._probe()
@@ -275,13 +280,29 @@ class S3Origin:
         headers = ObjectHeaders("application/octet-stream", "no-store", _EMPTY_SHA256)
         self.put_bytes(key, b"", headers, if_absent=True)
         try:
-            self.put_bytes(key, b"", headers, if_absent=True)
-        except AlreadyExistsError:
-            return True
+            ignored = self._ignored_condition(key, headers)
         finally:
             self.delete([key])
-        log.warning("%s ignores conditional writes (If-None-Match)", self.url)
-        return False
+        if ignored:
+            # Info, not a warning: the state store warns once, where it falls back.
+            log.info("%s (%s) ignores %s", self.url, self._endpoint, ignored)
+            return False
+        return True
+
+    def _ignored_condition(self, key: str, headers: ObjectHeaders) -> str | None:
+        """The first condition the endpoint ignores on the existing `key`, or None."""
+        try:
+            self.put_bytes(key, b"", headers, if_absent=True)
+            return "If-None-Match"
+        except AlreadyExistsError:
+            pass
+        # A service that honours If-None-Match may still ignore If-Match, and then two writers
+        # of the state would silently overwrite each other. No real ETag is all zeros.
+        try:
+            self.put_bytes(key, b"", headers, if_match="0" * 32)
+            return "If-Match"
+        except PreconditionFailedError:
+            return None
 
     def delete(self, keys: builtins.list[str]) -> None:
         full_keys = [self._key(key) for key in keys]
