@@ -93,6 +93,11 @@ def _empty(build: Path) -> None:
         path.rmdir() if path.is_dir() else path.unlink()
 
 
+def _only_a_script(build: Path) -> None:
+    _empty(build)
+    (build / "a.js").write_text("1")
+
+
 def _only_dotfiles(build: Path) -> None:
     _empty(build)
     (build / ".env").write_text("SECRET=1")
@@ -127,7 +132,7 @@ CASES = [
         "build-without-html",
         publish(),
         "no HTML file",
-        setup=lambda b: _empty(b) or _write("a.js")(b),
+        setup=_only_a_script,
     ),
     Case("reserved-prefix", publish(), "reserved", files={"_assetpub/x.json": "{}"}),
     Case(
