@@ -57,15 +57,30 @@ from assetpub.origins import Origin, RemoteObject, list_all
 ROOT = Path(__file__).resolve().parent.parent
 RUNNER = Path(__file__).with_name("crash_runner.py")
 SEED_VARIABLE = "ASSETPUB_CRASH_SEED"  # the random variant's seed (default: a fresh one)
-ROUNDS_VARIABLE = "ASSETPUB_CRASH_ROUNDS"  # its rounds of publish, rollback, gc (default 2)
+# Its rounds of publish, rollback, gc: SHORT_ROUNDS by default, STRESS_ROUNDS in the stress run
+# (`pytest -m stress`); the variable overrides both.
+ROUNDS_VARIABLE = "ASSETPUB_CRASH_ROUNDS"
+SHORT_ROUNDS = 6  # 18 kills per backend: 54 in a default run (folder, moto, SeaweedFS)
+STRESS_ROUNDS = 100
 PAGES = ("index.html", "about/index.html")
+# The random variant's build: hundreds of bundler-hashed chunks besides the pages, most
+# shared by every version, some of each version alone (so each publish uploads some, each GC
+# deletes some, and a kill can land among them).
+SHARED_CHUNKS = 300
+VERSION_CHUNKS = 30
 
 
-def site(version: int) -> dict[str, str | bytes]:
+def site(version: int, shared_chunks: int = 0, version_chunks: int = 0) -> dict[str, str | bytes]:
     """A build whose every publish (after the first) writes the same number of each kind:
     6 images shared by every version, 3 of this version alone, the stylesheet naming them all
-    (hashed), 3 entry files and 2 plain files that change with the version."""
+    (hashed), 3 entry files and 2 plain files that change with the version; and chunks with
+    content-hashed names, `shared_chunks` the same in every version and `version_chunks` new
+    in each."""
     files: dict[str, str | bytes] = {f"img/s{i}.png": bytes([65 + i]) * 700 for i in range(6)}
+    chunks = [f"// shared chunk {i}\n" for i in range(shared_chunks)]
+    chunks += [f"// chunk {i} of v{version}\n" for i in range(version_chunks)]
+    for code in chunks:
+        files[f"assets/c.{hashlib.sha256(code.encode()).hexdigest()[:16]}.js"] = code
     files |= {f"img/u{i}.png": os.urandom(600) for i in range(3)}
     images = sorted(files)
     files["css/site.css"] = "".join(f".{Path(n).stem}{{background:url(../{n})}}\n" for n in images)
@@ -79,8 +94,9 @@ def site(version: int) -> dict[str, str | bytes]:
     return files
 
 
-# The writes one run of each command makes in the scenarios below (see Scenario): what a random
-# checkpoint (kind, N) is drawn from. test_sigkill_at_random_checkpoints checks them first.
+# The writes one run of each command makes in the scenarios below (see Scenario) on site()
+# without chunks: what a random checkpoint (kind, N) is drawn from (`writes` adds the chunks).
+# test_sigkill_at_random_checkpoints checks them first.
 WRITES = {
     "publish": {
         "put-record": 1,
@@ -103,6 +119,14 @@ WRITES = {
     },
     "gc": {"put-state": 4, "delete-object": 1, "delete-record": 1, "any-write": 6},
 }
+
+
+def writes(version_chunks: int) -> dict[str, dict[str, int]]:
+    """WRITES for a site whose versions each add `version_chunks` chunks: a publish uploads
+    them as assets; GC deletes them in the same one batch (fewer than 1,000 keys)."""
+    more = {"put-asset": version_chunks, "any-write": version_chunks}
+    publish = {kind: n + more.get(kind, 0) for kind, n in WRITES["publish"].items()}
+    return {**WRITES, "publish": publish}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -135,6 +159,7 @@ class ForkRunner:
     def __init__(self, env: dict[str, str], scratch: Path) -> None:
         self.scratch = scratch
         self.runs = 0
+        self.kills = 0  # runs that ended in the injected SIGKILL
         self.proc = subprocess.Popen(
             [sys.executable, str(RUNNER), "--serve"],
             stdin=subprocess.PIPE,
@@ -158,6 +183,7 @@ class ForkRunner:
         answer = json.loads(line)
         outcome = Outcome(answer["status"], out.read_text(), err.read_text(), argv)
         assert not answer["timeout"], f"timed out after {timeout} s: {outcome.describe()}"
+        self.kills += outcome.landed
         return outcome
 
     def close(self) -> None:
@@ -333,6 +359,8 @@ class Scenario:
     origin_args: list[str]
     make_build: Callable[[dict[str, str | bytes]], Path]
     keep: int
+    shared_chunks: int = 0
+    version_chunks: int = 0
     version: int = 0
     log: list[str] = field(default_factory=list)
     records: RecordCache = field(default_factory=dict)
@@ -346,8 +374,8 @@ class Scenario:
     def command(self, name: str) -> list[str]:
         if name == "publish":
             self.version += 1
-            build = self.make_build(site(self.version))
-            return ["publish", str(build), *self.origin_args, "--json"]
+            files = site(self.version, self.shared_chunks, self.version_chunks)
+            return ["publish", str(self.make_build(files)), *self.origin_args, "--json"]
         if name == "rollback":
             return ["rollback", self.rollback_target(), *self.origin_args, "--json"]
         assert name == "gc"
@@ -419,8 +447,12 @@ class Scenario:
         assert health.healthy, [f"{p.key}: {p.message}" for p in health.problems]
 
 
-def scenario(runner: ForkRunner, backend: Backend, make_build: MakeBuild, keep: int) -> Scenario:
+def scenario(
+    runner: ForkRunner, backend: Backend, make_build: MakeBuild, keep: int, chunks: bool = False
+) -> Scenario:
     chain = Scenario(runner, backend.open(), backend.cli_args, make_build, keep)
+    if chunks:
+        chain.shared_chunks, chain.version_chunks = SHARED_CHUNKS, VERSION_CHUNKS
     chain.setup()
     return chain
 
@@ -471,34 +503,60 @@ def test_sigkill_at_each_checkpoint_then_verify_and_rerun(
 # Randomized: a seeded rng picks the checkpoints; the seed is in every failure message.
 
 
-def random_checkpoint(rng: random.Random, name: str, kind_of_origin: str) -> tuple[str, int]:
-    kind = rng.choice(sorted(WRITES[name]))
+def random_checkpoint(
+    rng: random.Random, name: str, kind_of_origin: str, counts: dict[str, dict[str, int]]
+) -> tuple[str, int]:
+    kind = rng.choice(sorted(counts[name]))
     whens = ["before", "after"]
     if kind_of_origin == "folder" or kind.startswith("delete-"):
         whens.append("during")  # a torn write (folder) or a half-done delete batch
-    return f"{kind}@{rng.choice(whens)}", rng.randint(1, WRITES[name][kind])
+    return f"{kind}@{rng.choice(whens)}", rng.randint(1, counts[name][kind])
+
+
+def run_random_checkpoints(
+    runner: ForkRunner, backend: Backend, make_build: MakeBuild, default_rounds: int
+) -> None:
+    """Rounds of publish, rollback and gc of a build with hundreds of files, each killed at a
+    checkpoint a seeded rng draws from the writes it makes; every kill must land."""
+    seed = int(os.environ.get(SEED_VARIABLE) or random.SystemRandom().randrange(2**32))
+    rounds = int(os.environ.get(ROUNDS_VARIABLE) or default_rounds)
+    rng = random.Random(seed)
+    counts = writes(VERSION_CHUNKS)
+    kills_before = runner.kills
+    # On stdout before anything can fail, and in every failure message below.
+    print(f"{backend.kind}: seed {seed}, {rounds} rounds ({SEED_VARIABLE}={seed})")
+    with labelled(f"seed {seed} (run again with {SEED_VARIABLE}={seed})"):
+        chain = scenario(runner, backend, make_build, keep=1, chunks=True)
+        # One round without kills first: the write counts the checkpoints are drawn from.
+        for name in ("publish", "rollback", "gc"):
+            done = runner.run("none", 0, chain.command(name))
+            assert done.status == 0, done.describe()
+            wrote = {k: v for k, v in done.report["counts"].items() if k in counts[name]}
+            assert wrote == counts[name], f"{name} wrote {done.report['counts']}"
+        for _round in range(rounds):
+            for name in ("publish", "rollback", "gc"):
+                checkpoint, n = random_checkpoint(rng, name, backend.kind, counts)
+                chain.crash(name, checkpoint, n)
+        chain.finish()
+    kills = runner.kills - kills_before
+    assert kills == 3 * rounds == len(chain.log)
+    files = len(site(1, SHARED_CHUNKS, VERSION_CHUNKS))
+    print(f"seed {seed}: {kills} kills on a {files}-file build: {'; '.join(chain.log)}")
 
 
 @across_processes
 def test_sigkill_at_random_checkpoints(
     runner: ForkRunner, backend: Backend, make_build: MakeBuild
 ) -> None:
-    seed = int(os.environ.get(SEED_VARIABLE) or random.SystemRandom().randrange(2**32))
-    rng = random.Random(seed)
-    with labelled(f"seed {seed} (run again with {SEED_VARIABLE}={seed})"):
-        chain = scenario(runner, backend, make_build, keep=1)
-        # One round without kills first: the write counts the checkpoints are drawn from.
-        for name in ("publish", "rollback", "gc"):
-            done = runner.run("none", 0, chain.command(name))
-            assert done.status == 0, done.describe()
-            counts = {k: v for k, v in done.report["counts"].items() if k in WRITES[name]}
-            assert counts == WRITES[name], f"{name} wrote {done.report['counts']}"
-        for _round in range(int(os.environ.get(ROUNDS_VARIABLE) or 2)):
-            for name in ("publish", "rollback", "gc"):
-                checkpoint, n = random_checkpoint(rng, name, backend.kind)
-                chain.crash(name, checkpoint, n)
-        chain.finish()
-    print(f"seed {seed}: {'; '.join(chain.log)}")
+    run_random_checkpoints(runner, backend, make_build, SHORT_ROUNDS)
+
+
+@pytest.mark.stress
+@across_processes
+def test_sigkill_at_random_checkpoints_stress(
+    runner: ForkRunner, backend: Backend, make_build: MakeBuild
+) -> None:
+    run_random_checkpoints(runner, backend, make_build, STRESS_ROUNDS)
 
 
 # ---------------------------------------------------------------------------------------------

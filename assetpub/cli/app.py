@@ -76,12 +76,19 @@ def cli(
     ctx: click.Context, verbose: int, quiet: bool, debug: bool, config_path: Path | None
 ) -> None:
     """Publish front-end builds to S3-compatible CDN origins without breaking open pages."""
-    level = logging.DEBUG if debug or verbose > 1 else logging.WARNING
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    _configure_logging(debug or verbose > 1)
     context = ctx.ensure_object(Context)
     context.reporter = Reporter(verbosity=-1 if quiet else verbose)
     context.config_path = config_path
     context.debug = debug
+
+
+def _configure_logging(debug: bool) -> None:
+    """Debug logs are assetpub's own. botocore's and urllib3's print every signed request,
+    the Authorization header and the session token (x-amz-security-token) included, so they
+    stay at warnings whatever the flags: a --debug log pasted into an issue leaks nothing."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("assetpub").setLevel(logging.DEBUG if debug else logging.NOTSET)
 
 
 @cli.command("publish")

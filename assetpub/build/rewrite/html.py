@@ -212,6 +212,7 @@ class _HtmlScan(HTMLParser):
         self._text_only: str | None = None  # inside <textarea> and friends
         self._style_start: int | None = None  # where the open <style>'s content begins
         self.base_href: str | None = None  # the first <base href>, decoded
+        self._unclosed_comment_from: int | None = None  # see parse_comment
 
     def _position(self) -> int:
         line, column = self.getpos()
@@ -263,6 +264,14 @@ class _HtmlScan(HTMLParser):
             self._close_style(self._position())
 
     def close(self) -> None:
+        # At the end of the text html.parser reads an unfinished construct as text up to the
+        # next '<' and parses again from there, each try scanning to the end: "<a<a<a..." or
+        # "<!--<!--..." took seconds per 100 KB, growing with the square of the size (CPython
+        # gh-135462). Only a finished start tag holds a reference, and nothing after the last
+        # '>' can finish one, so the parser is spared that tail. (An open <style>'s content
+        # is read from self.text below.)
+        self.rawdata = self.rawdata[: self.rawdata.rfind(">") + 1]
+        self._unclosed_comment_from = None  # offsets into the new rawdata start afresh
         super().close()
         if self._style_start is not None:  # an unclosed <style> runs to the end
             self._close_style(len(self.text))
@@ -271,6 +280,16 @@ class _HtmlScan(HTMLParser):
         assert self._style_start is not None
         self.references.extend(_style_element_references(self.text, self._style_start, end))
         self._style_start = None
+
+    def parse_comment(self, i: int, report: bool = True) -> int:
+        # A comment that does not close after i closes after no later start either: the
+        # end-of-text retries above would otherwise search the rest again from every "<!--".
+        if self._unclosed_comment_from is not None and i >= self._unclosed_comment_from:
+            return -1
+        end = super().parse_comment(i, report)
+        if end < 0:
+            self._unclosed_comment_from = i
+        return end
 
     def parse_marked_section(self, i: int, report: bool = True) -> int:
         # Browsers read "<![if !IE]>" or "<![foo[" in HTML as a bogus comment ending at the
