@@ -55,6 +55,14 @@ class HistoryError(OriginError):
     """The origin's history is missing something a command needs (release, state)."""
 
 
+class MissingRecordError(HistoryError):
+    """A release's record is not on the origin (never written, or collected by a GC)."""
+
+    def __init__(self, url: str, release_id: str) -> None:
+        super().__init__(f"{url}: release {release_id} has no record on this origin")
+        self.release_id = release_id
+
+
 class ConflictError(AssetpubError):
     """An immutable name on an origin already holds different bytes."""
 

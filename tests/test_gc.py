@@ -309,3 +309,28 @@ def test_verify_reports_an_inconsistent_live_record(published: Published) -> Non
     assert [p.key for p in problems] == [key] and "not a valid release record" in problems[
         0
     ].message
+
+
+def test_a_record_another_gc_collects_while_this_one_plans_makes_it_plan_again(
+    published: Published,
+) -> None:
+    """Two GCs: this one lists a doomed release's record, the other deletes it before this one
+    reads it. That is the other GC's work done, not "a record is missing": plan again."""
+    origin, results, lives = published
+    doomed = results[0].release.id
+    record_key = f"_assetpub/releases/{doomed}.json"
+    real_get, reads = origin.get, []
+
+    def get(key: str) -> bytes | None:
+        if key == record_key and not reads:
+            reads.append(key)
+            origin.delete([key])  # what the other GC just did
+            return None
+        return real_get(key)
+
+    origin.get = get  # type: ignore[method-assign]
+    run_gc(origin, GcSettings(keep=2, grace=timedelta(0)))  # no "has no record" error
+    assert reads == [record_key]
+    state, _ = StateStore(origin).load()
+    assert state.release_ids == set(ids(results)[1:]) and state.gc_lease is None
+    assert verify_origin(origin).healthy and live_files(origin) == lives[2]

@@ -19,6 +19,7 @@ from assetpub.clock import SYSTEM_CLOCK, Clock
 from assetpub.errors import (
     HistoryError,
     InvalidRecordError,
+    MissingRecordError,
     OriginError,
     TooManyDeletesError,
     and_more,
@@ -275,6 +276,10 @@ class _Collector:
                     records[release_id] = load_record(self.origin, release_id, check=False)
                 except InvalidRecordError as exc:
                     unreadable[release_id] = exc.reason
+                except MissingRecordError:
+                    # Listed a moment ago, gone now: another GC collected it. The plan rests
+                    # on a listing that no longer holds: plan again from a fresh one.
+                    raise _StateMoved from None
             elif release_id in retained:
                 raise HistoryError(
                     f"{self.origin.url}: retained release {release_id} has no record; refusing "
@@ -324,7 +329,10 @@ class _Collector:
     def run(self) -> GcResult:
         warned: set[str] = set()
         for _attempt in range(10):
-            state, plan = self.plan()
+            try:
+                state, plan = self.plan()
+            except _StateMoved:
+                continue
             for untrusted in plan.untrusted:
                 if untrusted.release not in warned:  # once per release, however many plans
                     warned.add(untrusted.release)

@@ -33,6 +33,7 @@ from assetpub.errors import (
     ConfigError,
     HistoryError,
     InvalidRecordError,
+    MissingRecordError,
     NewerFormatError,
     and_more,
 )
@@ -474,7 +475,7 @@ def load_record(origin: Origin, release_id: str, *, check: bool = True) -> Relea
     key = release_record_key(release_id)
     raw = origin.get(key)
     if raw is None:
-        raise HistoryError(f"{origin.url}: release {release_id} has no record on this origin")
+        raise MissingRecordError(origin.url, release_id)
     try:
         record = ReleaseRecord.from_json(raw)
     except NewerFormat as exc:
