@@ -41,6 +41,7 @@ _ORIGIN_TYPES: dict[str, tuple[type, ...]] = {
     "max_connections": (int,),
     "max_attempts": (int,),
     "connect_timeout": (int, float),
+    "read_timeout": (int, float),
 }
 
 
@@ -58,6 +59,7 @@ class PublishSettings:
     include_dotfiles: tuple[str, ...] = ()
     header_rules: tuple[HeaderRule, ...] = field(default_factory=tuple)
     read_cache: bool = True  # reuse what an earlier run learnt from unchanged files
+    lease_wait: float = 300.0  # seconds a commit waits for a running GC's lease
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,7 @@ class FileConfig:
     keep: int | None = None
     grace: str | None = None
     max_deletes: int | None = None
+    lease_wait: str | None = None
 
 
 def find_config_file(cwd: Path) -> tuple[Path, Mapping[str, Any]] | None:
@@ -131,6 +134,7 @@ _TOP_LEVEL_KEYS = {
     "keep",
     "grace",
     "max_deletes",
+    "lease_wait",
 }
 
 
@@ -163,6 +167,7 @@ def parse_file_config(data: Mapping[str, Any], source: str) -> FileConfig:
         keep=_optional(data, "keep", int, where),
         grace=_optional(data, "grace", (str, int), where),
         max_deletes=_optional(data, "max_deletes", int, where),
+        lease_wait=_optional(data, "lease_wait", str, where),
     )
 
 
@@ -359,6 +364,7 @@ def publish_settings(
     dry_run: bool = False,
     concurrency: int | None = None,
     no_cache: bool = False,
+    lease_wait: str | None = None,
 ) -> PublishSettings:
     """Flags over the environment over the config file over the defaults, validated once."""
     # An empty list is a choice (no name is trusted as already hashed), not "the defaults".
@@ -399,7 +405,15 @@ def publish_settings(
         include_dotfiles=file_config.include_dotfiles,
         header_rules=file_config.header_rules,
         read_cache=not no_cache and file_config.cache is not False,
+        lease_wait=_seconds(lease_wait or file_config.lease_wait or "5m", "lease_wait"),
     )
+
+
+def _seconds(text: str, name: str) -> float:
+    try:
+        return parse_duration(text).total_seconds()
+    except ValueError as exc:
+        raise ConfigError(f"{name}: {exc}") from None
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from backends import (
 )
 
 if TYPE_CHECKING:
+    from fault_proxy import FaultProxy
     from fixture_types import BuildFiles, MakeBackend, MakeBucket, MakeBuild, MakeOrigin, S3Client
     from history_support import Published
 
@@ -87,6 +88,26 @@ def s3rver_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
     with s3rver(tmp_path_factory.mktemp("s3rver")) as endpoint:
         yield endpoint
+
+
+@pytest.fixture(scope="session")
+def _fault_proxy_server(s3_endpoint: str) -> Iterator[FaultProxy]:
+    from fault_proxy import FaultProxy
+
+    proxy = FaultProxy(s3_endpoint).start()
+    try:
+        yield proxy
+    finally:
+        proxy.close()
+
+
+@pytest.fixture
+def fault_proxy(_fault_proxy_server: FaultProxy) -> Iterator[FaultProxy]:
+    """The fault-injecting proxy (tests/fault_proxy.py) in front of the session's moto server,
+    with no rules armed; whatever a test arms is cleared after it."""
+    _fault_proxy_server.reset()
+    yield _fault_proxy_server
+    _fault_proxy_server.reset()
 
 
 def client_for(endpoint: str) -> S3Client:

@@ -228,3 +228,34 @@ def test_gc_warns_once_about_a_broken_old_record_and_collects_the_rest(
     assert data["collected_releases"] == [ids[1]] and data["deleted_objects"] > 0
     assert [u["release"] for u in data["untrusted"]] == [ids[0]] and record.read_bytes() == b"[]"
     assert run("verify", "--origin", origin)[0] == 0
+
+
+def test_a_far_future_lease_fails_publish_at_once_until_gc_breaks_it(
+    three_releases: ThreeReleases, make_build: MakeBuild
+) -> None:
+    from datetime import timedelta
+
+    from assetpub.clock import SYSTEM_CLOCK
+    from assetpub.history.state import GcLease, iso
+    from assetpub.history.store import StateStore
+
+    origin, _ = three_releases
+    store = StateStore(open_origin(OriginSpec(origin)))
+    far = GcLease("stuck", iso(SYSTEM_CLOCK.now() + timedelta(days=3)), (), "skewed-host:7")
+    store.update(lambda s: s.take_gc_lease(far))
+    build = str(make_build(site(4)))
+    code, out, err = run("publish", build, "--origin", origin)
+    one_line_error(code, out, err, "the GC lease held by skewed-host:7 expires at")
+    assert "`assetpub gc --break-lease`" in err and store.load()[0].gc_lease == far
+
+    before = tree(Path(origin))
+    code, out, _ = run("gc", "--origin", origin, "--break-lease", "--dry-run")
+    assert code == 0 and "would break the GC lease held by skewed-host:7" in out
+    assert tree(Path(origin)) == before
+    code, out, _ = run("gc", "--origin", origin, "--break-lease", "--json")
+    assert code == 0 and json.loads(out)["origins"][0]["broken_lease"]["id"] == "stuck"
+    assert store.load()[0].gc_lease is None
+    code, out, _ = run("gc", "--origin", origin, "--break-lease")
+    assert code == 0 and "no GC lease is held" in out
+    code, _, err = run("publish", build, "--origin", origin)
+    assert code == 0, err

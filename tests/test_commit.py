@@ -25,7 +25,7 @@ def test_publish_waits_for_a_running_gc_then_commits(make_build: MakeBuild) -> N
     origin = MemoryOrigin("waits")
     publish(PublishSettings(make_build(site(1)), ()), origins=[origin])
     store = StateStore(origin)
-    lease = GcLease("gc-1", iso(SYSTEM_CLOCK.now() + timedelta(minutes=5)), (), "another-host:1")
+    lease = GcLease("gc-1", iso(SYSTEM_CLOCK.now() + timedelta(seconds=90)), (), "another-host:1")
     store.update(lambda s: s.take_gc_lease(lease))
     timer = threading.Timer(0.5, lambda: store.update(lambda s: s.without_gc_lease("gc-1")))
     timer.start()

@@ -120,3 +120,21 @@ def test_the_connection_pool_is_never_smaller_than_the_upload_pool(tmp_path: Pat
     assert publish_settings(FileConfig(), tmp_path, origins=["s3://bkt/p"]).read_cache is True
     assert not publish_settings(FileConfig(cache=False), tmp_path, origins=["x"]).read_cache
     assert not publish_settings(FileConfig(), tmp_path, origins=["x"], no_cache=True).read_cache
+
+
+def test_timeouts_and_the_lease_wait(tmp_path: Path) -> None:
+    from assetpub.settings import publish_settings
+
+    (tmp_path / "assetpub.toml").write_text(
+        'lease_wait = "90s"\norigins = [{url = "s3://bucket/site", read_timeout = 2.5}]\n'
+    )
+    config = load_file_config(None, tmp_path)
+    assert config.origins[0].read_timeout == 2.5
+    assert OriginSpec("s3://bucket/site").read_timeout == 30
+    assert publish_settings(config, tmp_path).lease_wait == 90
+    assert publish_settings(config, tmp_path, lease_wait="2m").lease_wait == 120  # the flag wins
+    assert publish_settings(load_file_config(None, tmp_path / "none"), tmp_path).lease_wait == 300
+    with pytest.raises(ConfigError, match="lease_wait: invalid duration"):
+        publish_settings(config, tmp_path, lease_wait="soon")
+    with pytest.raises(ConfigError, match="read_timeout must be positive"):
+        OriginSpec("s3://bucket/site", read_timeout=0)

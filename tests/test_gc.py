@@ -109,7 +109,7 @@ def test_gc_refuses_while_another_gc_holds_the_lease(published: Published) -> No
 
     origin, _, _ = published
     store = StateStore(origin)
-    lease = GcLease("other", iso(SYSTEM_CLOCK.now() + timedelta(minutes=5)), (), "elsewhere:1")
+    lease = GcLease("other", iso(SYSTEM_CLOCK.now() + timedelta(seconds=90)), (), "elsewhere:1")
     store.update(lambda s: s.take_gc_lease(lease))
     with pytest.raises(OriginError, match="another GC is running"):
         run_gc(origin, GcSettings(keep=1, grace=timedelta(0)))
@@ -319,7 +319,7 @@ def test_a_record_another_gc_collects_while_this_one_plans_makes_it_plan_again(
     origin, results, lives = published
     doomed = results[0].release.id
     record_key = f"_assetpub/releases/{doomed}.json"
-    real_get, reads = origin.get, []
+    real_get, reads = origin.get, list[str]()
 
     def get(key: str) -> bytes | None:
         if key == record_key and not reads:

@@ -88,12 +88,6 @@ def test_gc_collects_through_the_lock_object(backend: Backend, make_build: MakeB
     assert verify_origin(origin).healthy
 
 
-# Remove the mark with the fix: strict, so the fix makes this XPASS fail until it is removed.
-@pytest.mark.xfail(
-    strict=True,
-    reason="restore trusts a listed ETag after CopyObject: s3rver keeps the old ETag, so the "
-    "roll forward skips chunk.js and leaves v2's bytes live (issue 9, ETags after a copy)",
-)
 def test_rollback_and_roll_forward(published: Published) -> None:
     """s3rver's CopyObject onto an existing key keeps that key's old ETag: a rollback that
     trusts the listed ETag after its copies sees the old bytes where the new ones are."""

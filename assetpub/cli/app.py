@@ -17,7 +17,9 @@ import click
 from assetpub import __version__
 from assetpub.cli.render import (
     Reporter,
+    broken_leases_json,
     gc_json,
+    print_broken_leases,
     print_decisions,
     print_detected,
     print_gc,
@@ -101,6 +103,9 @@ def _configure_logging(debug: bool) -> None:
 @click.option("--dry-run", is_flag=True, help="Write nothing; print the plan.")
 @click.option("--concurrency", type=click.IntRange(1, 64), help="Parallel uploads (default 8).")
 @click.option("--no-cache", is_flag=True, help="Read every file, trusting no earlier run.")
+@click.option(
+    "--lease-wait", metavar="DURATION", help="How long to wait for a running GC (default 5m)."
+)
 @json_option
 @click.pass_obj
 def publish_command(
@@ -114,6 +119,7 @@ def publish_command(
     dry_run: bool,
     concurrency: int | None,
     no_cache: bool,
+    lease_wait: str | None,
     as_json: bool,
 ) -> None:
     """Hash, rewrite and upload BUILD_DIR, then switch asset-manifest.json and index.html."""
@@ -133,6 +139,7 @@ def publish_command(
         dry_run=dry_run,
         concurrency=concurrency,
         no_cache=no_cache,
+        lease_wait=lease_wait,
     )
     with reporter.progress() as hooks:
         result = publish(settings, hooks)
@@ -233,6 +240,12 @@ def rollback_command(
 @click.option("--max-deletes", type=int, help="Stop before deleting more (default 10000).")
 @click.option("--force", is_flag=True, help="Delete even beyond --max-deletes.")
 @click.option("--dry-run", is_flag=True, help="Print exactly what would be deleted.")
+@click.option(
+    "--break-lease",
+    is_flag=True,
+    help="Only clear a GC lease no GC will release (a clock far ahead, a stuck host); "
+    "delete nothing.",
+)
 @json_option
 @click.pass_obj
 def gc_command(
@@ -244,15 +257,26 @@ def gc_command(
     max_deletes: int | None,
     force: bool,
     dry_run: bool,
+    break_lease: bool,
     as_json: bool,
 ) -> None:
     """Delete the objects and records of releases no longer retained."""
+    from assetpub.commands.gc import break_lease as break_gc_lease
     from assetpub.commands.gc import run_gc
     from assetpub.settings import gc_settings
 
     opened, file_config = _open_origins(obj, origins, endpoint_url, dry_run)
-    settings = gc_settings(file_config, keep, grace, max_deletes, force=force, dry_run=dry_run)
     obj.reporter.as_json = as_json
+    if break_lease:
+        broken = [
+            (o.url, break_gc_lease(o, dry_run=dry_run, warn=obj.reporter.warn)) for o in opened
+        ]
+        if as_json:
+            obj.reporter.emit_json(broken_leases_json(broken, dry_run))
+        else:
+            print_broken_leases(obj.reporter, broken, dry_run)
+        return
+    settings = gc_settings(file_config, keep, grace, max_deletes, force=force, dry_run=dry_run)
     results = [run_gc(origin, settings, warn=obj.reporter.warn) for origin in opened]
     if as_json:
         obj.reporter.emit_json(gc_json(results))

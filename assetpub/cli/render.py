@@ -6,7 +6,7 @@ import json
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from assetpub.commands.rollback import RollbackResult
     from assetpub.commands.status import OriginStatus
     from assetpub.commands.verify import OriginHealth
-    from assetpub.history.state import State
+    from assetpub.history.state import GcLease, State
 
 
 def human_bytes(size: float) -> str:
@@ -250,6 +250,31 @@ def print_gc(reporter: Reporter, results: Sequence[GcResult]) -> None:
         if r.dry_run:
             for key in (*plan.delete_keys, *plan.record_keys):
                 reporter.info(f"  delete {key}")
+
+
+def broken_leases_json(
+    broken: Sequence[tuple[str, GcLease | None]], dry_run: bool
+) -> dict[str, Any]:
+    return {
+        "dry_run": dry_run,
+        "origins": [
+            {"url": url, "broken_lease": asdict(lease) if lease else None} for url, lease in broken
+        ],
+    }
+
+
+def print_broken_leases(
+    reporter: Reporter, broken: Sequence[tuple[str, GcLease | None]], dry_run: bool
+) -> None:
+    verb = "would break" if dry_run else "broke"
+    for url, lease in broken:
+        if lease is None:
+            reporter.info(f"{url}: no GC lease is held")
+        else:
+            reporter.info(
+                f"{url}: {verb} the GC lease held by {lease.holder or 'unknown'} "
+                f"until {lease.expires_at}"
+            )
 
 
 def status_json(statuses: Sequence[OriginStatus], reasons: Sequence[str]) -> dict[str, Any]:

@@ -28,7 +28,13 @@ class PlannedOrigin:
 
 def write_upload(origin: Origin, upload: Upload) -> None:
     if upload.data is not None:
-        origin.put_bytes(upload.key, upload.data, upload.headers, if_absent=upload.create_only)
+        try:
+            origin.put_bytes(upload.key, upload.data, upload.headers, if_absent=upload.create_only)
+        except AlreadyExistsError:
+            # A client that retries a create-only write whose answer was lost gets 412 from its
+            # own first attempt: exactly our bytes there is success, anything else is not.
+            if origin.get(upload.key) != upload.data:
+                raise
     else:
         assert upload.path is not None
         origin.put_file(upload.key, upload.path, upload.headers)

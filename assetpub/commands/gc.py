@@ -24,7 +24,13 @@ from assetpub.errors import (
     TooManyDeletesError,
     and_more,
 )
-from assetpub.history.lease import holder_id, lease_blocks
+from assetpub.history.lease import (
+    LEASE_SECONDS,
+    holder_id,
+    implausible_lease_message,
+    is_implausible,
+    lease_blocks,
+)
 from assetpub.history.record import (
     ReleaseRecord,
     keys_in_asset_manifest,
@@ -42,7 +48,6 @@ from assetpub.settings import GcSettings
 log = logging.getLogger(__name__)
 
 BATCH = 1000
-LEASE_SECONDS = 60
 
 
 def serving_live_pages(
@@ -213,6 +218,10 @@ class _Collector:
     def plan(self) -> tuple[State, GcPlan]:
         state, _ = self.store.load()
         if lease_blocks(state, self.clock.now()) and state.gc_lease:
+            if is_implausible(state.gc_lease, self.clock.now()):
+                raise OriginError(
+                    implausible_lease_message(self.origin.url, state.gc_lease, self.clock.now())
+                )
             raise OriginError(
                 f"{self.origin.url}: another GC is running (lease held by "
                 f"{state.gc_lease.holder or 'unknown'} until {state.gc_lease.expires_at})"
@@ -306,7 +315,9 @@ class _Collector:
             holder=holder_id(),
         )
 
-        def change(current: State) -> State:
+        def change(current: State) -> State | None:
+            if current.gc_lease is not None and current.gc_lease.id == lease.id:
+                return None  # our own swap went through; its answer was lost
             if current != planned_from:
                 raise _StateMoved  # a publish or rollback committed: plan again
             return current.take_gc_lease(lease)
@@ -366,6 +377,34 @@ class _Collector:
                 self.release(lease)
             return result
         raise OriginError(f"{self.origin.url}: releases kept changing during GC; try again")
+
+
+def break_lease(
+    origin: Origin,
+    *,
+    dry_run: bool = False,
+    warn: Callable[[str], None] = log.warning,
+    clock: Clock = SYSTEM_CLOCK,
+) -> GcLease | None:
+    """Clear the GC lease, whoever holds it, and return it (None when no lease is held): for a
+    lease no GC will release or let expire in time, e.g. one set by a clock far ahead. Deletes
+    nothing. A GC still running under that lease stops at its next renewal; publishes then
+    list again before they commit, since the epoch that GC took differs from theirs."""
+    if dry_run:
+        [origin] = as_dry_run([origin])
+    store = StateStore(origin, warn=warn, clock=clock)
+    state, token = store.load()
+    lease = state.gc_lease
+    if lease is None:
+        return None
+
+    def change(current: State) -> State | None:
+        # Only that lease: one a GC took meanwhile is left alone.
+        held = current.gc_lease
+        return current.without_gc_lease(lease.id) if held and held.id == lease.id else None
+
+    store.update(change, current=(state, token))
+    return lease
 
 
 def run_gc(

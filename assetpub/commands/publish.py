@@ -219,6 +219,7 @@ def publish(
                 git_commit=release.git_commit,
                 seen_epoch=seen_epochs[planned.origin.url],
                 refresh=lambda: refresh(planned),
+                wait_seconds=settings.lease_wait,
             )
 
         def converge(planned: PlannedOrigin) -> None:

@@ -6,6 +6,7 @@ publish, from the release record alone: no build folder, nothing uploaded from d
 from __future__ import annotations
 
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
 from assetpub.commands.apply import run_parallel, write_upload
@@ -21,11 +22,10 @@ def restore_release(
     origin: Origin, record: ReleaseRecord, listing: Mapping[str, RemoteObject], workers: int
 ) -> int:
     """Switch `origin` to `record`'s release; returns how many objects were written."""
-    copies = [
-        file
-        for file in record.files.values()
-        if file.storage == Storage.BLOB and not _already_there(listing, file)
-    ]
+    plain = [file for file in record.files.values() if file.storage == Storage.BLOB]
+    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(plain) or 1))) as pool:
+        there = list(pool.map(partial(_already_there, origin, listing), plain))
+    copies = [file for file, held in zip(plain, there, strict=True) if not held]
 
     def copy(file: RecordedFile) -> None:
         origin.copy(blob_key(file.sha256), file.key, file.headers)
@@ -58,11 +58,15 @@ def restore_release(
     return written
 
 
-def _already_there(listing: Mapping[str, RemoteObject], file: RecordedFile) -> bool:
-    """The key holds this release's bytes per the listing (a single-part ETag is the MD5);
-    when the listing cannot tell, copy: a copy of the right bytes is harmless."""
+def _already_there(origin: Origin, listing: Mapping[str, RemoteObject], file: RecordedFile) -> bool:
+    """The key holds this release's bytes by the digest assetpub stored with them. A listing
+    can only rule that out (missing, another size): its ETag is the endpoint's word, and some
+    keep a key's old ETag when CopyObject replaces its bytes (s3rver), so a matching ETag costs
+    one HEAD to confirm. When in doubt, copy: a copy of the right bytes is harmless."""
     remote = listing.get(file.key)
-    return remote is not None and remote.holds(file.size, file.md5) is True
+    if remote is None or remote.holds(file.size, file.md5) is False:
+        return False
+    return origin.sha256(file.key) == file.sha256
 
 
 def converge_to_live(store: StateStore, release_id: str, workers: int) -> None:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from assetpub.errors import OriginError
-from assetpub.history.lease import lease_blocks
+from assetpub.history.lease import implausible_lease_message, is_implausible, lease_blocks
 from assetpub.history.state import ReleaseEntry, State, iso
 from assetpub.history.store import StateStore
 
@@ -33,15 +33,16 @@ def commit_release(
     git_commit: str | None,
     seen_epoch: int | None,
     refresh: Callable[[], None],
-    wait_seconds: float = 600.0,
+    wait_seconds: float = 300.0,
 ) -> State:
     """Make a freshly uploaded release live in the state, safely against a concurrent GC.
 
     `seen_epoch` is the GC epoch read before the origin was listed (None if a GC was running
     then). If a GC has started since, objects the upload skipped as "already there" may be
     gone: `refresh` lists the origin again and uploads whatever is missing, and only then does
-    the commit go through. While a GC holds its lease, the commit waits: the lease tells
-    publishes which releases the GC is deleting, and it renews it while it works.
+    the commit go through. While a GC holds its lease, the commit waits, at most
+    `wait_seconds`: the lease tells publishes which releases the GC is deleting, and it renews
+    it while it works. A lease expiring later than any GC sets one fails at once.
     """
     clock = store.clock
     epoch = seen_epoch
@@ -50,10 +51,17 @@ def commit_release(
         loaded = store.load()
         state = loaded[0]
         if lease_blocks(state, clock.now()):
+            assert state.gc_lease is not None
+            if is_implausible(state.gc_lease, clock.now()):
+                raise OriginError(
+                    implausible_lease_message(store.origin.url, state.gc_lease, clock.now())
+                    + "; nothing was switched"
+                )
             if clock.monotonic() > deadline:
                 raise OriginError(
                     f"{store.origin.url}: a GC has held its lease for over {wait_seconds:.0f} s; "
-                    "nothing was switched, run the publish again"
+                    "nothing was switched, run the publish again (lease_wait sets how long "
+                    "it waits)"
                 )
             clock.sleep(0.25)
             continue
@@ -62,7 +70,11 @@ def commit_release(
             epoch = state.gc_epoch
             continue
 
-        def change(current: State, checked_epoch: int | None = epoch) -> State:
+        def change(current: State, checked_epoch: int | None = epoch) -> State | None:
+            if current.entry(entry.id) is not None:
+                # Release ids are unique: our own commit went through, and the answer to it
+                # was lost (the client's retry then saw its own write).
+                return None
             now = clock.now()
             if lease_blocks(current, now) or current.gc_epoch != checked_epoch:
                 raise _LeaseOrEpochChanged

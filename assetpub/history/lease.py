@@ -1,16 +1,22 @@
 """The GC lease: who holds it, and whether it blocks a commit now. A lease left by a dead
-process on this host is stale at once; any other lease blocks until it expires."""
+process on this host is stale at once; any other lease blocks until it expires, unless it
+expires later than any GC sets it, which is reported rather than waited for."""
 
 from __future__ import annotations
 
 import logging
 import os
 import socket
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from assetpub.history.state import State
+from assetpub.history.state import GcLease, State, parse_iso
 
 log = logging.getLogger(__name__)
+
+# A GC sets its lease to expire this long after now, and renews it before every delete batch.
+LEASE_SECONDS = 60
+# How far another host's clock may run ahead of ours before its lease counts as implausible.
+CLOCK_SKEW_MARGIN = 60
 
 
 def holder_id() -> str:
@@ -37,3 +43,21 @@ def lease_blocks(state: State, now: datetime) -> bool:
     dead)."""
     lease = state.gc_lease
     return lease is not None and lease.is_active(now) and not is_stale_local_holder(lease.holder)
+
+
+def is_implausible(lease: GcLease, now: datetime) -> bool:
+    """Whether `lease` expires later than a GC can have set it (now + LEASE_SECONDS) even on a
+    clock CLOCK_SKEW_MARGIN ahead of ours: a far-off clock or a stuck writer, which waiting
+    would not cure."""
+    limit = now + timedelta(seconds=LEASE_SECONDS + CLOCK_SKEW_MARGIN)
+    return parse_iso(lease.expires_at) > limit
+
+
+def implausible_lease_message(url: str, lease: GcLease, now: datetime) -> str:
+    ahead = (parse_iso(lease.expires_at) - now).total_seconds()
+    return (
+        f"{url}: the GC lease held by {lease.holder or 'unknown'} expires at {lease.expires_at}, "
+        f"{ahead:.0f} s from now, though a GC holds it {LEASE_SECONDS} s at a time (a clock far "
+        "ahead, or a stuck writer); if no GC is running, clear it with "
+        "`assetpub gc --break-lease`"
+    )

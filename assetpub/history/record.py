@@ -31,7 +31,6 @@ from assetpub.build.hashing import hashed_name
 from assetpub.build.prepare import PreparedBuild
 from assetpub.errors import (
     ConfigError,
-    HistoryError,
     InvalidRecordError,
     MissingRecordError,
     NewerFormatError,

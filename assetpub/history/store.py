@@ -38,11 +38,13 @@ from assetpub.errors import (
 )
 from assetpub.history.state import NewerFormat, State, iso, parse_iso
 from assetpub.keys import LOCK_KEY, STATE_KEY
-from assetpub.origins.base import ObjectHeaders, Origin
+from assetpub.origins.base import ObjectHeaders, Origin, VersionedBytes
 
 log = logging.getLogger(__name__)
 _PROBED = "conditional_writes"  # the state field of the remembered answers
 RECHECK_REFUSAL = timedelta(days=7)
+# A random token, new with every compare-and-swap write (see update()).
+_WRITE_TOKEN = "write_token"
 _JSON = "application/json; charset=utf-8"
 
 
@@ -84,7 +86,9 @@ class StateStore:
 
     def load(self) -> tuple[State, str | None]:
         """The state and its version token (None when the origin has no state yet)."""
-        got = self.origin.read(STATE_KEY)
+        return self._parse(self.origin.read(STATE_KEY))
+
+    def _parse(self, got: VersionedBytes | None) -> tuple[State, str | None]:
         if got is None:
             return State(), None
         try:
@@ -115,10 +119,13 @@ class StateStore:
                     self.origin.put_bytes(STATE_KEY, data, private_json_headers(data))
                 return new or state
         for attempt in range(self.attempts):
-            state, etag = loaded if attempt == 0 else self.load()
+            state, etag = loaded
             new = self._remembering(state, change(state))
             if new is None:
                 return state
+            # The token is new for every write, so finding these exact bytes later proves
+            # this write went through.
+            new = replace(new, extra={**new.extra, _WRITE_TOKEN: secrets.token_hex(16)})
             data = new.to_json()
             try:
                 if etag is None:
@@ -131,8 +138,17 @@ class StateStore:
                     )
                 return new
             except (PreconditionFailedError, AlreadyExistsError):
+                got = self.origin.read(STATE_KEY)
+                if got is not None and got.data == data:
+                    # The client retried a write whose response was lost (a timeout, a reset)
+                    # and the retry's 412 was about our own first attempt.
+                    log.info(
+                        "%s: %s holds our write; its answer was lost", self.origin.url, STATE_KEY
+                    )
+                    return new
                 log.debug("%s: state changed under us (attempt %d)", self.origin.url, attempt)
                 self.clock.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
+                loaded = self._parse(got)
         raise OriginError(
             f"{self.origin.url}: {STATE_KEY} kept changing under concurrent writers; try again"
         )

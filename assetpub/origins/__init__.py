@@ -86,9 +86,12 @@ class OriginSpec:
     # Also the part size; S3 refuses parts under 5 MiB.
     multipart_threshold: int = 8 * 1024 * 1024
     max_connections: int = 16
-    # Attempts per request (botocore standard retry mode) and seconds to wait for a connection.
+    # Attempts per request (botocore standard retry mode), seconds to wait for a connection and
+    # for each read of an answer. A server that accepts connections and never answers costs at
+    # most max_attempts * read_timeout plus the retries' backoff (< 2**(max_attempts-1) s).
     max_attempts: int = 5
     connect_timeout: float = 5.0
+    read_timeout: float = 30.0
 
     def __post_init__(self) -> None:
         parse_origin_url(self.url)
@@ -101,8 +104,15 @@ class OriginSpec:
             )
         if self.multipart_threshold < _S3_MIN_PART_SIZE:
             raise ConfigError("multipart_threshold must be at least 5 MiB (the S3 part minimum)")
-        if self.max_connections < 1 or self.max_attempts < 1 or self.connect_timeout <= 0:
-            raise ConfigError("max_connections, max_attempts and connect_timeout must be positive")
+        if (
+            self.max_connections < 1
+            or self.max_attempts < 1
+            or self.connect_timeout <= 0
+            or self.read_timeout <= 0
+        ):
+            raise ConfigError(
+                "max_connections, max_attempts, connect_timeout and read_timeout must be positive"
+            )
         if self.endpoint_url is not None and not _is_endpoint(self.endpoint_url):
             raise ConfigError(
                 f"bad endpoint URL {self.endpoint_url!r}: use http(s)://host[:port], "

@@ -109,10 +109,12 @@ class S3Origin:
         options: dict[str, Any] = {
             "request_checksum_calculation": spec.checksums,
             "response_checksum_validation": spec.checksums,
-            "retries": {"mode": "standard", "max_attempts": spec.max_attempts},
+            # total_max_attempts counts the first attempt; botocore's "max_attempts" would not
+            # (5 meant 6 requests).
+            "retries": {"mode": "standard", "total_max_attempts": spec.max_attempts},
             "max_pool_connections": spec.max_connections,
             "connect_timeout": spec.connect_timeout,
-            "read_timeout": 60,
+            "read_timeout": spec.read_timeout,
         }
         if spec.addressing_style:
             options["s3"] = {"addressing_style": spec.addressing_style}
@@ -377,6 +379,12 @@ class S3Origin:
             raise OriginError(
                 f"AWS profile {self._spec.profile!r} not found: check the profile setting, "
                 "AWS_PROFILE and ~/.aws/config"
+            ) from exc
+        except boto_errors.ReadTimeoutError as exc:
+            raise OriginError(
+                f"{self._endpoint} accepted the connection but did not answer within "
+                f"{self._spec.read_timeout:g} s ({self._spec.max_attempts} attempts) for "
+                f"{self.url}: check the endpoint, or raise the origin's read_timeout"
             ) from exc
         except (boto_errors.ConnectionError, boto_errors.HTTPClientError) as exc:
             raise OriginError(
