@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from benchmarks.bench_memory import SMOKE_FILES, run_all, tiny_build
 from benchmarks.synthetic import Layout, build_files, generate_build, generate_one_gb
 
 
@@ -48,3 +49,28 @@ def test_one_gb_build_streams_the_requested_size(tmp_path: Path) -> None:
     assert (root / "media" / "intro.mp4").stat().st_size == 3 * 1024 * 1024 + 5
     again = generate_one_gb(tmp_path / "again", seed=1, size=3 * 1024 * 1024 + 5)
     assert _snapshot(root) == _snapshot(again)
+
+
+def test_tiny_build_has_the_requested_files_of_every_kind(tmp_path: Path) -> None:
+    root = tiny_build(tmp_path / "tiny", files=SMOKE_FILES)
+    names = [str(p.relative_to(root)) for p in build_files(root)]
+    assert len(names) == SMOKE_FILES
+    assert {name.split("/")[0] for name in names} == {
+        "index.html",
+        "pages",
+        "js",
+        "img",
+        "css",
+        "data",
+    }
+
+
+def test_memory_benchmark_smoke(tmp_path: Path) -> None:
+    """The script works end to end (its figures are reported, not asserted): three runs that
+    exit 0, a peak RSS measured for each, and the unchanged publish made no second release."""
+    runs = run_all(SMOKE_FILES, tmp_path)
+    assert [run.label for run in runs] == ["publish cold", "unchanged", "verify"]
+    assert all(run.exit_code == 0 for run in runs), [run.output for run in runs]
+    assert all(run.peak_rss_mb > 1 and run.seconds > 0 for run in runs)
+    records = list((tmp_path / "origin" / "_assetpub" / "releases").iterdir())
+    assert len(records) == 1

@@ -3,6 +3,7 @@ taken only on proof that the file is the one that was read."""
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 import time
@@ -160,9 +161,11 @@ def test_a_corrupt_or_unwritable_cache_only_costs_reads(
     expected = outcome(prepare(site, tmp_path, read_cache=False))
     prepare(site, tmp_path)
     [cache_file] = tmp_path.glob("reads-*.json")
-    cache_file.write_bytes(b'{"format": 1, "tool": "0.1.0", "files": {"app.js": [1]}')
+    cache_file.write_bytes(b'{"format": 2, "tool": "0.1.0"}\n"app.js" without a tab\n')
     assert outcome(prepare(site, tmp_path)) == expected
-    cache_file.write_text('{"format": 1, "files": {"app.js": {"id": "x"}}}')
+    cache_file.write_text('{"format": 2, "tool": "0.1.0"}\n"app.js"\t{"id": "x"}\n')
+    assert outcome(prepare(site, tmp_path)) == expected
+    cache_file.write_text('{"format": 2, "tool": "0.1.0"}\n"app.js"\t[1, 2\n')
     assert outcome(prepare(site, tmp_path)) == expected
     blocked = tmp_path / "not-a-folder"
     blocked.write_text("a file where the cache folder would be")
@@ -174,18 +177,10 @@ def test_an_entry_with_bad_fields_is_a_miss(site: Path, tmp_path: Path) -> None:
 
     cache = ReadCache(None, "fingerprint", now=time.time())
     identity = FileIdentity.of((site / "app.js").stat())
-    cache._loaded = {"app.js": {"id": [identity.size], "digests": ["a", "b", 1]}}
-    assert cache.get("app.js", identity) is None
     cache._loaded = {
-        "app.js": {
-            "id": [
-                identity.size,
-                identity.mtime_ns,
-                identity.ctime_ns,
-                identity.inode,
-                identity.device,
-            ],
-            "digests": ["a"],
-        }
+        "app.js": json.dumps({"id": [identity.size], "digests": ["a", "b", 1]}).encode()
     }
+    assert cache.get("app.js", identity) is None
+    ids = [identity.size, identity.mtime_ns, identity.ctime_ns, identity.inode, identity.device]
+    cache._loaded = {"app.js": json.dumps({"id": ids, "digests": ["a"]}).encode()}
     assert cache.get("app.js", identity) is None

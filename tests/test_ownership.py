@@ -259,6 +259,16 @@ def test_a_consistent_record_naming_a_foreign_object_gets_no_key_deleted() -> No
     assert "uploads/avatar.png" not in record.collectable_keys()
 
 
+_A_FILE = {
+    "key": "a.js",
+    "kind": "plain",
+    "sha256": SHA["aaa"],
+    "size": 1,
+    "content_type": "text/javascript",
+    "cache_control": "no-cache",
+}
+
+
 def _record_json(**changes: object) -> bytes:
     data = json.loads(HONEST.to_json())
     data.update(changes)
@@ -277,6 +287,11 @@ def _record_json(**changes: object) -> bytes:
         (_record_json(manifest="%%%"), "not base64"),
         (_record_json(files={"a.js": {"key": "a.js"}}), "'kind' is missing"),
         (_record_json(files={"a.js": []}), "is a JSON array"),
+        # Shaped like a recorded file, but where none belongs, or with a field of another type.
+        (_record_json(manifest=_A_FILE), "'manifest' is a JSON object"),
+        (_record_json(files={"a.js": {**_A_FILE, "size": True}}), "'size' is a JSON boolean"),
+        (_record_json(files={"a.js": {**_A_FILE, "etag": ""}}), "unknown field 'etag'"),
+        (json.dumps(_A_FILE).encode(), "'files' is missing"),
     ],
 )
 def test_a_record_that_is_no_record_is_refused_when_read(raw: bytes, error: str) -> None:
@@ -298,3 +313,34 @@ def test_a_record_round_trips_through_its_json_with_every_field() -> None:
     written = json.loads(raw)["files"]
     fields_of_a_file = set(RecordedFile.__dataclass_fields__)
     assert all(set(entry) == fields_of_a_file for entry in written.values())
+
+
+def test_a_record_is_written_as_json_dumps_writes_it_and_read_back() -> None:
+    """The record is written file by file; its bytes are still those of json.dumps over the
+    whole record (sorted keys, compact), so every earlier reader reads it, and what the
+    streaming reader makes of them is the record again."""
+    files = {
+        **RELEASE.files,
+        'é/"quoted".js': recorded('é/"quoted".js', "plain", SHA["bbb"], md5="0" * 32),
+    }
+    record = replace(RELEASE, files=files, message="ünïcode ☃", extra={"zz": {"a": [1]}, "a": 2})
+    written = {
+        "format": record.format,
+        "id": record.id,
+        "created_at": record.created_at,
+        "git_commit": record.git_commit,
+        "message": record.message,
+        "tool_version": record.tool_version,
+        "created_by": record.created_by,
+        "files": {
+            path: {name: getattr(f, name) for name in RecordedFile.__dataclass_fields__}
+            for path, f in files.items()
+        },
+        "entry_content": {"index.html": "PHA+"},
+        "manifest": "e30=",
+        **record.extra,
+    }
+    expected = json.dumps(written, sort_keys=True, separators=(",", ":")).encode()
+    assert record.to_json() == expected
+    assert ReleaseRecord.from_json(expected) == record
+    assert ReleaseRecord.from_json(expected.decode()) == record

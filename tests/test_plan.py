@@ -18,7 +18,7 @@ from assetpub.origins.base import RemoteObject
 def prepared_file(tmp_path: Path, key: str, kind: FileKind, data: bytes) -> PreparedFile:
     path = tmp_path / key.replace("/", "_")
     path.write_bytes(data)
-    return PreparedFile(key, key, kind, path, digest_bytes(data), "x/y", "no-cache")
+    return PreparedFile(key, key, kind, str(path), digest_bytes(data), "x/y", "no-cache")
 
 
 @pytest.fixture

@@ -38,6 +38,10 @@ from assetpub.build.scan import FileIdentity
 
 log = logging.getLogger(__name__)
 
+# 2: a header line, then a line per file (its path and its entry, each JSON), kept as one
+# bytes object a file and decoded when the file is looked up, where format 1 was one JSON
+# object parsed whole into dicts and lists per file before any of it was used.
+# Also 2: a page's references resolve from its <base href>, so format 1's links are stale.
 CACHE_FORMAT = 2
 RACY_SECONDS = 2.0
 
@@ -79,9 +83,9 @@ class ReadCache:
         self.fingerprint = fingerprint
         self.now = now
         self.hits = 0
-        self._loaded: dict[str, dict[str, Any]] = {}
+        self._loaded: dict[str, bytes] = {}  # path -> its entry's JSON, decoded when used
         self._same_build = False
-        self._fresh: dict[str, dict[str, Any]] = {}
+        self._fresh: dict[str, tuple[FileIdentity, FileReading]] = {}
 
     @classmethod
     def open(
@@ -96,11 +100,16 @@ class ReadCache:
     def _load(self) -> None:
         assert self.file is not None
         try:
-            data = json.loads(self.file.read_bytes())
-            if data.get("format") != CACHE_FORMAT or data.get("tool") != __version__:
-                return
-            self._loaded = dict(data["files"])
-            self._same_build = data.get("fingerprint") == self.fingerprint
+            with self.file.open("rb") as lines:
+                header = json.loads(next(lines, b"{}"))
+                if header.get("format") != CACHE_FORMAT or header.get("tool") != __version__:
+                    return
+                self._same_build = header.get("fingerprint") == self.fingerprint
+                for line in lines:
+                    name, tab, entry = line.rstrip(b"\n").partition(b"\t")
+                    if not tab:
+                        raise ValueError("a line without its path")
+                    self._loaded[json.loads(name)] = entry
         except FileNotFoundError:
             return
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
@@ -111,12 +120,15 @@ class ReadCache:
         """(digests, reading) stored for this path if the file is provably the one read, else
         None. The reading is None when it depends on a build that has changed since: the
         caller must read the file again for its references and mentions, not for its digests."""
-        entry = self._loaded.get(path)
-        if entry is None or entry.get("id") != _identity_list(identity):
+        raw = self._loaded.pop(path, None)  # each file is looked up once: free it as it goes
+        if raw is None:
             return None
         try:
+            entry = json.loads(raw)
+            if entry.get("id") != _identity_list(identity):
+                return None
             reading = _decode(entry)
-        except (KeyError, TypeError, ValueError, IndexError):
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError):
             return None
         self.hits += 1
         if reading.depends_on_build and not self._same_build:
@@ -125,27 +137,30 @@ class ReadCache:
 
     def put(self, path: str, identity: FileIdentity, reading: FileReading) -> None:
         if identity.is_settled(self.now, RACY_SECONDS):
-            self._fresh[path] = _encode(identity, reading)
+            self._fresh[path] = (identity, reading)
 
     def save(self) -> None:
         """Write the readings of this run (only this build's current files), atomically."""
         if self.file is None:
             return
-        data = {
-            "format": CACHE_FORMAT,
-            "tool": __version__,
-            "fingerprint": self.fingerprint,
-            "files": self._fresh,
-        }
+        header = {"format": CACHE_FORMAT, "tool": __version__, "fingerprint": self.fingerprint}
         try:
             self.file.parent.mkdir(parents=True, exist_ok=True)
             with tempfile.NamedTemporaryFile(
                 "wb", dir=self.file.parent, prefix=".reads-", delete=False
             ) as out:
-                out.write(json.dumps(data, separators=(",", ":")).encode())
+                out.write(_compact(header) + b"\n")
+                # Line by line, never the whole cache as one string. JSON escapes every
+                # control character, so neither part holds a tab or a newline.
+                for path, (identity, reading) in self._fresh.items():
+                    out.write(_compact(path) + b"\t" + _compact(_encode(identity, reading)) + b"\n")
             os.replace(out.name, self.file)
         except OSError as exc:
             log.debug("not saving the read cache %s: %s", self.file, exc)
+
+
+def _compact(value: object) -> bytes:
+    return json.dumps(value, separators=(",", ":")).encode()
 
 
 def _identity_list(identity: FileIdentity) -> list[int]:

@@ -13,6 +13,7 @@ import fnmatch
 import json
 import posixpath
 import re
+import sys
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -61,7 +62,7 @@ class FileKind(StrEnum):
     PLAIN = "plain"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Link:
     """A reference found in a file, resolved to a build path (None if it leaves the build)."""
 
@@ -70,7 +71,7 @@ class Link:
     target: str | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Decision:
     """What a file becomes, and the evidence for it (`publish --dry-run -v` prints it)."""
 
@@ -140,13 +141,17 @@ def decide_by_name(
     for path in sorted(paths):
         entry = next((p for p in entries if fnmatch.fnmatchcase(path, p)), None)
         if entry is not None:
-            decisions[path] = Decision(FileKind.ENTRY, f"entry file (matches {entry!r})")
+            # Interned: the same few reasons for most of a large build's files.
+            decisions[path] = Decision(
+                FileKind.ENTRY, sys.intern(f"entry file (matches {entry!r})")
+            )
             continue
         framework = detection.immutable_folder(path)
         if framework is not None:
             folder = next(p for p in framework.immutable_prefixes if path.startswith(p))
             decisions[path] = Decision(
-                FileKind.BUNDLER, f"{framework.name} documents {folder} as content-hashed"
+                FileKind.BUNDLER,
+                sys.intern(f"{framework.name} documents {folder} as content-hashed"),
             )
             continue
         if path in bundler_renamed_paths:
@@ -155,7 +160,9 @@ def decide_by_name(
         basename = posixpath.basename(path)
         shape = next((label for rx, label in compiled if rx.match(basename)), None)
         if shape is not None:
-            decisions[path] = Decision(FileKind.BUNDLER, f"bundler-hashed name ({shape})")
+            decisions[path] = Decision(
+                FileKind.BUNDLER, sys.intern(f"bundler-hashed name ({shape})")
+            )
     return decisions
 
 

@@ -5,11 +5,12 @@ next starts. Nothing is switched anywhere until every asset is on every origin.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TypeVar
 
+from assetpub.commands.parallel import run_parallel
 from assetpub.commands.plan import OriginPlan, Upload
 from assetpub.errors import AlreadyExistsError, AssetpubError, OriginError, PartialSwitchError
 from assetpub.origins.base import Origin
@@ -37,36 +38,11 @@ def write_upload(origin: Origin, upload: Upload) -> None:
                 raise
     else:
         assert upload.path is not None
-        origin.put_file(upload.key, upload.path, upload.headers)
-
-
-def run_parallel(
-    tasks: Sequence[T],
-    work: Callable[[T], None],
-    workers: int,
-    on_done: Callable[[T], None] | None = None,
-) -> None:
-    """Run `work` over tasks on a bounded pool; on the first failure cancel what has not
-    started and re-raise it, so a failed phase never lets the next one begin."""
-    if not tasks:
-        return
-    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(tasks)))) as pool:
-        futures: dict[Future[None], T] = {pool.submit(work, task): task for task in tasks}
-        pending = set(futures)
-        while pending:
-            done, pending = wait(pending, return_when=FIRST_EXCEPTION)
-            for future in done:
-                error = future.exception()
-                if error is not None:
-                    for other in pending:
-                        other.cancel()
-                    raise error
-                if on_done:
-                    on_done(futures[future])
+        origin.put_file(upload.key, Path(upload.path), upload.headers)
 
 
 def _run_uploads(
-    jobs: Sequence[tuple[Origin, Upload]], workers: int, progress: Progress | None
+    jobs: Iterable[tuple[Origin, Upload]], workers: int, progress: Progress | None
 ) -> None:
     run_parallel(
         jobs,
@@ -94,13 +70,13 @@ def write_records(planned: Sequence[PlannedOrigin], allow_existing: bool = False
 def upload_assets(
     planned: Sequence[PlannedOrigin], workers: int, progress: Progress | None
 ) -> None:
-    jobs = [(p.origin, u) for p in planned for u in p.plan.assets]
+    jobs = ((p.origin, u) for p in planned for u in p.plan.assets)
     _run_uploads(jobs, workers, progress)
 
 
 def switch(one: PlannedOrigin, workers: int, progress: Progress | None) -> None:
     for _name, group in one.plan.switch_groups:
-        _run_uploads([(one.origin, u) for u in group], workers, progress)
+        _run_uploads(((one.origin, u) for u in group), workers, progress)
 
 
 def apply_plans(

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
 from assetpub.build.classify import FileKind
 from assetpub.build.hashing import digest_bytes
@@ -29,7 +28,7 @@ class Upload:
     headers: ObjectHeaders
     reason: str
     size: int
-    path: Path | None = None  # stream from this file...
+    path: str | None = None  # stream from this file (a str: a Path costs 400 bytes more)...
     data: bytes | None = None  # ...or write these bytes
     create_only: bool = False
     from_build: bool = True  # counts as an uploaded build file in the summary
@@ -85,7 +84,7 @@ def _headers(file: PreparedFile) -> ObjectHeaders:
 
 
 def _upload(file: PreparedFile, reason: str) -> Upload:
-    return Upload(file.key, _headers(file), reason, file.digests.size, path=file.local_path)
+    return Upload(file.key, _headers(file), reason, file.digests.size, path=file.local)
 
 
 def keys_to_verify(build: PreparedBuild, listing: Mapping[str, RemoteObject]) -> set[str]:
@@ -172,7 +171,7 @@ def plan_origin(
                     _headers(file),
                     "blob for rollback",
                     file.digests.size,
-                    path=file.local_path,
+                    path=file.local,
                     from_build=False,
                 )
             )

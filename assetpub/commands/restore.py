@@ -9,7 +9,8 @@ from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
-from assetpub.commands.apply import run_parallel, write_upload
+from assetpub.commands.apply import write_upload
+from assetpub.commands.parallel import run_parallel
 from assetpub.commands.plan import Upload, asset_manifest_upload, switch_order
 from assetpub.history.record import RecordedFile, ReleaseRecord, Storage, load_record
 from assetpub.history.store import StateStore

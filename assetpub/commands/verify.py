@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 
+from assetpub.commands.parallel import map_parallel
 from assetpub.errors import AssetpubError, InvalidRecordError, NewerFormatError
 from assetpub.history.record import RecordedFile, Storage, load_record
 from assetpub.history.state import State
@@ -124,9 +124,8 @@ def _verify_live(
         if deep:
             checks.append(partial(_check_bytes, origin, file.key, file.sha256))
     checks.append(partial(_check_entry_bytes, origin, ASSET_MANIFEST_KEY, record.asset_manifest))
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        for problems in pool.map(lambda check: check(), checks):
-            health.problems.extend(problems)
+    for problems in map_parallel(lambda check: check(), checks, workers):
+        health.problems.extend(problems)
     health.checked = len(record.files) + 1
 
 
