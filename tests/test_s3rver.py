@@ -98,3 +98,17 @@ def test_rollback_and_roll_forward(published: Published) -> None:
     rollback([origin], results[2].release.id)
     assert live_files(origin) == lives[2]
     assert verify_origin(origin).healthy
+
+
+def test_publishing_the_newest_build_again_after_a_rollback_serves_its_bytes(
+    published: Published, make_build: MakeBuild
+) -> None:
+    """After the rollback's copies, s3rver still lists the keys with v3's ETags over v2's
+    bytes. A publish of v3 that trusted those listings would skip its plain files and serve
+    v2's: restore writes the bytes itself where a copy reports another ETag than the blob's."""
+    origin, _, lives = published
+    rollback([origin])
+    assert live_files(origin) == lives[1]
+    publish(PublishSettings(make_build(site(3)), (), message="v3 again"), origins=[origin])
+    assert origin.get("chunk.js") == lives[2]["chunk.js"] == b"// plain, named in JS: chunk v3"
+    assert verify_origin(origin).healthy

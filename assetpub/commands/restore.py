@@ -12,6 +12,7 @@ from functools import partial
 from assetpub.commands.apply import write_upload
 from assetpub.commands.parallel import run_parallel
 from assetpub.commands.plan import Upload, asset_manifest_upload, switch_order
+from assetpub.errors import HistoryError
 from assetpub.history.record import RecordedFile, ReleaseRecord, Storage, load_record
 from assetpub.history.store import StateStore
 from assetpub.keys import blob_key
@@ -29,7 +30,16 @@ def restore_release(
     copies = [file for file, held in zip(plain, there, strict=True) if not held]
 
     def copy(file: RecordedFile) -> None:
-        origin.copy(blob_key(file.sha256), file.key, file.headers)
+        etag = origin.copy(blob_key(file.sha256), file.key, file.headers)
+        if _names_other_bytes(etag, file.md5):
+            # The service says the copy holds other bytes than the blob's: s3rver keeps a key's
+            # old ETag when CopyObject replaces its bytes. Its listings would then tell later
+            # publishes that the key still holds the old bytes, so write the bytes themselves,
+            # whose ETag the service computes from them.
+            data = origin.get(blob_key(file.sha256))
+            if data is None:
+                raise HistoryError(f"{origin.url}: {blob_key(file.sha256)} vanished during restore")
+            origin.put_bytes(file.key, data, file.headers)
 
     run_parallel(copies, copy, workers)
     written = len(copies)
@@ -57,6 +67,11 @@ def restore_release(
         run_parallel(group, partial(write_upload, origin), workers)
         written += len(group)
     return written
+
+
+def _names_other_bytes(etag: str | None, md5: str) -> bool:
+    """A reported ETag that is a plain MD5 (not multipart "…-N", not absent) and not this one."""
+    return etag is not None and "-" not in etag and len(etag) == 32 and etag.lower() != md5.lower()
 
 
 def _already_there(origin: Origin, listing: Mapping[str, RemoteObject], file: RecordedFile) -> bool:

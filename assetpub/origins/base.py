@@ -132,9 +132,10 @@ class Origin(Protocol):
     def head(self, key: str) -> ObjectInfo | None:
         """Size, headers and stored digest of one object (one request); None when missing."""
 
-    def copy(self, source_key: str, key: str, headers: ObjectHeaders) -> None:
+    def copy(self, source_key: str, key: str, headers: ObjectHeaders) -> str | None:
         """Copy an object within the origin, replacing headers, without the bytes passing
-        through this machine where the backend allows (S3 CopyObject). Atomic like a put."""
+        through this machine where the backend allows (S3 CopyObject). Atomic like a put.
+        Returns the ETag the service reports for the new object (None without ETags)."""
 
     def supports_conditional_writes(self) -> bool:
         """Whether if_absent / if_match are enforced. S3-compatible services vary, so the S3

@@ -128,7 +128,7 @@ class DryRunOrigin:
                 raise PreconditionFailedError(key)
         self._write("put", key, _Pending(len(data), headers, data=bytes(data)))
 
-    def copy(self, source_key: str, key: str, headers: ObjectHeaders) -> None:
+    def copy(self, source_key: str, key: str, headers: ObjectHeaders) -> str | None:
         check_key(source_key)
         check_key(key)
         found, pending = self._pending(source_key)
@@ -140,6 +140,7 @@ class DryRunOrigin:
                 raise OriginError(f"cannot copy {source_key} to {key}: {source_key} does not exist")
             copied = _Pending(source.size, headers, inner_key=source_key)
         self._write("copy", key, copied)
+        return None  # no ETag: the real copy's is unknown until it happens
 
     def supports_conditional_writes(self) -> bool:
         return True

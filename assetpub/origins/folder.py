@@ -138,7 +138,7 @@ class FolderOrigin:
         self._count("put")
         self._write(key, target, lambda out: out.write(data), if_absent, if_match)
 
-    def copy(self, source_key: str, key: str, headers: ObjectHeaders) -> None:
+    def copy(self, source_key: str, key: str, headers: ObjectHeaders) -> str | None:
         source = self._path(source_key, follow=True)
         target = self._path(key, follow=False)
         self._count("copy")
@@ -148,6 +148,7 @@ class FolderOrigin:
                     f"cannot copy {source_key} to {key}: {source_key} does not exist in {self.url}"
                 )
             self._write(key, target, lambda out: shutil.copyfileobj(file, out, _CHUNK))
+        return None  # a folder has no ETags
 
     def supports_conditional_writes(self) -> bool:
         return True

@@ -116,7 +116,7 @@ class MemoryOrigin:
             self.objects[key] = bytes(data)
             self.headers[key] = headers
 
-    def copy(self, source_key: str, key: str, headers: ObjectHeaders) -> None:
+    def copy(self, source_key: str, key: str, headers: ObjectHeaders) -> str | None:
         check_key(source_key)
         check_key(key)
         self._maybe_fail("copy", key)
@@ -127,6 +127,7 @@ class MemoryOrigin:
                 raise OriginError(f"cannot copy {source_key} to {key}: {source_key} does not exist")
             self.objects[key] = data
             self.headers[key] = headers
+        return None  # memory keeps no ETags
 
     def supports_conditional_writes(self) -> bool:
         return True

@@ -245,13 +245,13 @@ class S3Origin:
                     raise PreconditionFailedError(key) from None
                 raise
 
-    def copy(self, source_key: str, key: str, headers: ObjectHeaders) -> None:
+    def copy(self, source_key: str, key: str, headers: ObjectHeaders) -> str | None:
         source = {"Bucket": self.bucket, "Key": self._key(source_key)}
         request: dict[str, Any] = {"Bucket": self.bucket, "Key": self._key(key)}
         request.update(self._headers(headers), CopySource=source, MetadataDirective="REPLACE")
         with self._errors(key):
             try:
-                self._client.copy_object(**request)
+                response = self._client.copy_object(**request)
             except boto_errors.ClientError as exc:
                 if _code(exc) in _MISSING:
                     raise OriginError(
@@ -265,6 +265,8 @@ class S3Origin:
                         f"copies yet ({_message(exc)})"
                     ) from None
                 raise
+        etag = response.get("CopyObjectResult", {}).get("ETag", "")
+        return str(etag).strip('"') or None
 
     def supports_conditional_writes(self) -> bool:
         """Probe once per origin object whether the endpoint enforces both conditions that
