@@ -67,6 +67,11 @@ class ConflictError(AssetpubError):
     """An immutable name on an origin already holds different bytes."""
 
 
+class IncompleteSwitchError(AssetpubError):
+    """An origin's state says the release is live, but not all its files switched: the pages
+    still load (assets first, index.html last), and the same command again converges."""
+
+
 class PartialSwitchError(AssetpubError):
     """Some origins switched and some did not: the message says which is live on what."""
 

@@ -5,14 +5,21 @@ next starts. Nothing is switched anywhere until every asset is on every origin.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
 from assetpub.commands.parallel import run_parallel
 from assetpub.commands.plan import OriginPlan, Upload
-from assetpub.errors import AlreadyExistsError, AssetpubError, OriginError, PartialSwitchError
+from assetpub.errors import (
+    AlreadyExistsError,
+    AssetpubError,
+    IncompleteSwitchError,
+    OriginError,
+    PartialSwitchError,
+)
 from assetpub.origins.base import Origin
 
 log = logging.getLogger(__name__)
@@ -99,9 +106,10 @@ def apply_plans(
     def switch_one(one: PlannedOrigin) -> None:
         if commit:
             commit(one)
-        switch(one, workers, progress)
-        if after_switch:
-            after_switch(one)
+        with after_commit(one.origin.url, release_id, "run the same publish again to converge"):
+            switch(one, workers, progress)
+            if after_switch:
+                after_switch(one)
 
     switch_origins(
         planned,
@@ -111,6 +119,22 @@ def apply_plans(
         failed="switch failed",
         rerun="Run the same publish again to converge",
     )
+
+
+@contextmanager
+def after_commit(url: str, release_id: str, rerun: str) -> Iterator[None]:
+    """Around the file switch that follows a commit: a failure there leaves the state saying
+    `release_id` is live while some of its files are not switched yet, which the message says
+    (with what converges it) instead of the bare failure of one request."""
+    try:
+        yield
+    except AssetpubError as exc:
+        if isinstance(exc, IncompleteSwitchError):
+            raise
+        raise IncompleteSwitchError(
+            f"{url}: release {release_id} is committed, but not all its files switched "
+            f"({exc.message}); the pages still load; {rerun}"
+        ) from exc
 
 
 def switch_origins(

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from assetpub.clock import SYSTEM_CLOCK, Clock
-from assetpub.commands.apply import switch_origins
+from assetpub.commands.apply import after_commit, switch_origins
 from assetpub.commands.restore import converge_to_live, restore_release
 from assetpub.errors import RollbackError, and_more
 from assetpub.history.record import ReleaseRecord, current_user, load_record
@@ -92,8 +92,9 @@ def rollback(
 
     def switch_one(one: RollbackOrigin) -> None:
         _activate(one, by)
-        result.written += restore_release(one.origin, one.record, one.listing, workers)
-        converge_to_live(one.store, one.record.id, workers)
+        with after_commit(one.origin.url, one.record.id, "run the same rollback again"):
+            result.written += restore_release(one.origin, one.record, one.listing, workers)
+            converge_to_live(one.store, one.record.id, workers)
 
     switch_origins(
         rollbacks,
