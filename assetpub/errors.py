@@ -67,7 +67,7 @@ class ConflictError(AssetpubError):
     """An immutable name on an origin already holds different bytes."""
 
 
-class IncompleteSwitchError(AssetpubError):
+class IncompleteSwitchError(OriginError):
     """An origin's state says the release is live, but not all its files switched: the pages
     still load (assets first, index.html last), and the same command again converges."""
 
