@@ -184,3 +184,16 @@ def test_an_entry_with_bad_fields_is_a_miss(site: Path, tmp_path: Path) -> None:
     ids = [identity.size, identity.mtime_ns, identity.ctime_ns, identity.inode, identity.device]
     cache._loaded = {"app.js": json.dumps({"id": ids, "digests": ["a"]}).encode()}
     assert cache.get("app.js", identity) is None
+
+
+def test_a_file_identity_keeps_every_stat_field_it_is_made_of(site: Path) -> None:
+    from assetpub.build.scan import FileIdentity
+
+    st = (site / "app.js").stat()
+    identity = FileIdentity.of(st)
+    assert identity.fields == (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
+    assert (identity.size, identity.mtime_ns, identity.ctime_ns) == identity.fields[:3]
+    assert (identity.inode, identity.device) == (st.st_ino, st.st_dev)
+    assert identity == FileIdentity.of((site / "app.js").stat())
+    os.utime(site / "app.js", ns=(st.st_atime_ns, st.st_mtime_ns + 1))
+    assert identity != FileIdentity.of((site / "app.js").stat())

@@ -2,6 +2,7 @@
 (what each file is stored as, the keys it needs, what a listing lacks) and of the one
 predicate for "this listed object already holds these bytes"."""
 
+import base64
 import json
 import re
 from dataclasses import replace
@@ -10,7 +11,13 @@ import pytest
 from history_support import recorded_release
 
 from assetpub.build.hashing import hashed_name
-from assetpub.history.record import MissingObject, RecordedFile, ReleaseRecord, Storage
+from assetpub.history.record import (
+    MissingObject,
+    RecordedFile,
+    ReleaseRecord,
+    Storage,
+    asset_manifest_bytes,
+)
 from assetpub.history.state import NewerFormat
 from assetpub.keys import blob_key
 from assetpub.origins.base import RemoteObject
@@ -344,3 +351,99 @@ def test_a_record_is_written_as_json_dumps_writes_it_and_read_back() -> None:
     assert record.to_json() == expected
     assert ReleaseRecord.from_json(expected) == record
     assert ReleaseRecord.from_json(expected.decode()) == record
+
+
+def test_a_record_is_read_with_the_files_it_is_compared_with_when_its_bytes_are_theirs() -> None:
+    """How a publish asks "is the live release this build?" without a RecordedFile per file:
+    the live record's files are compared as bytes, and the build's own files stand in."""
+    record = replace(
+        RELEASE,
+        message='a "}{[" message\\ with what brackets and escapes look like',
+        extra={"a_extra": {"files": {"x": [1, "}"]}}, "zz": None},
+    )
+    raw = record.to_json()
+    files = dict(record.files)
+    read = ReleaseRecord.from_json_with_files(raw, files)
+    assert read == ReleaseRecord.from_json(raw) == record
+    assert read is not None and read.files == files
+    assert read.files["index.html"] is files["index.html"]
+    # Spaces anywhere between the parts are JSON too.
+    spaced = raw.replace(b'{"a_extra":', b' { "a_extra" : ', 1)
+    spaced = spaced.replace(b',"files":', b' , "files" :')
+    assert spaced != raw
+    assert ReleaseRecord.from_json_with_files(spaced + b"\n", files) == record
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        {**RELEASE.files, "img/logo.png": replace(RELEASE.files["img/logo.png"], size=8)},
+        {**RELEASE.files, "img/logo.png": replace(RELEASE.files["img/logo.png"], md5="0" * 32)},
+        {**RELEASE.files, "b.txt": recorded("b.txt", "plain", SHA["aaa"])},
+        {p: f for p, f in RELEASE.files.items() if p != "img/logo.png"},
+        {},
+    ],
+    ids=["size", "md5", "one more", "one fewer", "none"],
+)
+def test_a_record_with_other_files_is_not_read_as_one_with_these(
+    files: dict[str, RecordedFile],
+) -> None:
+    assert ReleaseRecord.from_json_with_files(RELEASE.to_json(), files) is None
+
+
+def test_the_same_files_written_another_way_count_as_other_files() -> None:
+    """Equal JSON in other bytes (an older writer's spacing, a repeated field) is not
+    proven equal: the answer is None, and the publish goes ahead (the safe side)."""
+    data = json.loads(RELEASE.to_json())
+    for raw in (
+        json.dumps(data, sort_keys=True).encode(),
+        json.dumps(data, sort_keys=True, indent=1).encode(),
+        RELEASE.to_json()[:-1] + b',"id":"other"}',
+    ):
+        assert ReleaseRecord.from_json_with_files(raw, RELEASE.files) is None
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"",
+        b"{not json",
+        b"[]",
+        RELEASE.to_json()[:-1],
+        RELEASE.to_json() + b"{}",
+        RELEASE.to_json().replace(b'"created_by":', b'"created_by"'),
+        RELEASE.to_json().replace(b'"id":"', b'"id":["'),
+        RELEASE.to_json().replace(b'"tool_version":"test"', b'"tool_version":tru'),
+        RELEASE.to_json().replace(b'"id":"20261201T000000000Z-00000000"', b'"id":7'),
+    ],
+    ids=["empty", "not json", "array", "cut", "extra data", "no colon", "open", "bad", "id"],
+)
+def test_what_is_no_record_is_refused_when_compared_too(raw: bytes) -> None:
+    with pytest.raises(ValueError) as caught:
+        ReleaseRecord.from_json_with_files(raw, RELEASE.files)
+    assert not isinstance(caught.value, NewerFormat)
+
+
+def test_a_newer_record_with_the_same_files_is_refused_as_newer() -> None:
+    raw = RELEASE.to_json().replace(b'"format":1', b'"format":2')
+    with pytest.raises(NewerFormat):
+        ReleaseRecord.from_json_with_files(raw, RELEASE.files)
+
+
+def test_a_large_asset_manifest_is_written_as_one_base64_string() -> None:
+    """The manifest's base64 is written in slices; joined, they are the whole's base64."""
+    manifest = bytes(range(256)) * 2000 + b"tail"  # several slices, and not a multiple of 3
+    record = replace(RELEASE, asset_manifest=manifest)
+    written = json.loads(record.to_json())
+    assert written["manifest"] == base64.b64encode(manifest).decode()
+    assert ReleaseRecord.from_json(record.to_json()) == record
+
+
+@pytest.mark.parametrize(
+    "file_map",
+    [{}, {"b.js": "b.0123456789ab.js", 'a/é"\n\t.js': "x", "☃": "☃", "asset-manifest.json": "a"}],
+)
+def test_the_asset_manifest_is_written_as_json_dumps_writes_it(file_map: dict[str, str]) -> None:
+    expected = {"release": 'r"é', "files": dict(sorted(file_map.items()))}
+    written = asset_manifest_bytes('r"é', file_map)
+    assert written == (json.dumps(expected, indent=2, ensure_ascii=False) + "\n").encode()

@@ -1,6 +1,6 @@
 """The planner is pure: these tests need no storage at all."""
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -9,7 +9,7 @@ import pytest
 from assetpub.build.classify import FileKind
 from assetpub.build.hashing import digest_bytes
 from assetpub.build.prepare import PreparedBuild, PreparedFile
-from assetpub.commands.plan import OriginPlan, keys_to_verify, plan_origin, switch_order
+from assetpub.commands.plan import OriginPlan, files_to_verify, plan_origin, switch_order
 from assetpub.history.record import build_release
 from assetpub.keys import blob_key
 from assetpub.origins.base import RemoteObject
@@ -37,7 +37,7 @@ def build(tmp_path: Path) -> PreparedBuild:
 def make_plan(
     build: PreparedBuild,
     listing: Mapping[str, RemoteObject] | None = None,
-    verified: Mapping[str, str | None] | None = None,
+    holds_digest: Collection[str] = (),
 ) -> OriginPlan:
     release = build_release(
         build,
@@ -46,7 +46,7 @@ def make_plan(
         git_commit=None,
         message=None,
     )
-    return plan_origin("mem://", build, release, listing or {}, verified or {})
+    return plan_origin("mem://", build, release, listing or {}, holds_digest)
 
 
 def remote(file: PreparedFile, etag: str | None = "same", size: int | None = None) -> RemoteObject:
@@ -76,7 +76,7 @@ def test_empty_origin_uploads_everything_in_safe_order(build: PreparedBuild) -> 
 def test_objects_already_there_are_skipped_by_listing_alone(build: PreparedBuild) -> None:
     listing = {f.key: remote(f) for f in build.files}
     listing[blob_key(build.files[5].digests.sha256)] = RemoteObject("blob", 5, None)
-    assert keys_to_verify(build, listing) == set()
+    assert files_to_verify(build, listing) == []
     plan = make_plan(build, listing)
     assert plan.assets == () and plan.plain == ()
     assert {s.key for s in plan.skipped} == {"app.0123456789ab.js", "main.abcdef12.css", "480.js"}
@@ -91,9 +91,11 @@ def test_objects_already_there_are_skipped_by_listing_alone(build: PreparedBuild
 def test_multipart_etag_is_verified_by_digest_not_trusted(build: PreparedBuild) -> None:
     js = build.files[3]
     listing = {js.key: remote(js, etag="0" * 32 + "-2")}
-    assert keys_to_verify(build, listing) == {js.key}
-    plan = make_plan(build, listing, {js.key: js.digests.sha256})
+    assert files_to_verify(build, listing) == [js]
+    plan = make_plan(build, listing, {js.key})
     assert js.key in {s.key for s in plan.skipped} and not plan.conflicts
+    # Unproven is not the same: without the origin's word on its digest, it is a conflict.
+    assert [c.key for c in make_plan(build, listing).conflicts] == [js.key]
 
 
 def test_different_bytes_under_an_immutable_name_is_a_conflict(build: PreparedBuild) -> None:
@@ -101,7 +103,7 @@ def test_different_bytes_under_an_immutable_name_is_a_conflict(build: PreparedBu
     plan = make_plan(build, {css.key: remote(css, size=999)})
     assert [c.key for c in plan.conflicts] == [css.key]
     js = build.files[3]
-    plan = make_plan(build, {js.key: remote(js, etag="f" * 32)}, {js.key: "0" * 64})
+    plan = make_plan(build, {js.key: remote(js, etag="f" * 32)}, set())
     assert [c.key for c in plan.conflicts] == [js.key]
 
 

@@ -164,7 +164,7 @@ def _compact(value: object) -> bytes:
 
 
 def _identity_list(identity: FileIdentity) -> list[int]:
-    return [identity.size, identity.mtime_ns, identity.ctime_ns, identity.inode, identity.device]
+    return list(identity.fields)
 
 
 def _encode(identity: FileIdentity, reading: FileReading) -> dict[str, Any]:

@@ -13,6 +13,7 @@ import logging
 import os
 import re
 import stat
+import struct
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,19 +26,46 @@ BUNDLER_MANIFESTS_IN_DOTFOLDERS = (".vite/manifest.json",)
 _PUBLIC_DOTFOLDERS = (".well-known",)
 
 
+# size, mtime_ns, ctime_ns, inode, device: 40 bytes, where five ints cost about 150.
+_IDENTITY = struct.Struct("<qqqQQ")
+
+
 @dataclass(frozen=True, slots=True)
 class FileIdentity:
-    """The stat fields that change whenever a file's bytes can have changed."""
+    """The stat fields that change whenever a file's bytes can have changed, packed: a scan
+    keeps one per file."""
 
-    size: int
-    mtime_ns: int
-    ctime_ns: int
-    inode: int
-    device: int
+    packed: bytes
 
     @classmethod
     def of(cls, st: os.stat_result) -> FileIdentity:
-        return cls(st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
+        return cls(_IDENTITY.pack(st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev))
+
+    @property
+    def fields(self) -> tuple[int, int, int, int, int]:
+        """(size, mtime_ns, ctime_ns, inode, device)."""
+        size, mtime_ns, ctime_ns, inode, device = _IDENTITY.unpack(self.packed)
+        return size, mtime_ns, ctime_ns, inode, device
+
+    @property
+    def size(self) -> int:
+        return self.fields[0]
+
+    @property
+    def mtime_ns(self) -> int:
+        return self.fields[1]
+
+    @property
+    def ctime_ns(self) -> int:
+        return self.fields[2]
+
+    @property
+    def inode(self) -> int:
+        return self.fields[3]
+
+    @property
+    def device(self) -> int:
+        return self.fields[4]
 
     def is_settled(self, now: float, racy_seconds: float) -> bool:
         """Last changed more than `racy_seconds` before `now` (wall-clock seconds), so that a

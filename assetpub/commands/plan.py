@@ -8,8 +8,9 @@ file a visitor fetches without a hash and everything it references must already 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+import threading
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field
 
 from assetpub.build.classify import FileKind
 from assetpub.build.hashing import digest_bytes
@@ -47,10 +48,38 @@ class Conflict:
     reason: str
 
 
+class RecordUpload:
+    """The release record's write, its JSON made on first use and then shared by every
+    origin's plan: a publish that finds nothing changed never makes it (40 MB at 100,000
+    files), and several origins hold one copy."""
+
+    def __init__(self, release: ReleaseRecord) -> None:
+        self._release = release
+        self._upload: Upload | None = None
+        self._lock = threading.Lock()  # plans are read from the uploaders' threads too
+
+    def __call__(self) -> Upload:
+        with self._lock:
+            if self._upload is None:
+                data = self._release.to_json()
+                self._upload = Upload(
+                    self._release.record_key,
+                    ObjectHeaders(
+                        "application/json; charset=utf-8", PRIVATE, digest_bytes(data).sha256
+                    ),
+                    "release record",
+                    len(data),
+                    data=data,
+                    create_only=True,
+                    from_build=False,
+                )
+            return self._upload
+
+
 @dataclass(frozen=True)
 class OriginPlan:
     url: str
-    record: Upload  # the release record: the intent, written before anything else
+    record_upload: RecordUpload = field(repr=False)
     assets: tuple[Upload, ...]  # immutable names and content-addressed blobs
     plain: tuple[Upload, ...]  # names we keep but cannot hash: replaced in place
     asset_manifest: Upload
@@ -58,6 +87,11 @@ class OriginPlan:
     index: tuple[Upload, ...]  # the root index.html, alone and last
     skipped: tuple[Skip, ...]
     conflicts: tuple[Conflict, ...]
+
+    @property
+    def record(self) -> Upload:
+        """The release record: the intent, written before anything else."""
+        return self.record_upload()
 
     @property
     def switch_groups(self) -> list[tuple[str, tuple[Upload, ...]]]:
@@ -87,16 +121,18 @@ def _upload(file: PreparedFile, reason: str) -> Upload:
     return Upload(file.key, _headers(file), reason, file.digests.size, path=file.local)
 
 
-def keys_to_verify(build: PreparedBuild, listing: Mapping[str, RemoteObject]) -> set[str]:
-    """Existing keys whose content the listing cannot settle: only these cost a request each."""
-    keys = set()
-    for file in build.files:
-        if file.kind == FileKind.ENTRY:
-            continue
-        remote = listing.get(file.key)
-        if remote is not None and remote.holds(file.digests.size, file.digests.md5) is None:
-            keys.add(file.key)
-    return keys
+def files_to_verify(
+    build: PreparedBuild, listing: Mapping[str, RemoteObject]
+) -> list[PreparedFile]:
+    """Files whose key exists but whose content the listing cannot settle: only these cost a
+    request each, which asks the origin for the digest it holds."""
+    return [
+        file
+        for file in build.files
+        if file.kind != FileKind.ENTRY
+        and (remote := listing.get(file.key)) is not None
+        and remote.holds(file.digests.size, file.digests.md5) is None
+    ]
 
 
 def switch_order(keys: Iterable[str]) -> tuple[list[str], list[str]]:
@@ -130,8 +166,12 @@ def plan_origin(
     build: PreparedBuild,
     release: ReleaseRecord,
     listing: Mapping[str, RemoteObject],
-    verified_sha256: Mapping[str, str | None],
+    holds_digest: Collection[str],
+    record: RecordUpload | None = None,
 ) -> OriginPlan:
+    """`holds_digest`: the keys among files_to_verify's whose stored SHA-256 is the build
+    file's (a key not in it is not proven to hold the file's bytes). `record`: the release
+    record's write, shared between the plans of one publish."""
     assets: list[Upload] = []
     plain: list[Upload] = []
     skipped: list[Skip] = []
@@ -140,7 +180,7 @@ def plan_origin(
     def same_content(file: PreparedFile, remote: RemoteObject) -> bool:
         decided = remote.holds(file.digests.size, file.digests.md5)
         if decided is None:
-            return verified_sha256.get(file.key) == file.digests.sha256
+            return file.key in holds_digest
         return decided
 
     for file in build.files:
@@ -186,21 +226,9 @@ def plan_origin(
     entry_keys, index_keys = switch_order(by_key)
     entries = [_upload(by_key[k], "switch") for k in entry_keys]
     index = [_upload(by_key[k], "switch") for k in index_keys]
-    record_bytes = release.to_json()
-    record = Upload(
-        release.record_key,
-        ObjectHeaders(
-            "application/json; charset=utf-8", PRIVATE, digest_bytes(record_bytes).sha256
-        ),
-        "release record",
-        len(record_bytes),
-        data=record_bytes,
-        create_only=True,
-        from_build=False,
-    )
     return OriginPlan(
         url=url,
-        record=record,
+        record_upload=record or RecordUpload(release),
         assets=tuple(assets),
         plain=tuple(plain),
         asset_manifest=asset_manifest_upload(release),

@@ -18,10 +18,11 @@ import re
 import secrets
 import socket
 import subprocess
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
+from json.encoder import encode_basestring as _json_text
 from json.encoder import encode_basestring_ascii as _json_str
 from pathlib import Path
 from typing import Any, TypeVar
@@ -57,6 +58,7 @@ from assetpub.origins.base import ObjectHeaders, Origin, RemoteObject
 from assetpub.origins.checks import check_key
 
 RECORD_FORMAT = 1
+_B64_SLICE = 3 * 64 * 1024  # a multiple of 3: the slices' base64 joins into the whole's
 _KINDS = frozenset(kind.value for kind in FileKind)
 
 # CI systems put the commit being built here; checked before asking git.
@@ -265,22 +267,26 @@ class ReleaseRecord:
             "tool_version": self.tool_version,
             "created_by": self.created_by,
             "entry_content": {k: _b64(v) for k, v in self.entry_content.items()},
-            "manifest": _b64(self.asset_manifest),
             **self.extra,
         }
         out = io.BytesIO()
         separator = b"{"
-        for name in sorted([*fields, "files"]):
+        for name in sorted([*fields, "files", "manifest"]):
             out.write(separator + _json_str(name).encode("ascii") + b":")
             separator = b","
-            if name != "files":
+            if name == "files":
+                for part in _files_json(self.files):
+                    out.write(part)
+            elif name == "manifest":
+                # Base64 needs no escaping in JSON: written in slices, the 10 MB manifest of
+                # 100,000 files is not also a 13 MB str, its JSON and their bytes at once.
+                out.write(b'"')
+                for start in range(0, len(self.asset_manifest), _B64_SLICE):
+                    piece = self.asset_manifest[start : start + _B64_SLICE]
+                    out.write(base64.b64encode(piece))
+                out.write(b'"')
+            else:
                 out.write(_compact_json(fields[name]).encode("ascii"))
-                continue
-            out.write(b"{")
-            for index, path in enumerate(sorted(self.files)):
-                out.write(b"," if index else b"")
-                out.write(_json_str(path).encode("ascii") + b":" + _file_json(self.files[path]))
-            out.write(b"}")
         out.write(b"}")
         return out.getvalue()
 
@@ -289,7 +295,25 @@ class ReleaseRecord:
         """Raises NewerFormat for a record a newer assetpub wrote, ValueError for anything that
         is not a record: not JSON, not an object, a field missing or of the wrong type. Whether
         its content is consistent is `problems`' question."""
-        data = _parse_record(raw)
+        return cls._from_fields(_parse_record(raw))
+
+    @classmethod
+    def from_json_with_files(
+        cls, raw: bytes, files: dict[str, RecordedFile]
+    ) -> ReleaseRecord | None:
+        """The record `raw` holds if its "files" are byte for byte what to_json writes for
+        `files`, with `files` itself standing in for them; None if they are not (or a field
+        is repeated). Parsing a record's files costs about 450 bytes a file, comparing them
+        nothing: this is how a publish asks "is the live release this build?". Raises as
+        from_json does for what is no record."""
+        data = _fields_but_files(raw, lambda start: _end_of(raw, start, _files_json(files)))
+        if data is None:
+            return None
+        data["files"] = files
+        return cls._from_fields(data)
+
+    @classmethod
+    def _from_fields(cls, data: dict[str, Any]) -> ReleaseRecord:
         check_format(data, RECORD_FORMAT)
         files: dict[str, Any] = _field(data, "files", dict)
         entry_content: dict[str, Any] = _field(data, "entry_content", dict)
@@ -418,6 +442,99 @@ class _FileReader:
         )
 
 
+def _files_json(files: Mapping[str, RecordedFile]) -> Iterator[bytes]:
+    """The record's "files" object in to_json's bytes, a file at a time."""
+    yield b"{"
+    for index, path in enumerate(sorted(files)):
+        yield (b"," if index else b"") + _json_str(path).encode("ascii") + b":"
+        yield _file_json(files[path])
+    yield b"}"
+
+
+def _end_of(raw: bytes, start: int, parts: Iterator[bytes]) -> int | None:
+    """Where `parts`, read one after the other, end in `raw` if it holds them from `start`."""
+    at = start
+    for part in parts:
+        if not raw.startswith(part, at):
+            return None
+        at += len(part)
+    return at
+
+
+_JSON_SPACE = re.compile(rb"[ \t\n\r]*")
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
+# A string (whose brackets do not count) or a bracket: enough to find where a value ends.
+_JSON_NESTING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
+_JSON_SCALAR = re.compile(rb"[^ \t\n\r,\]}]+")
+
+
+def _skip_space(raw: bytes, at: int) -> int:
+    space = _JSON_SPACE.match(raw, at)
+    return space.end() if space else at
+
+
+def _value_end(raw: bytes, start: int) -> int:
+    """Where the JSON value at `start` ends, found without building it. Only an end: the
+    caller parses raw[start:end], which refuses anything that is not one whole value."""
+    first = raw[start : start + 1]
+    if first in (b"{", b"["):
+        depth = 0
+        for token in _JSON_NESTING.finditer(raw, start):
+            bracket = raw[token.start()]
+            if bracket in b"{[":
+                depth += 1
+            elif bracket in b"}]":
+                depth -= 1
+                if depth == 0:
+                    return token.end()
+        raise ValueError("not JSON: an object or array is not closed")
+    found = (_JSON_STRING if first == b'"' else _JSON_SCALAR).match(raw, start)
+    if found is None:
+        raise ValueError(f"not JSON: no value at offset {start}")
+    return found.end()
+
+
+def _fields_but_files(raw: bytes, files_end: Callable[[int], int | None]) -> dict[str, Any] | None:
+    """Each top-level field of a record's JSON object parsed, but "files", whose end
+    `files_end` finds from where it starts (None: they differ, and so does this answer).
+    Every value is parsed on its own or matched byte for byte, and the separators between
+    them are checked, so a `raw` that is not one JSON object is refused as json.loads would."""
+    fields: dict[str, Any] = {}
+    at = _skip_space(raw, 0)
+    if raw[at : at + 1] != b"{":
+        raise ValueError("not JSON: not an object")
+    at = _skip_space(raw, at + 1)
+    closed = raw[at : at + 1] == b"}"
+    while not closed:
+        name_match = _JSON_STRING.match(raw, at)
+        if name_match is None:
+            raise ValueError(f"not JSON: no field name at offset {at}")
+        name = json.loads(name_match.group())
+        at = _skip_space(raw, name_match.end())
+        if raw[at : at + 1] != b":":
+            raise ValueError(f"not JSON: no ':' at offset {at}")
+        start = _skip_space(raw, at + 1)
+        if name in fields:
+            return None  # which of the two counts is json.loads' rule: leave it to that
+        if name == "files":
+            end = files_end(start)
+            if end is None:
+                return None
+            fields[name] = None
+        else:
+            end = _value_end(raw, start)
+            fields[name] = json.loads(raw[start:end])
+        at = _skip_space(raw, end)
+        separator = raw[at : at + 1]
+        if separator not in (b",", b"}"):
+            raise ValueError(f"not JSON: no ',' or '}}' at offset {at}")
+        closed = separator == b"}"
+        at = _skip_space(raw, at + 1)
+    if at != len(raw):
+        raise ValueError(f"not JSON: extra data at offset {at}")
+    return fields
+
+
 def _unb64(text: str, what: str) -> bytes:
     try:
         return base64.b64decode(text, validate=True)
@@ -456,9 +573,17 @@ def new_release_id(now: datetime) -> str:
     return f"{stamp}Z-{secrets.token_hex(4)}"
 
 
-def asset_manifest_bytes(release_id: str, file_map: dict[str, str]) -> bytes:
-    data = {"release": release_id, "files": dict(sorted(file_map.items()))}
-    return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode()
+def asset_manifest_bytes(release_id: str, file_map: Mapping[str, str]) -> bytes:
+    """The bytes of json.dumps({"release": ..., "files": sorted}, indent=2,
+    ensure_ascii=False) and a newline, written a line at a time: at 100,000 files the whole
+    as a str, its sorted copy and its bytes would be 40 MB at once."""
+    out = io.BytesIO()
+    out.write(f'{{\n  "release": {_json_text(release_id)},\n  "files": {{'.encode())
+    for index, path in enumerate(sorted(file_map)):
+        line = f"{',' if index else ''}\n    {_json_text(path)}: {_json_text(file_map[path])}"
+        out.write(line.encode())
+    out.write(b"\n  }\n}\n" if file_map else b"}\n}\n")
+    return out.getvalue()
 
 
 def detect_git_commit(build_dir: Path) -> str | None:
@@ -563,6 +688,22 @@ def load_record(origin: Origin, release_id: str, *, check: bool = True) -> Relea
     if problems:
         raise InvalidRecordError(origin.url, key, problems[0] + and_more(len(problems)))
     return record
+
+
+def load_record_if_files(
+    origin: Origin, release_id: str, files: dict[str, RecordedFile]
+) -> ReleaseRecord | None:
+    """The record of `release_id` if its files are exactly `files` and load_record would
+    accept it; else None (missing, unreadable, of a newer format, or other files)."""
+    raw = origin.get(release_record_key(release_id))
+    if raw is None:
+        return None
+    try:
+        record = ReleaseRecord.from_json_with_files(raw, files)
+    except ValueError:  # NewerFormat included: not a record this code may compare
+        return None
+    del raw
+    return None if record is None or record.problems(release_id) else record
 
 
 def record_ids(keys: Iterator[str] | list[str]) -> set[str]:
