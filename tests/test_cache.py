@@ -14,10 +14,12 @@ import pytest
 from checks import Reads
 from fixture_types import MakeBuild
 
+from assetpub.build import prepare as prepare_module
 from assetpub.build.cache import RACY_SECONDS, ReadCache
 from assetpub.build.prepare import PreparedBuild, PrepareOptions, prepare_build
 from assetpub.build.scan import scan_build
 from assetpub.clock import FakeClock
+from assetpub.errors import BuildError
 from assetpub.settings import DEFAULT_ENTRY_PATTERNS, DEFAULT_HASHED_NAME_PATTERNS
 
 SITE: dict[str, str | bytes] = {
@@ -197,3 +199,33 @@ def test_a_file_identity_keeps_every_stat_field_it_is_made_of(site: Path) -> Non
     assert identity == FileIdentity.of((site / "app.js").stat())
     os.utime(site / "app.js", ns=(st.st_atime_ns, st.st_mtime_ns + 1))
     assert identity != FileIdentity.of((site / "app.js").stat())
+
+
+def test_readings_used_from_the_cache_stay_in_it_for_the_next_run(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reads = Reads(monkeypatch)
+    prepare(site, tmp_path)
+    reads.take()
+    for _ in range(2):  # a warm run once wrote back only what it had read
+        prepare(site, tmp_path)
+        assert reads.take() == ["css/site.css", "index.html"]
+
+
+def test_a_failed_prepare_leaves_the_cache_as_it_was(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache_dir = tmp_path / "cache"
+    prepare(site, cache_dir)
+    [cache_file] = cache_dir.glob("reads-*.json")
+    before = cache_file.read_bytes()
+    (site / "css/site.css").write_text("body{color:red}")  # so read again, mid-run
+
+    def broken(path: str, text: str, paths: object) -> None:
+        raise BuildError(f"{path}: stop")
+
+    monkeypatch.setattr(prepare_module, "_references", broken)
+    with pytest.raises(BuildError, match="css/site.css: stop"):
+        prepare(site, cache_dir)
+    assert cache_file.read_bytes() == before
+    assert [p.name for p in cache_dir.iterdir()] == [cache_file.name]  # no temporary left

@@ -1,6 +1,7 @@
 """Scan + classify + rewrite + hash over real build folders: names and rewritten bytes."""
 
 import hashlib
+import os
 import tempfile
 from pathlib import Path
 from typing import Any, cast
@@ -343,3 +344,35 @@ def test_base_href_outside_the_build_refuses_the_page(
     build = make_build({"index.html": f"<base href='{base}'><img src=a.png>", "a.png": b"png"})
     with pytest.raises(BuildError, match=r"index\.html: <base href=.* does not name a folder"):
         prepare(build, tmp_path)
+
+
+def test_each_file_is_uploaded_from_where_its_bytes_are(
+    make_build: MakeBuild, tmp_path: Path
+) -> None:
+    """Original files, rewritten copies, symlinks and files in linked folders."""
+    build = make_build(
+        {
+            "index.html": "<link rel=stylesheet href=css/site.css>",
+            "css/site.css": "body{background:url(../img/bg.png)}",
+            "img/bg.png": b"\x89PNG bg",
+            "real/data.json": "[1]",
+            "b.txt": "bee",
+        }
+    )
+    os.symlink(build / "real", build / "linked")
+    os.symlink(build / "b.txt", build / "c.txt")
+    result = prepare(build, tmp_path)
+    uploaded = {f.source: f.local_path.read_bytes() for f in result.files}
+    image = b"\x89PNG bg"
+    css = f"body{{background:url(../img/bg.{short_sha(image)}.png)}}".encode()
+    assert uploaded == {
+        "index.html": f"<link rel=stylesheet href={key_of(result, 'css/site.css')}>".encode(),
+        "css/site.css": css,
+        "img/bg.png": image,
+        "real/data.json": b"[1]",
+        "linked/data.json": b"[1]",
+        "b.txt": b"bee",
+        "c.txt": b"bee",
+    }
+    for file in result.files:
+        assert hashlib.sha256(uploaded[file.source]).hexdigest() == file.digests.sha256

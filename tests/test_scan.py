@@ -82,3 +82,28 @@ def test_own_asset_manifest_is_replaced(make_build: MakeBuild) -> None:
     scanned = scan_build(make_build({"index.html": "<p>", "asset-manifest.json": "{}"}))
     assert scanned.replaced_manifest
     assert [f.path for f in scanned.files] == ["index.html"]
+
+
+def test_a_file_is_found_where_it_is_without_a_location_of_its_own(
+    make_build: MakeBuild,
+) -> None:
+    build = make_build({"index.html": "<p>", "real/a.css": "x", "b.css": "y"})
+    os.symlink(build / "real", build / "alias")
+    os.symlink(build / "b.css", build / "c.css")
+    files = {f.path: f for f in scan_build(build).files}
+    root = build.resolve()
+    assert {p: f.target for p, f in files.items()} == {
+        "alias/a.css": str(root / "real" / "a.css"),
+        "b.css": None,
+        "c.css": str(root / "b.css"),
+        "index.html": None,
+        "real/a.css": None,
+    }
+    assert {p: f.abs_path.read_text() for p, f in files.items()} == {
+        "alias/a.css": "x",
+        "b.css": "y",
+        "c.css": "y",
+        "index.html": "<p>",
+        "real/a.css": "x",
+    }
+    assert files["real/a.css"].location == str(root / "real" / "a.css")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import posixpath
 from collections.abc import Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -61,12 +62,18 @@ class PreparedFile:
     source: str  # path in the build folder
     key: str  # published path, relative to the origin prefix
     kind: FileKind
-    # The bytes to upload, the original file or its rewritten copy: a str, as a Path costs 400
-    # bytes more a file.
-    local: str
+    # The bytes to upload, the original file or its rewritten copy, at local_root/stored:
+    # an original file's is its build path under the build root, so that no file carries a
+    # location str of its own (about 80 bytes a file; a Path costs 400 more).
+    stored: str
     digests: Digests
     content_type: str
     cache_control: str
+    local_root: str = ""  # "": `stored` is the whole location
+
+    @property
+    def local(self) -> str:
+        return os.path.join(self.local_root, self.stored)
 
     @property
     def local_path(self) -> Path:
@@ -356,7 +363,12 @@ def prepare_build(
         if options.read_cache
         else None
     )
-    build_text = _read_build(scanned, by_name, options.workers, cache)
+    try:
+        build_text = _read_build(scanned, by_name, options.workers, cache)
+    except BaseException:
+        if cache:
+            cache.discard()
+        raise
     if cache:
         cache.save()
     links = build_text.links
@@ -420,13 +432,22 @@ def prepare_build(
 
     files = []
     for path in sorted(paths):
-        local, digests = staged.get(path, (by_path[path].location, original[path]))
+        source = by_path[path]
+        if path in staged:
+            stored, digests = staged[path]
+            local_root = ""
+        elif source.target is not None:
+            stored, digests, local_root = source.target, original[path], ""
+        else:
+            stored, digests, local_root = path, original[path], source.root
         key = final_key[path]
         content_type, cache_control = resolve_headers(
             key, _DEFAULT_CACHE[kinds[path]], options.header_rules
         )
         files.append(
-            PreparedFile(path, key, kinds[path], local, digests, content_type, cache_control)
+            PreparedFile(
+                path, key, kinds[path], stored, digests, content_type, cache_control, local_root
+            )
         )
     if scanned.replaced_manifest:
         warnings.append(
