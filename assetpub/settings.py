@@ -7,7 +7,8 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, replace
 from datetime import timedelta
 from pathlib import Path
@@ -211,7 +212,8 @@ def _string_tuple(data: Mapping[str, Any], key: str, where: str) -> tuple[str, .
 def _origin_spec(entry: Any, where: str) -> OriginSpec:
     if isinstance(entry, str):
         _refuse_memory(entry, where)
-        return _spec(where, url=entry)
+        with _said_in(where):
+            return OriginSpec(url=entry)
     if not isinstance(entry, dict) or "url" not in entry:
         raise ConfigError(f"{where}: each origin must be a URL string or a table with 'url'")
     if isinstance(entry["url"], str):
@@ -224,13 +226,16 @@ def _origin_spec(entry: Any, where: str) -> OriginSpec:
         if isinstance(value, bool) or not isinstance(value, expected):
             names = " or ".join(t.__name__ for t in expected)
             raise ConfigError(f"{where}: origin key '{key}' must be a {names}")
-    return _spec(where, **entry)
+    with _said_in(where):
+        return OriginSpec(**entry)
 
 
-def _spec(where: str, **fields: Any) -> OriginSpec:
-    """An OriginSpec whose errors say where the bad value came from."""
+@contextmanager
+def _said_in(where: str) -> Iterator[None]:
+    """A ConfigError raised inside (an OriginSpec refusing a value) names where the bad value
+    came from: the config file, a flag or the environment."""
     try:
-        return OriginSpec(**fields)
+        yield
     except ConfigError as exc:
         raise ConfigError(f"{where}: {exc}") from None
 
@@ -287,12 +292,11 @@ def resolve_origins(
         else file_config.origins or (OriginSpec(url=DEFAULT_ORIGIN),)
     )
     if endpoint_url:
-        specs = tuple(
-            _spec("--endpoint-url", **{**_fields(s), "endpoint_url": endpoint_url})
-            if s.url.startswith("s3://")
-            else s
-            for s in specs
-        )
+        with _said_in("--endpoint-url"):
+            specs = tuple(
+                replace(s, endpoint_url=endpoint_url) if s.url.startswith("s3://") else s
+                for s in specs
+            )
     seen: dict[tuple[str, str, str], str] = {}
     for spec in specs:
         if spec.identity in seen:
@@ -306,12 +310,9 @@ def resolve_origins(
 def _configured_or_new(
     url: str, configured: Mapping[tuple[str, str, str], OriginSpec], where: str
 ) -> OriginSpec:
-    spec = _spec(where, url=url)
+    with _said_in(where):
+        spec = OriginSpec(url=url)
     return configured.get(spec.identity, spec)
-
-
-def _fields(spec: OriginSpec) -> dict[str, Any]:
-    return {f.name: getattr(spec, f.name) for f in fields(spec)}
 
 
 def validate_patterns(patterns: Sequence[str]) -> None:

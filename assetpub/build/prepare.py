@@ -405,9 +405,11 @@ def prepare_build(
             raise BuildError(f"{path} changed while being published; run the publish again")
         text = data.decode("utf-8", "surrogateescape")
         replacements = []
-        base = _resolving_from(path, text)
-        for ref in build_text.references.get(path, ()):
-            target = rewrite.resolve_reference(base, ref.url)
+        # Each reference's link holds the file it resolved to when the build was read (from
+        # the page's <base href>, if any): nothing is resolved, or parsed, a second time.
+        refs = build_text.references.get(path, [])
+        for ref, link in zip(refs, links.get(path, ()), strict=True):
+            target = link.target
             if target is not None and kinds.get(target) == FileKind.HASHED:
                 raw = text[ref.start : ref.path_end]
                 replacements.append(

@@ -11,7 +11,6 @@ import errno
 import fnmatch
 import logging
 import os
-import re
 import stat
 import struct
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from pathlib import Path
 
 from assetpub.errors import BuildError
 from assetpub.keys import ASSET_MANIFEST_KEY, RESERVED_PREFIX
+from assetpub.origins.checks import CONTROL_CHARACTER
 
 log = logging.getLogger(__name__)
 # Read for classification, never published.
@@ -229,11 +229,6 @@ def _special_kind(mode: int) -> str:
     return "special file"
 
 
-# Control characters (C0, DEL): a newline in a name splits log lines and HTTP headers; S3
-# refuses some of them outright and lists others back mangled in XML.
-_CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f]")
-
-
 def check_name(rel: str) -> str:
     """`rel` if it can be a published name on every origin, else BuildError naming the file.
 
@@ -243,7 +238,7 @@ def check_name(rel: str) -> str:
     shown = repr(rel.encode("utf-8", "surrogateescape").decode("utf-8", "replace"))
     if "\\" in rel:
         raise BuildError(f"{shown}: a backslash in a file name cannot be published")
-    if _CONTROL_CHARACTER.search(rel):
+    if CONTROL_CHARACTER.search(rel):
         raise BuildError(f"{shown}: a control character in a file name cannot be published")
     try:
         rel.encode("utf-8")

@@ -25,7 +25,7 @@ from assetpub.origins.base import (
     RemoteObject,
     VersionedBytes,
 )
-from assetpub.origins.checks import check_key
+from assetpub.origins.checks import CONTROL_CHARACTER, check_key
 
 __all__ = [
     "as_dry_run",
@@ -49,9 +49,6 @@ _S3_MIN_PART_SIZE = 5 * 1024 * 1024
 # GCS interop buckets may use.
 _BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]")
 _URL_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
-# urlsplit drops tabs and newlines (WHATWG), so "s3://site/a\nb" would quietly become
-# s3://site/ab: a control character anywhere in a URL is refused before it is split.
-_CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f]")
 # botocore's own check is only that the region is a valid host label.
 _REGION = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 _ENDPOINT = re.compile(r"https?://[^/\s?#@]+(/[^\s?#]*)?")
@@ -133,7 +130,7 @@ class OriginSpec:
 
 
 def _is_endpoint(url: str) -> bool:
-    if _CONTROL_CHARACTER.search(url) or not _ENDPOINT.fullmatch(url):
+    if CONTROL_CHARACTER.search(url) or not _ENDPOINT.fullmatch(url):
         return False
     try:
         parts = urlsplit(url)
@@ -151,7 +148,7 @@ def parse_origin_url(url: str) -> tuple[str, str, str]:
     """
     if not url or not url.strip():
         raise ConfigError("the origin URL is empty: use s3://bucket/prefix or a folder path")
-    if _CONTROL_CHARACTER.search(url):
+    if CONTROL_CHARACTER.search(url):
         raise ConfigError(f"bad origin URL {url!r}: it contains a control character")
     if not _URL_SCHEME.match(url):
         return "file", _check_folder("", str(Path(url).expanduser().resolve()), url), ""

@@ -3,7 +3,12 @@ origin's prefix (or folder), whatever key a caller passes."""
 
 from __future__ import annotations
 
+import re
+
 _FORBIDDEN_SEGMENTS = frozenset({"", ".", ".."})
+# C0 controls and DEL: refused in names and URLs alike. A newline splits log lines and HTTP
+# headers, urlsplit silently drops tabs and newlines, and S3 lists some of them back mangled.
+CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def check_key(key: str) -> str:

@@ -58,6 +58,7 @@ _TEXT_ONLY_ELEMENTS = frozenset({"textarea", "title", "xmp", "iframe", "noembed"
 _NUMERIC_CHARACTER_REFERENCE = re.compile(r"&#(?:[xX][0-9A-Fa-f]+|[0-9]+);?")
 _NAMED_CHARACTER_REFERENCE = re.compile(r"[A-Za-z0-9]+;?")
 _LONGEST_ENTITY_NAME = max(map(len, _HTML5_ENTITIES))
+_BASE_TAG = re.compile("<base", re.IGNORECASE)
 
 
 def _character_reference(text: str, amp: int, end: int) -> tuple[str, int]:
@@ -312,6 +313,6 @@ def find_html_references(text: str) -> list[Reference]:
 
 def find_base_href(text: str) -> str | None:
     """The page's <base href> (which every relative URL in it resolves from), or None."""
-    if "<base" not in text.lower():  # most pages: no second parse
+    if not _BASE_TAG.search(text):  # most pages: no second parse
         return None
     return _scan(text).base_href
