@@ -177,10 +177,10 @@ def install(injector: Injector) -> Callable[[], None]:
         return result
 
     def put_file(original: Any) -> Any:
-        def wrapper(self: Any, key: str, path: Path, headers: Any) -> Any:
+        def wrapper(self: Any, key: str, path: Path, headers: Any, **kwargs: Any) -> Any:
             chosen = injector.start(classify_put(key, headers.cache_control))
             with _torn(self, injector, chosen, key):
-                return around(chosen, key, lambda: original(self, key, path, headers))
+                return around(chosen, key, lambda: original(self, key, path, headers, **kwargs))
 
         return wrapper
 

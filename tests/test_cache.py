@@ -179,12 +179,12 @@ def test_an_entry_with_bad_fields_is_a_miss(site: Path, tmp_path: Path) -> None:
 
     cache = ReadCache(None, "fingerprint", now=time.time())
     identity = FileIdentity.of((site / "app.js").stat())
-    cache._loaded = {
+    cache._ahead = {
         "app.js": json.dumps({"id": [identity.size], "digests": ["a", "b", 1]}).encode()
     }
     assert cache.get("app.js", identity) is None
     ids = [identity.size, identity.mtime_ns, identity.ctime_ns, identity.inode, identity.device]
-    cache._loaded = {"app.js": json.dumps({"id": ids, "digests": ["a"]}).encode()}
+    cache._ahead = {"app.js": json.dumps({"id": ids, "digests": ["a"]}).encode()}
     assert cache.get("app.js", identity) is None
 
 
@@ -229,3 +229,45 @@ def test_a_failed_prepare_leaves_the_cache_as_it_was(
         prepare(site, cache_dir)
     assert cache_file.read_bytes() == before
     assert [p.name for p in cache_dir.iterdir()] == [cache_file.name]  # no temporary left
+
+
+def test_the_cache_is_read_in_step_with_a_build_of_many_batches(
+    make_build: MakeBuild, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Lines are sorted by path, the scan's order, and read as the lookups reach them: with
+    four readers on batches of 256 files, every unchanged file is still a hit, and a file
+    added or deleted between runs (sorting among the others) costs only its own read. (Images:
+    what a text file says depends on the whole build, which an added file changes.)"""
+    files: dict[str, str | bytes] = {f"img/{i:04}.png": b"%d" % i for i in range(1200)}
+    build = make_build({**files, "index.html": "<h1>data</h1>"})
+    cache_dir = tmp_path / "cache"
+    reads = Reads(monkeypatch)
+    prepare(build, cache_dir)
+    assert len(reads.take()) == 1201
+    [cache_file] = cache_dir.glob("reads-*.json")
+    paths = [json.loads(line.split(b"\t")[0]) for line in cache_file.read_bytes().splitlines()[1:]]
+    assert paths == sorted([*files, "index.html"])
+    (build / "img/0500.png").unlink()
+    (build / "img/0700a.png").write_bytes(b"new")
+    prepare(build, cache_dir)
+    assert reads.take() == ["img/0700a.png", "index.html"]
+
+
+def test_a_cache_whose_lines_are_out_of_order_is_used_only_up_to_there(
+    make_build: MakeBuild, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files: dict[str, str | bytes] = {f"{name}.json": "[]" for name in "abcd"}
+    build = make_build({**files, "index.html": "<h1>abcd</h1>"})
+    cache_dir = tmp_path / "cache"
+    reads = Reads(monkeypatch)
+    prepare(build, cache_dir)
+    reads.take()
+    [cache_file] = cache_dir.glob("reads-*.json")
+    header, a, b, c, d, index = cache_file.read_bytes().splitlines(keepends=True)
+    cache_file.write_bytes(header + a + c + b + d + index)
+    prepare(build, cache_dir)
+    # a.json is a hit, and c.json (read past while looking for b.json); b.json's line, out of
+    # order, ends the reading: what follows is read from the build
+    assert reads.take() == ["b.json", "d.json", "index.html"]
+    prepare(build, cache_dir)
+    assert reads.take() == []  # and the cache is whole again

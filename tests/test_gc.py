@@ -59,13 +59,18 @@ def test_gc_removes_exactly_what_only_expired_releases_needed(published: Publish
     assert run_gc(origin, GcSettings(keep=2, grace=timedelta(0))).plan.delete_keys == ()
 
 
-def test_gc_after_rollback_keeps_the_old_live_release(published: Published) -> None:
+def test_keep_counts_the_old_live_release_after_a_rollback(published: Published) -> None:
+    """`keep N` is N releases, the live one among them (Capistrano's keep_releases): after a
+    rollback to the oldest, keep 2 is it and the newest, keep 1 is it alone."""
     origin, results, _ = published
     rollback([origin], results[0].release.id)
-    run_gc(origin, GcSettings(keep=1, grace=timedelta(0)))
+    run_gc(origin, GcSettings(keep=2, grace=timedelta(0)))
     state, _ = StateStore(origin).load()
     assert state.live == results[0].release.id
     assert state.release_ids == {results[0].release.id, results[2].release.id}
+    run_gc(origin, GcSettings(keep=1, grace=timedelta(0)))
+    state, _ = StateStore(origin).load()
+    assert state.release_ids == {results[0].release.id}
     assert verify_origin(origin).healthy
 
 

@@ -1,5 +1,6 @@
 """The state object's transitions and retention rules: pure, no storage."""
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import cast
 
@@ -60,7 +61,21 @@ def test_retention_keeps_newest_live_and_grace() -> None:
 def test_live_is_retained_whatever_its_age() -> None:
     state = history(("v1", 0), ("v2", 10), ("v3", 20))
     state = state.activate("v1", action="rollback", now=minutes(30), by="u", git_commit=None)
-    assert "v1" in state.retained_ids(1, timedelta(0), minutes(10_000))
+    assert state.retained_ids(1, timedelta(0), minutes(10_000)) == {"v1"}
+    assert state.retained_ids(2, timedelta(0), minutes(10_000)) == {"v1", "v3"}
+    # v3 stopped being needed when the rollback replaced it (30 min), v2 when v3 came (20).
+    assert state.retained_ids(1, timedelta(minutes=11), minutes(40)) == {"v1", "v3"}
+    assert state.retained_ids(1, timedelta(minutes=21), minutes(40)) == {"v1", "v2", "v3"}
+
+
+def test_a_release_pushed_out_by_a_rollback_and_never_live_is_kept_through_grace() -> None:
+    # v3 is committed but was never switched to (the state says so: not live, no replaced_at).
+    state = history(("v1", 0), ("v2", 10))
+    entry = ReleaseEntry("v3", iso(minutes(20)), iso(minutes(20)))
+    state = replace(state, releases=(*state.releases, entry))
+    state = state.activate("v1", action="rollback", now=minutes(30), by="u", git_commit=None)
+    assert state.retained_ids(1, timedelta(hours=1), minutes(10_000)) == {"v1", "v3"}
+    assert state.retained_ids(1, timedelta(0), minutes(40)) == {"v1"}
 
 
 def test_grace_protects_a_release_replaced_a_minute_ago() -> None:

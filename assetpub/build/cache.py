@@ -44,7 +44,10 @@ log = logging.getLogger(__name__)
 # bytes object a file and decoded when the file is looked up, where format 1 was one JSON
 # object parsed whole into dicts and lists per file before any of it was used.
 # Also 2: a page's references resolve from its <base href>, so format 1's links are stale.
-CACHE_FORMAT = 2
+# 3: the lines are sorted by path, the scan's order, so a run reads the cache as it goes, in
+# step with the scan, instead of holding every line (50 MB at 100,000 files) before the first
+# lookup.
+CACHE_FORMAT = 3
 RACY_SECONDS = 2.0
 
 
@@ -59,6 +62,13 @@ class FileReading:
     # Whether the references or mentions found depend on the rest of the build (a text file
     # searched for names, a file whose references count); a binary's reading never does.
     depends_on_build: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CachedReading:
+    digests: Digests
+    reading: FileReading | None  # None: the digests hold, the references must be read again
+    entry: bytes | None  # the stored line's entry, written back as it is when the reading is used
 
 
 def build_fingerprint(parts: Iterable[str]) -> str:
@@ -85,10 +95,17 @@ class ReadCache:
         self.fingerprint = fingerprint
         self.now = now
         self.hits = 0
-        self._loaded: dict[str, bytes] = {}  # path -> its entry's JSON, decoded when used
         self._same_build = False
-        # This run's readings go to a temporary file as they are made, not kept for the save:
-        # at 100,000 files kept readings cost about 15 MB. Readers run on several threads.
+        # The earlier run's lines, read in step with the lookups: readers on several threads
+        # look up files of neighbouring batches, so lines read past while looking for one
+        # file wait in _ahead for their own lookup (a few batches' worth, plus the lines of
+        # files deleted since).
+        self._lines: IO[bytes] | None = None
+        self._ahead: dict[str, bytes] = {}
+        self._last_read = ""  # lines are sorted by path: every one read so far sorts <= this
+        # This run's readings go to a temporary file in the scan's order, sorted by path (the
+        # caller writes them as it takes the readings in order), not kept for the save: at
+        # 100,000 files kept readings cost about 15 MB.
         self._lock = threading.Lock()
         self._out: IO[bytes] | None = None
         self._failed = False
@@ -100,33 +117,67 @@ class ReadCache:
         folder = cache_dir or default_cache_dir()
         name = hashlib.sha256(str(build_root).encode("utf-8", "surrogateescape")).hexdigest()
         cache = cls(folder / f"reads-{name[:24]}.json", fingerprint, now)
-        cache._load()
+        cache._open_lines()
         return cache
 
-    def _load(self) -> None:
+    def _open_lines(self) -> None:
         assert self.file is not None
         try:
-            with self.file.open("rb") as lines:
-                header = json.loads(next(lines, b"{}"))
-                if header.get("format") != CACHE_FORMAT or header.get("tool") != __version__:
-                    return
-                self._same_build = header.get("fingerprint") == self.fingerprint
-                for line in lines:
-                    name, tab, entry = line.rstrip(b"\n").partition(b"\t")
-                    if not tab:
-                        raise ValueError("a line without its path")
-                    self._loaded[json.loads(name)] = entry
-        except FileNotFoundError:
+            lines = self.file.open("rb")
+        except OSError:
             return
-        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        try:
+            header = json.loads(lines.readline() or b"{}")
+            if header.get("format") != CACHE_FORMAT or header.get("tool") != __version__:
+                lines.close()
+                return
+            self._same_build = header.get("fingerprint") == self.fingerprint
+        except (ValueError, AttributeError) as exc:
             log.debug("ignoring the read cache %s: %s", self.file, exc)
-            self._loaded = {}
+            lines.close()
+            return
+        self._lines = lines
 
-    def get(self, path: str, identity: FileIdentity) -> tuple[Digests, FileReading | None] | None:
-        """(digests, reading) stored for this path if the file is provably the one read, else
-        None. The reading is None when it depends on a build that has changed since: the
-        caller must read the file again for its references and mentions, not for its digests."""
-        raw = self._loaded.pop(path, None)  # each file is looked up once: free it as it goes
+    def _entry(self, path: str) -> bytes | None:
+        """The earlier run's line for `path`, read up to it; None when it has none. Lines are
+        sorted by path (scan_build's order, in which they were written), so reading stops at
+        the first line past `path`."""
+        with self._lock:
+            raw = self._ahead.pop(path, None)  # each file is looked up once: free it as it goes
+            if raw is not None or self._lines is None:
+                return raw
+            if path <= self._last_read:
+                return None  # passed: in the cache it would have been read already
+            try:
+                for line in self._lines:
+                    name_json, tab, entry = line.rstrip(b"\n").partition(b"\t")
+                    name = json.loads(name_json)
+                    if not tab or not isinstance(name, str):
+                        raise ValueError("a line without its path")
+                    if name <= self._last_read:
+                        raise ValueError("lines out of order")
+                    self._last_read = name
+                    if name == path:
+                        return entry
+                    self._ahead[name] = entry
+                    if name > path:
+                        return None
+            except (OSError, ValueError) as exc:
+                log.debug("ignoring the rest of the read cache %s: %s", self.file, exc)
+                self._ahead.clear()
+            self._close_lines()
+            return None
+
+    def _close_lines(self) -> None:
+        lines, self._lines = self._lines, None
+        if lines is not None:
+            lines.close()
+
+    def get(self, path: str, identity: FileIdentity) -> CachedReading | None:
+        """What is stored for this path if the file is provably the one read, else None. The
+        reading is None when it depends on a build that has changed since: the caller must
+        read the file again for its references and mentions, not for its digests."""
+        raw = self._entry(path)
         if raw is None:
             return None
         try:
@@ -138,13 +189,18 @@ class ReadCache:
             return None
         self.hits += 1
         if reading.depends_on_build and not self._same_build:
-            return reading.digests, None
-        # A reading used as it is stays for the next run, as it was stored (a stale one is
-        # stored again by put once the file has been read again).
-        self._write(path, raw)
-        return reading.digests, reading
+            return CachedReading(reading.digests, None, None)
+        return CachedReading(reading.digests, reading, raw)
+
+    def keep(self, path: str, cached: CachedReading) -> None:
+        """A reading used as it was stays for the next run, as it was stored. Called in scan
+        order, like put."""
+        if cached.entry is not None:
+            self._write(path, cached.entry)
 
     def put(self, path: str, identity: FileIdentity, reading: FileReading) -> None:
+        """Store a new reading (called in scan order), unless the file changed too recently
+        for its times to prove a later change."""
         if identity.is_settled(self.now, RACY_SECONDS):
             self._write(path, _compact(_encode(identity, reading)))
 
@@ -186,6 +242,7 @@ class ReadCache:
         """Replace the cache with the readings of this run (only this build's current files),
         atomically."""
         with self._lock:
+            self._close_lines()
             out = self._opened()
             if out is None:
                 return
@@ -199,6 +256,7 @@ class ReadCache:
 
     def discard(self) -> None:
         """Drop this run's readings (the run failed): the cache file stays as it was."""
+        self._close_lines()
         out, self._out = self._out, None
         if out is not None:
             out.close()

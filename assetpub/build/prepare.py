@@ -12,14 +12,16 @@ import hashlib
 import logging
 import os
 import posixpath
-from collections.abc import Collection, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import quote
 
 from assetpub.build import evidence, rewrite
-from assetpub.build.cache import FileReading, ReadCache, build_fingerprint
+from assetpub.build.cache import CachedReading, FileReading, ReadCache, build_fingerprint
 from assetpub.build.classify import (
     REFERENCING_EXTENSIONS,
     Decision,
@@ -39,6 +41,8 @@ from assetpub.clock import SYSTEM_CLOCK, Clock
 from assetpub.errors import BuildError, and_more
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
+_R = TypeVar("_R")
 
 _DEFAULT_CACHE = {
     FileKind.ENTRY: NO_CACHE,
@@ -206,14 +210,12 @@ def _read_build(
     paths = {f.path for f in scanned.files}
     index = NameIndex(p for p in paths if p not in by_name)
 
-    def read(file: SourceFile) -> FileReading:
+    def read(file: SourceFile) -> tuple[FileReading, CachedReading | None]:
+        """The file's reading, and what the cache held for it when that reading is it."""
         cached = cache.get(file.path, file.identity) if cache else None
-        if cached is not None and cached[1] is not None:
-            return cached[1]
-        reading = read_uncached(file, cached[0] if cached else None)
-        if cache:
-            cache.put(file.path, file.identity, reading)
-        return reading
+        if cached is not None and cached.reading is not None:
+            return cached.reading, cached
+        return read_uncached(file, cached.digests if cached else None), None
 
     def read_uncached(file: SourceFile, known: Digests | None) -> FileReading:
         if _is_binary_without_reading(file):
@@ -252,14 +254,20 @@ def _read_build(
         )
         return FileReading(digests, refs, links, found, depends_on_build=True)
 
-    def read_batch(batch: list[SourceFile]) -> list[FileReading]:
+    def read_batch(batch: list[SourceFile]) -> list[tuple[FileReading, CachedReading | None]]:
         return [read(file) for file in batch]
 
     text = BuildText({}, {}, {}, {})
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         batches = _batches(scanned.files)
-        for batch, readings in zip(batches, pool.map(read_batch, batches), strict=True):
-            for file, reading in zip(batch, readings, strict=True):
+        readings_in_order = _in_order(pool, read_batch, batches, ahead=2 * max(1, workers))
+        for batch, readings in zip(batches, readings_in_order, strict=True):
+            for file, (reading, cached) in zip(batch, readings, strict=True):
+                # Written here, in the scan's order, which is how the next run reads them.
+                if cache and cached:
+                    cache.keep(file.path, cached)
+                elif cache:
+                    cache.put(file.path, file.identity, reading)
                 text.digests[file.path] = reading.digests
                 if reading.links is not None:
                     text.links[file.path] = reading.links
@@ -268,6 +276,25 @@ def _read_build(
                 for path, mention in reading.mentions:
                     text.mentions.setdefault(path, mention)
     return text
+
+
+def _in_order(
+    pool: ThreadPoolExecutor, work: Callable[[_T], _R], items: Iterable[_T], ahead: int
+) -> Iterator[_R]:
+    """work(item) for each item, in order, with at most `ahead` submitted and not yet taken:
+    results wait for the caller instead of piling up (pool.map submits everything at once, and
+    readers that outrun the caller held every file's cached entry, 100 MB at 100,000 files)."""
+    window: deque[Future[_R]] = deque()
+    try:
+        for item in items:
+            window.append(pool.submit(work, item))
+            if len(window) >= ahead:
+                yield window.popleft().result()
+        while window:
+            yield window.popleft().result()
+    finally:
+        for future in window:
+            future.cancel()
 
 
 _NO_DECISION = Decision(FileKind.PLAIN, "")

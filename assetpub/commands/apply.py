@@ -4,6 +4,7 @@ next starts. Nothing is switched anywhere until every asset is on every origin.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -35,17 +36,28 @@ class PlannedOrigin:
 
 
 def write_upload(origin: Origin, upload: Upload) -> None:
-    if upload.data is not None:
-        try:
+    try:
+        if upload.data is not None:
             origin.put_bytes(upload.key, upload.data, upload.headers, if_absent=upload.create_only)
-        except AlreadyExistsError:
-            # A client that retries a create-only write whose answer was lost gets 412 from its
-            # own first attempt: exactly our bytes there is success, anything else is not.
-            if origin.get(upload.key) != upload.data:
-                raise
-    else:
-        assert upload.path is not None
-        origin.put_file(upload.key, Path(upload.path), upload.headers)
+        else:
+            assert upload.path is not None
+            origin.put_file(
+                upload.key, Path(upload.path), upload.headers, if_absent=upload.create_only
+            )
+    except AlreadyExistsError:
+        # A client that retries a create-only write whose answer was lost gets 412 from its
+        # own first attempt: exactly our bytes there is success, anything else is not.
+        if not _holds_exactly(origin, upload):
+            raise
+
+
+def _holds_exactly(origin: Origin, upload: Upload) -> bool:
+    found = origin.get(upload.key)
+    if found is None or len(found) != upload.size:
+        return False
+    if upload.data is not None:
+        return found == upload.data
+    return hashlib.sha256(found).hexdigest() == upload.headers.sha256
 
 
 def _run_uploads(

@@ -13,7 +13,7 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from assetpub.build.classify import FileKind
-from assetpub.build.hashing import digest_bytes
+from assetpub.build.hashing import Digests, digest_bytes
 from assetpub.build.headers import NO_CACHE, PRIVATE
 from assetpub.build.prepare import PreparedBuild, PreparedFile
 from assetpub.history.record import ReleaseRecord
@@ -61,19 +61,30 @@ class RecordUpload:
     def __call__(self) -> Upload:
         with self._lock:
             if self._upload is None:
-                data = self._release.to_json()
-                self._upload = Upload(
-                    self._release.record_key,
-                    ObjectHeaders(
-                        "application/json; charset=utf-8", PRIVATE, digest_bytes(data).sha256
-                    ),
-                    "release record",
-                    len(data),
-                    data=data,
-                    create_only=True,
-                    from_build=False,
-                )
+                self._upload = self._make(self._release)
             return self._upload
+
+    def _make(self, release: ReleaseRecord) -> Upload:
+        """The record's JSON in memory; publish writes it to a file instead (StagedRecord)."""
+        data = release.to_json()
+        return record_write(release, digest_bytes(data), data=data)
+
+
+def record_write(
+    release: ReleaseRecord, digests: Digests, *, data: bytes | None = None, path: str | None = None
+) -> Upload:
+    """The create-only write of a release record whose JSON has these digests."""
+    headers = ObjectHeaders("application/json; charset=utf-8", PRIVATE, digests.sha256)
+    return Upload(
+        release.record_key,
+        headers,
+        "release record",
+        digests.size,
+        path=path,
+        data=data,
+        create_only=True,
+        from_build=False,
+    )
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from enum import StrEnum
 from json.encoder import encode_basestring as _json_text
 from json.encoder import encode_basestring_ascii as _json_str
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 from assetpub import __version__
 from assetpub.build.classify import FileKind, bundler_by_name_alone
@@ -254,10 +254,15 @@ class ReleaseRecord:
         return missing
 
     def to_json(self) -> bytes:
+        out = io.BytesIO()
+        self.write_json(out)
+        return out.getvalue()
+
+    def write_json(self, out: BinaryIO) -> None:
         """Compact JSON with sorted keys (the C encoder writes every part), the same bytes as
-        json.dumps(sort_keys=True) of the whole, but streamed file by file into one buffer:
-        no dict per file and no str of the whole beside the bytes (the bytes alone are about
-        400 bytes a file)."""
+        json.dumps(sort_keys=True) of the whole, but streamed file by file: no dict per file
+        and no str of the whole; written to a file, not even the bytes (about 400 bytes a
+        file) are in memory."""
         fields: dict[str, Any] = {
             "format": self.format,
             "id": self.id,
@@ -269,7 +274,6 @@ class ReleaseRecord:
             "entry_content": {k: _b64(v) for k, v in self.entry_content.items()},
             **self.extra,
         }
-        out = io.BytesIO()
         separator = b"{"
         for name in sorted([*fields, "files", "manifest"]):
             out.write(separator + _json_str(name).encode("ascii") + b":")
@@ -288,7 +292,6 @@ class ReleaseRecord:
             else:
                 out.write(_compact_json(fields[name]).encode("ascii"))
         out.write(b"}")
-        return out.getvalue()
 
     @classmethod
     def from_json(cls, raw: bytes | str) -> ReleaseRecord:

@@ -187,24 +187,32 @@ class State:
     # -- retention --------------------------------------------------------------------------
 
     def retained_ids(self, keep: int, grace: timedelta, now: datetime) -> set[str]:
-        """The live release, the `keep` newest, and any release that stopped being retained
-        less than `grace` ago.
+        """`keep` releases, the live one among them whatever its age, with the newest others
+        (Capistrano's keep_releases: after a rollback, `keep 1` is the live release alone),
+        and any release that stopped being retained less than `grace` ago.
 
-        A release stops being needed when it is neither live nor among the newest `keep`:
-        at the later of its replacement and the commit of the keep-th release newer than it.
+        A release stops being needed when it is neither live nor among the others kept: at
+        the later of its replacement and the commit of the keep-th release newer than it.
         Grace counts from then, so its objects get the full grace period after they stopped
-        being needed, however old they are.
+        being needed, however old they are. A release with neither (among the newest `keep`
+        but pushed out by a rollback to an older live one, and never live itself) counts as
+        stopped now: grace keeps it.
         """
         newest = self.newest_first()
-        retained = set()
+        retained = {e.id for e in newest if e.id == self.live}
+        slots = max(0, keep - len(retained))
+        others = 0
         for index, entry in enumerate(newest):
-            if entry.id == self.live or index < keep:
+            if entry.id == self.live:
+                continue
+            others += 1
+            if others <= slots:
                 retained.add(entry.id)
                 continue
-            stopped = [parse_iso(newest[index - keep].committed_at)]
+            stopped = [parse_iso(newest[index - keep].committed_at)] if index >= keep else []
             if entry.replaced_at:
                 stopped.append(parse_iso(entry.replaced_at))
-            if now - max(stopped) < grace:
+            if now - max(stopped, default=now) < grace:
                 retained.add(entry.id)
         return retained
 

@@ -105,8 +105,12 @@ class DryRunOrigin:
             key, pending.size, headers.content_type, headers.cache_control, headers.sha256
         )
 
-    def put_file(self, key: str, path: Path, headers: ObjectHeaders) -> None:
+    def put_file(
+        self, key: str, path: Path, headers: ObjectHeaders, *, if_absent: bool = False
+    ) -> None:
         check_key(key)
+        if if_absent and self.head(key) is not None:
+            raise AlreadyExistsError(key)
         self._write("put", key, _Pending(path.stat().st_size, headers, path=path))
 
     def put_bytes(

@@ -118,11 +118,13 @@ class FolderOrigin:
             data = None if file is None else file.read()
         return None if data is None else VersionedBytes(data, hashlib.sha256(data).hexdigest())
 
-    def put_file(self, key: str, path: Path, headers: ObjectHeaders) -> None:
+    def put_file(
+        self, key: str, path: Path, headers: ObjectHeaders, *, if_absent: bool = False
+    ) -> None:
         target = self._path(key, follow=False)
         self._count("put")
         with path.open("rb") as source:
-            self._write(key, target, lambda out: shutil.copyfileobj(source, out, _CHUNK))
+            self._write(key, target, lambda out: shutil.copyfileobj(source, out, _CHUNK), if_absent)
 
     def put_bytes(
         self,

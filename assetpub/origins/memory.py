@@ -91,8 +91,10 @@ class MemoryOrigin:
         data = self.objects.get(key)
         return VersionedBytes(data, _etag(data)) if data is not None else None
 
-    def put_file(self, key: str, path: Path, headers: ObjectHeaders) -> None:
-        self.put_bytes(key, path.read_bytes(), headers)
+    def put_file(
+        self, key: str, path: Path, headers: ObjectHeaders, *, if_absent: bool = False
+    ) -> None:
+        self.put_bytes(key, path.read_bytes(), headers, if_absent=if_absent)
 
     def put_bytes(
         self,

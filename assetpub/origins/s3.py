@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import boto3
 import boto3.exceptions
@@ -191,8 +191,15 @@ class S3Origin:
             data: bytes = response["Body"].read()
         return VersionedBytes(data, response.get("ETag", "").strip('"'))
 
-    def put_file(self, key: str, path: Path, headers: ObjectHeaders) -> None:
+    def put_file(
+        self, key: str, path: Path, headers: ObjectHeaders, *, if_absent: bool = False
+    ) -> None:
         full_key = self._key(key)
+        if if_absent:
+            # Conditional, so one PutObject (up to 5 GB) whatever the threshold: multipart
+            # would check the condition only when the upload completes.
+            self._put_object(key, lambda: path.open("rb"), headers, if_absent=True)
+            return
         with self._errors(key):
             size = path.stat().st_size
             if size < self._spec.multipart_threshold:
@@ -227,15 +234,34 @@ class S3Origin:
         if_match: str | None = None,
     ) -> None:
         check_write_conditions(if_absent, if_match)
-        request: dict[str, Any] = {"Bucket": self.bucket, "Key": self._key(key), "Body": data}
+        body = contextlib.nullcontext(data)
+        self._put_object(key, lambda: body, headers, if_absent=if_absent, if_match=if_match)
+
+    def _put_object(
+        self,
+        key: str,
+        body: Callable[[], contextlib.AbstractContextManager[bytes | IO[bytes]]],
+        headers: ObjectHeaders,
+        *,
+        if_absent: bool = False,
+        if_match: str | None = None,
+    ) -> None:
+        """One PutObject, conditional if asked; `body` gives the bytes or an open file afresh
+        for each attempt (a retried file body must start at its beginning)."""
+        request: dict[str, Any] = {"Bucket": self.bucket, "Key": self._key(key)}
         request.update(self._headers(headers))
         if if_absent:
             request["IfNoneMatch"] = "*"
         if if_match is not None:
             request["IfMatch"] = '"' + if_match.strip('"') + '"'  # ETags are quoted strings
+
+        def put() -> None:
+            with body() as opened:
+                self._client.put_object(**request, Body=opened)
+
         with self._errors(key):
             try:
-                _retry_conflicts(lambda: self._client.put_object(**request))
+                _retry_conflicts(put)
             except boto_errors.ClientError as exc:
                 code = _code(exc)
                 if if_absent and code in _PRECONDITION_FAILED:
