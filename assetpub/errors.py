@@ -103,3 +103,10 @@ class InvalidRecordError(HistoryError):
         super().__init__(f"{url}: {key} is not a valid release record ({reason})")
         self.key = key
         self.reason = reason
+
+
+class HealthCheckError(AssetpubError):
+    """A health check after a switch failed (`--check-url`, `--check-cmd`): the message names
+    the failing check and what was done about it (rolled back, or left live)."""
+
+    exit_code = 3

@@ -81,6 +81,9 @@ class FileConfig:
     grace: str | None = None
     max_deletes: int | None = None
     lease_wait: str | None = None
+    check_urls: tuple[str, ...] | None = None
+    check_cmd: str | None = None
+    check_timeout: str | None = None
 
 
 def find_config_file(cwd: Path) -> tuple[Path, Mapping[str, Any]] | None:
@@ -136,6 +139,9 @@ _TOP_LEVEL_KEYS = {
     "grace",
     "max_deletes",
     "lease_wait",
+    "check_urls",
+    "check_cmd",
+    "check_timeout",
 }
 
 
@@ -154,6 +160,16 @@ def parse_file_config(data: Mapping[str, Any], source: str) -> FileConfig:
         raise ConfigError(f"{where}: 'entry_patterns' must not be empty")
     public_url = _optional(data, "public_url", str, where)
     validate_public_url(public_url, f"{where}: 'public_url'")
+    check_urls = _string_tuple(data, "check_urls", where)
+    for url in check_urls or ():
+        validate_check_url(url, f"{where}: 'check_urls'")
+    check_cmd = _optional(data, "check_cmd", str, where)
+    if check_cmd is not None and not check_cmd.strip():
+        raise ConfigError(f"{where}: 'check_cmd' must not be empty")
+    check_timeout = _optional(data, "check_timeout", (str, int), where)
+    if check_timeout is not None:
+        check_timeout = str(check_timeout)
+        _check_timeout_seconds(check_timeout, f"{where}: 'check_timeout'")
     return FileConfig(
         source=source,
         origins=tuple(_origin_spec(o, where) for o in _list(data, "origins", where)),
@@ -169,6 +185,9 @@ def parse_file_config(data: Mapping[str, Any], source: str) -> FileConfig:
         grace=_optional(data, "grace", (str, int), where),
         max_deletes=_optional(data, "max_deletes", int, where),
         lease_wait=_optional(data, "lease_wait", str, where),
+        check_urls=check_urls,
+        check_cmd=check_cmd,
+        check_timeout=check_timeout,
     )
 
 
@@ -448,3 +467,73 @@ def gc_settings(
     if limit < 0:
         raise ConfigError("max_deletes must not be negative")
     return GcSettings(keep, grace_delta, limit, force, dry_run)
+
+
+DEFAULT_CHECK_TIMEOUT = "30s"
+# An http(s) URL a visitor opens: a host, an optional port and path and query, no spaces or
+# control characters (they would be sent as they are, or split the request line).
+_CHECK_URL = re.compile(r"https?://[A-Za-z0-9.\-\[\]:]+(/[A-Za-z0-9\-._~!$&'()*+,;=:@%/?]*)?")
+
+
+@dataclass(frozen=True)
+class CheckSettings:
+    """The health checks after a switch (publish, rollback), or on demand (verify --url)."""
+
+    urls: tuple[str, ...] = ()
+    command: str | None = None
+    timeout: float = 30.0
+    rollback_on_failure: bool = True
+    # The build's --public-url: references made absolute with it are the site's own too.
+    public_url: str | None = None
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.urls or self.command)
+
+
+def validate_check_url(url: str, name: str = "--check-url") -> str:
+    if not _CHECK_URL.fullmatch(url):
+        raise ConfigError(
+            f"{name} must be an absolute http(s) URL like https://www.example.com/, got {url!r}"
+        )
+    return url
+
+
+def _check_timeout_seconds(text: str, name: str) -> float:
+    seconds = _seconds(text, name)
+    if seconds <= 0:
+        raise ConfigError(f"{name} must be more than 0 seconds, not {text!r}")
+    return seconds
+
+
+def check_settings(
+    file_config: FileConfig,
+    urls: Sequence[str] = (),
+    command: str | None = None,
+    timeout: str | None = None,
+    *,
+    rollback_on_failure: bool = True,
+    use_config_checks: bool = True,
+    url_flag: str = "--check-url",
+    public_url: str | None = None,
+) -> CheckSettings:
+    """Flags over the config file: --check-url replaces the file's check_urls, --check-cmd
+    its check_cmd. `use_config_checks=False` (verify) takes the checks from flags only."""
+    for url in urls:
+        validate_check_url(url, url_flag)
+    configured_urls = file_config.check_urls if use_config_checks else None
+    configured_cmd = file_config.check_cmd if use_config_checks else None
+    if command is not None and not command.strip():
+        raise ConfigError("--check-cmd must not be empty")
+    return CheckSettings(
+        urls=tuple(urls) or configured_urls or (),
+        command=command or configured_cmd or None,
+        timeout=_check_timeout_seconds(
+            timeout or file_config.check_timeout or DEFAULT_CHECK_TIMEOUT,
+            "--check-timeout" if timeout else "check_timeout",
+        ),
+        rollback_on_failure=rollback_on_failure,
+        public_url=validate_public_url(
+            public_url or os.environ.get("ASSETPUB_PUBLIC_URL") or file_config.public_url
+        ),
+    )

@@ -4,6 +4,7 @@
     python -m benchmarks.compare_sync --one-gb          # a build of one 1 GiB file
     python -m benchmarks.compare_sync --plot docs/performance-scaling.png [--plot-reps 1]
     python -m benchmarks.compare_sync --smoke           # CI: 100 files, 1 rep, every scenario
+    python -m benchmarks.compare_sync --install-aws     # only find or install aws, print it
 
 Both tools run as the command a CI job would run, in a subprocess: wall time is the command's,
 client CPU is user+sys of its process tree, requests are what the server answered (the server
@@ -218,15 +219,25 @@ def tool_env() -> dict[str, str]:
 
 
 def find_aws(explicit: str | None) -> tuple[str, ...]:
-    """--aws, else `aws` on PATH (a pyenv shim resolved to the script it runs, so the shim's
-    bash is not measured), else benchmarks/.aws-venv/bin/aws, created on first use."""
+    """--aws, else `aws` on PATH or in benchmarks/.aws-venv (installed_aws), else
+    benchmarks/.aws-venv/bin/aws, created on first use."""
     if explicit:
         return (explicit,)
+    return installed_aws() or (str(aws_venv()),)
+
+
+def installed_aws() -> tuple[str, ...] | None:
+    """`aws` on PATH (a pyenv shim resolved to the script it runs, so the shim's bash is not
+    measured), else benchmarks/.aws-venv/bin/aws if installed; None if neither, and nothing is
+    installed (the tests ask this: they never reach the network)."""
     found = shutil.which("aws")
     if found and os.sep + "shims" + os.sep in found and shutil.which("pyenv"):
         real = subprocess.run(["pyenv", "which", "aws"], capture_output=True, text=True)
         found = real.stdout.strip() if real.returncode == 0 else found
-    return (found,) if found else (str(aws_venv()),)
+    if found:
+        return (found,)
+    venv_aws = AWS_VENV / "bin" / "aws"
+    return (str(venv_aws),) if venv_aws.exists() else None
 
 
 def aws_venv() -> Path:
@@ -556,6 +567,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--plot-reps", help="repetitions per size, e.g. 3 or 3,3,1 (default: --reps)"
     )
     parser.add_argument("--smoke", action="store_true", help="100 files, 1 rep: CI's check")
+    parser.add_argument(
+        "--install-aws",
+        action="store_true",
+        help="only find aws (installing it into benchmarks/.aws-venv if needed), print it, exit",
+    )
     return parser.parse_args(argv)
 
 
@@ -591,6 +607,9 @@ def check_smoke(size: Size) -> None:
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
     aws = find_aws(args.aws)
+    if args.install_aws:  # CI, before the tests (tests/test_rolling_deploy.py runs aws)
+        print(" ".join(aws))
+        return
     started = time.perf_counter()
     load_before = os.getloadavg()
     try:

@@ -6,6 +6,17 @@ const MiniCssExtractPlugin = require('mini-css-extract-plugin');
 const CopyWebpackPlugin = require('copy-webpack-plugin');
 const { WebpackManifestPlugin } = require('webpack-manifest-plugin');
 
+// The release label the sources carry (see release-loader.js); only letters and digits, so it
+// can stand in a JS string and as a CSS value.
+const release = process.env.SAMPLE_SITE_RELEASE || 'A';
+if (!/^[A-Za-z0-9]+$/.test(release)) {
+  throw new Error(`SAMPLE_SITE_RELEASE=${release}: letters and digits only`);
+}
+const releaseLoader = {
+  loader: path.resolve(__dirname, 'release-loader.js'),
+  options: { release },
+};
+
 module.exports = {
   mode: 'production',
   entry: { main: './src/index.js' },
@@ -20,7 +31,8 @@ module.exports = {
   },
   module: {
     rules: [
-      { test: /\.css$/i, use: [MiniCssExtractPlugin.loader, 'css-loader'] },
+      { test: /\.css$/i, use: [MiniCssExtractPlugin.loader, 'css-loader', releaseLoader] },
+      { test: /\.js$/i, include: path.resolve(__dirname, 'src'), use: [releaseLoader] },
       { test: /\.(png|svg|jpe?g|gif|woff2?)$/i, type: 'asset/resource' },
     ],
   },

@@ -1,6 +1,7 @@
 """Shared fixtures: real S3 servers over HTTP for the whole session (moto's server mode;
-SeaweedFS and s3rver from tests/s3_servers.py, started only when a test asks for them), plus
-factories for buckets and build folders.
+SeaweedFS and s3rver from tests/s3_servers.py, started only when a test asks for them),
+factories for buckets and build folders, and for the browser tests real webpack builds of
+sample_site and one headless Chromium (tests/e2e_support.py).
 
 Credentials are dummies and the endpoint is loopback: no test reaches the network.
 """
@@ -13,7 +14,7 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from backends import (
@@ -26,6 +27,7 @@ from backends import (
 )
 
 if TYPE_CHECKING:
+    from e2e_support import Tools, WebpackBuild
     from fault_proxy import FaultProxy
     from fixture_types import BuildFiles, MakeBackend, MakeBucket, MakeBuild, MakeOrigin, S3Client
     from history_support import Published
@@ -210,3 +212,70 @@ def published(make_build: MakeBuild, backend: Backend) -> Published:
         results.append(publish(PublishSettings(build, (), message=f"v{version}"), origins=[origin]))
         lives.append(live_files(origin))
     return origin, results, lives
+
+
+# -- browser tests (e2e) ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def e2e_tools() -> Tools:
+    """Node.js, npm and Chromium: skipped without them, unless ASSETPUB_REQUIRE_E2E=1."""
+    from e2e_support import require_tools
+
+    return require_tools()
+
+
+@pytest.fixture(scope="session")
+def sample_site_copy(e2e_tools: Tools, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of sample_site with its node_modules, which the builds below share."""
+    from e2e_support import copy_sample_site, install_node_modules
+
+    site = tmp_path_factory.mktemp("sample_site") / "site"
+    copy_sample_site(site)
+    how = install_node_modules(site, e2e_tools)
+    print(f"sample_site copied (node_modules: {how})")
+    return site
+
+
+def _webpack_build(site: Path, tools: Tools, release: str) -> WebpackBuild:
+    from e2e_support import build_with_webpack
+
+    built = build_with_webpack(site, site.parent / f"build-{release}", tools, release)
+    print(f"sample_site release {release} built by webpack in {built.seconds:.1f} s")
+    return built
+
+
+@pytest.fixture(scope="session")
+def webpack_build(sample_site_copy: Path, e2e_tools: Tools) -> WebpackBuild:
+    """sample_site built by real webpack into a temporary folder (release A, what the
+    committed dist/ holds); the committed dist/ is never touched."""
+    return _webpack_build(sample_site_copy, e2e_tools, "A")
+
+
+@pytest.fixture(scope="session")
+def webpack_build_b(sample_site_copy: Path, e2e_tools: Tools) -> WebpackBuild:
+    """sample_site's release B: the same sources built with SAMPLE_SITE_RELEASE=B, so its
+    entry JS, CSS and lazy chunks differ from release A's (new content hashes)."""
+    return _webpack_build(sample_site_copy, e2e_tools, "B")
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """One headless Debian chromium driven by Playwright (executable_path: `playwright
+    install`, which downloads browsers, is never needed); each test opens its own contexts."""
+    from e2e_support import find_chromium, unavailable
+
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        unavailable("Playwright's Python package is not installed (pip install '.[test]')")
+    chromium = find_chromium()
+    if chromium is None:
+        unavailable("Chromium is needed for the browser tests (apt-get install chromium)")
+    with sync_playwright() as pw:
+        launched = pw.chromium.launch(
+            executable_path=chromium,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield launched
+        launched.close()

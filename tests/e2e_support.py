@@ -1,5 +1,6 @@
-"""Helpers for the end-to-end browser test: the external tools, a real webpack build of
-sample_site, a CDN-like HTTP server in front of an S3 prefix, and headless Chromium.
+"""Helpers for the end-to-end browser tests: the external tools, real webpack builds of
+sample_site, a CDN-like HTTP server in front of an S3 prefix, and headless Chromium (the
+fixtures that use them, `webpack_build`, `browser` and the rest, are in conftest.py).
 
 Everything stays on loopback except `npm ci`, which only runs when sample_site/node_modules is
 missing or out of date (CI installs it once before the tests).
@@ -16,7 +17,8 @@ import shutil
 import signal
 import subprocess
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -31,6 +33,13 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_SITE = REPO_ROOT / "sample_site"
 REQUIRE_E2E_ENV = "ASSETPUB_REQUIRE_E2E"
 CHROMIUM_ENV = "ASSETPUB_CHROMIUM"
+# Read by sample_site/webpack.config.js: the release label its sources carry (default A).
+RELEASE_ENV = "SAMPLE_SITE_RELEASE"
+
+# What sample_site's src/index.js reports in <pre id="report"> once loaded; each must be true.
+PAGE_CHECKS = frozenset(
+    {"js", "css", "cssImage", "themeCss", "font", "image", "bgImage", "lazy", "lazyCss"}
+)
 
 # What sample_site leaves out of a copy: installed packages and build output.
 _NOT_COPIED = frozenset({"node_modules", "dist", "assetpub-origin"})
@@ -89,8 +98,10 @@ def require_tools() -> Tools:
     return Tools(node=node, npm=npm, npx=npx, chromium=chromium)
 
 
-def run(args: list[str], cwd: Path, timeout: float) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "NPM_CONFIG_UPDATE_NOTIFIER": "false", "NO_COLOR": "1"}
+def run(
+    args: list[str], cwd: Path, timeout: float, env: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "NPM_CONFIG_UPDATE_NOTIFIER": "false", "NO_COLOR": "1", **(env or {})}
     result = subprocess.run(
         args, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False
     )
@@ -158,12 +169,38 @@ def install_node_modules(site: Path, tools: Tools) -> str:
     return "npm ci"
 
 
-def build_with_webpack(site: Path, output: Path, tools: Tools) -> None:
+@dataclass(frozen=True)
+class WebpackBuild:
+    path: Path
+    files: dict[str, str]  # snapshot taken right after webpack finished
+    release: str  # the label its sources carry (RELEASE_ENV)
+    seconds: float
+
+
+def build_with_webpack(site: Path, output: Path, tools: Tools, release: str = "A") -> WebpackBuild:
+    """Build `site` into `output`, its sources carrying `release` (sample_site's
+    release-loader.js): release A is what the committed dist/ holds; any other label changes the
+    entry JS, the CSS and every lazy chunk, and so their content hashes."""
+    started = time.monotonic()
     run(
         [tools.npx, "--no", "--", "webpack", "--mode", "production", "--output-path", str(output)],
         cwd=site,
         timeout=300,
+        env={RELEASE_ENV: release},
     )
+    return WebpackBuild(output, snapshot(output), release, time.monotonic() - started)
+
+
+def cli(*args: str) -> tuple[int, str, str]:
+    """assetpub's command line run in this process, as a shell would run it: (exit code,
+    stdout, stderr)."""
+    from click.testing import CliRunner
+
+    from assetpub.cli.app import main
+
+    with CliRunner().isolation() as (out, err, *_):
+        code = main(list(args))
+    return code, out.getvalue().decode(), err.getvalue().decode()
 
 
 def snapshot(folder: Path) -> dict[str, str]:
@@ -263,6 +300,25 @@ def serve_s3_prefix(s3_client: S3Client, bucket: str, prefix: str) -> Iterator[C
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
+
+
+class BrowserTab:
+    """One visitor's tab on the CDN: a browser context of its own, so its own HTTP cache (what
+    it fetched stays cached as the served Cache-Control says; the rest comes from the origin as
+    it is when asked), one page, and the errors the page raised or logged."""
+
+    def __init__(self, browser: Any, cdn: CdnServer) -> None:
+        self.cdn = cdn
+        self.context = browser.new_context()
+        self.page = self.context.new_page()
+        self.errors: list[str] = []
+        self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
+        self.page.on(
+            "console", lambda msg: self.errors.append(msg.text) if msg.type == "error" else None
+        )
+
+    def close(self) -> None:
+        self.context.close()
 
 
 def _object_headers(obj: Any) -> dict[str, str]:

@@ -445,6 +445,64 @@ CASES = [
         CONFIG_ERROR,
     ),
     Case("rollback-nothing-before", s3("rollback"), "no previous release"),
+    # Health checks: refused before the build is read, so nothing is written.
+    Case(
+        "check-url-relative",
+        publish("--check-url", "www.example.com/"),
+        "--check-url",
+        CONFIG_ERROR,
+    ),
+    Case(
+        "check-url-ftp", publish("--check-url", "ftp://example.com/"), "--check-url", CONFIG_ERROR
+    ),
+    Case(
+        "check-url-space",
+        publish("--check-url", "https://example.com/a b"),
+        "--check-url",
+        CONFIG_ERROR,
+    ),
+    Case(
+        "check-url-newline",
+        publish("--check-url", "https://example.com/\nX-Evil: 1"),
+        "--check-url",
+        CONFIG_ERROR,
+    ),
+    Case(
+        "check-timeout-negative",
+        publish("--check-cmd", "true", "--check-timeout", "-5s"),
+        "--check-timeout",
+        CONFIG_ERROR,
+    ),
+    Case(
+        "check-timeout-zero",
+        publish("--check-cmd", "true", "--check-timeout", "0"),
+        "--check-timeout",
+        CONFIG_ERROR,
+    ),
+    Case(
+        "check-timeout-word",
+        publish("--check-cmd", "true", "--check-timeout", "soon"),
+        "--check-timeout",
+        CONFIG_ERROR,
+    ),
+    Case("check-cmd-empty", publish("--check-cmd", " "), "--check-cmd", CONFIG_ERROR),
+    config_case("check-urls-not-a-list", 'check_urls = "https://x.example/"', "check_urls"),
+    config_case("check-urls-relative", 'check_urls = ["/index.html"]', "check_urls"),
+    config_case("check-cmd-not-a-string", "check_cmd = ['npx', 'playwright']", "check_cmd"),
+    config_case("check-timeout-negative-in-config", "check_timeout = -30", "check_timeout"),
+    Case(
+        "rollback-check-url-bad",
+        ("rollback", "--origin", "{origin}", "--check-url", "javascript:alert(1)"),
+        "--check-url",
+        CONFIG_ERROR,
+    ),
+    Case(
+        "rollback-check-timeout-negative",
+        ("rollback", "--origin", "{origin}", "--check-cmd", "true", "--check-timeout", "-1"),
+        "--check-timeout",
+        CONFIG_ERROR,
+    ),
+    Case("verify-url-relative", ("verify", "--url", "index.html"), "--url", CONFIG_ERROR),
     # The other commands.
     Case(
         "releases-two-origins",

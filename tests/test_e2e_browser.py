@@ -12,23 +12,19 @@ import os
 import re
 import subprocess
 import sys
-import time
 import urllib.request
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from e2e_support import (
+    PAGE_CHECKS,
     REPO_ROOT,
     SAMPLE_SITE,
     Tools,
-    build_with_webpack,
-    copy_sample_site,
+    WebpackBuild,
     dump_dom,
-    install_node_modules,
     read_report,
-    require_tools,
     serve_s3_prefix,
     snapshot,
 )
@@ -40,36 +36,6 @@ pytestmark = pytest.mark.e2e
 ASSETPUB_HASH = r"[0-9a-f]{12}"
 # webpack's [contenthash]: left as webpack named it, because its runtime computes chunk URLs.
 WEBPACK_HASH = r"[0-9a-f]{20}"
-# What src/index.js reports; each must be true.
-PAGE_CHECKS = {"js", "css", "cssImage", "themeCss", "font", "image", "bgImage", "lazy", "lazyCss"}
-
-
-@dataclass(frozen=True)
-class WebpackBuild:
-    path: Path
-    files: dict[str, str]  # snapshot taken right after webpack finished
-    node_modules: str  # "reused" or "npm ci"
-    seconds: float
-
-
-@pytest.fixture(scope="session")
-def e2e_tools() -> Tools:
-    return require_tools()
-
-
-@pytest.fixture(scope="session")
-def webpack_build(e2e_tools: Tools, tmp_path_factory: pytest.TempPathFactory) -> WebpackBuild:
-    """sample_site built by real webpack into a temporary folder; the committed dist/ is never
-    touched."""
-    started = time.monotonic()
-    work = tmp_path_factory.mktemp("sample_site")
-    site, output = work / "site", work / "build"
-    copy_sample_site(site)
-    how = install_node_modules(site, e2e_tools)
-    build_with_webpack(site, output, e2e_tools)
-    seconds = time.monotonic() - started
-    print(f"sample_site built by webpack in {seconds:.1f} s (node_modules: {how})")
-    return WebpackBuild(output, snapshot(output), how, seconds)
 
 
 def publish(build: Path, origin: str, endpoint: str, cwd: Path) -> dict[str, Any]:

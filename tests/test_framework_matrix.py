@@ -19,22 +19,12 @@ from __future__ import annotations
 import json
 import posixpath
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
-from e2e_support import (
-    REPO_ROOT,
-    CdnServer,
-    find_chromium,
-    serve_s3_prefix,
-    unavailable,
-)
+from e2e_support import REPO_ROOT, BrowserTab, CdnServer, cli, serve_s3_prefix
 from fixture_types import MakeBucket, S3Client
-
-from assetpub.cli.app import main
 
 pytestmark = pytest.mark.e2e
 PREFIX = "site"
@@ -113,36 +103,11 @@ MATRIX = [
 ]
 
 
-def cli(*args: str) -> tuple[int, str, str]:
-    with CliRunner().isolation() as (out, err, *_):
-        code = main(list(args))
-    return code, out.getvalue().decode(), err.getvalue().decode()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        unavailable("Playwright's Python package is not installed (pip install '.[test]')")
-    chromium = find_chromium()
-    if chromium is None:
-        unavailable("Chromium is needed for the framework matrix (apt-get install chromium)")
-    with sync_playwright() as pw:
-        launched = pw.chromium.launch(
-            executable_path=chromium,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield launched
-        launched.close()
-
-
-class Tab:
-    """One browser tab on the CDN, with the console errors it saw."""
+class Tab(BrowserTab):
+    """One browser tab on the CDN (the page contract above), with the console errors it saw."""
 
     def __init__(self, browser: Any, cdn: CdnServer, old_pages: dict[str, bytes] | None = None):
-        self.context = browser.new_context()
-        self.cdn = cdn
+        super().__init__(browser, cdn)
         if old_pages:
             # A tab that has had these pages open since they were live: the browser holds the
             # page, everything it loads from now on comes from the origin as it is now.
@@ -154,12 +119,6 @@ class Tab:
                     route.continue_()
 
             self.context.route("**/*", serve_old)
-        self.page = self.context.new_page()
-        self.errors: list[str] = []
-        self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
-        self.page.on(
-            "console", lambda msg: self.errors.append(msg.text) if msg.type == "error" else None
-        )
 
     def open(self, version: int) -> None:
         self.page.goto(self.cdn.url + "/", wait_until="load")
@@ -182,7 +141,7 @@ class Tab:
 
     def close(self) -> None:
         assert not self.errors, f"console errors: {self.errors}"
-        self.context.close()
+        super().close()
 
 
 def no_404s(cdn: CdnServer, since: int = 0) -> None:

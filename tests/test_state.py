@@ -1,12 +1,14 @@
 """The state object's transitions and retention rules: pure, no storage."""
 
-from dataclasses import replace
+import json
+from dataclasses import fields, replace
 from datetime import UTC, datetime, timedelta
 from typing import cast
 
 import pytest
 
 from assetpub.history.state import (
+    FailedCheck,
     GcLease,
     ReleaseEntry,
     State,
@@ -127,3 +129,95 @@ def test_release_time_reads_the_id() -> None:
         2026, 11, 26, 8, 46, 53, 250_000, tzinfo=UTC
     )
     assert release_time("garbage") is None
+
+
+def rollback_to(state: State, release_id: str, at: float) -> State:
+    return state.activate(release_id, action="rollback", now=minutes(at), by="u@h", git_commit=None)
+
+
+def failed(release_id: str) -> FailedCheck:
+    return FailedCheck(release_id, iso(T0), f"check https://x/ failed for {release_id}", "publish")
+
+
+@pytest.mark.parametrize(
+    ("case", "expected"),
+    [
+        # v3 failed its check and was rolled back to v2: a plain rollback goes to v1, not v3.
+        ("v3 rolled back", "v1"),
+        # v3 failed and stayed live (--no-rollback-on-failure): rolling back from it is fine.
+        ("v3 kept live", "v2"),
+        # v2 failed earlier and was rolled back; then v3: back from v3 is v1 (v2 is passed over).
+        ("v2 failed before v3", "v1"),
+        # Only v1 before the failed one: nothing left.
+        ("only a failed one before", None),
+    ],
+)
+def test_previous_live_passes_over_failed_releases(case: str, expected: str | None) -> None:
+    if case == "v3 rolled back":
+        state = rollback_to(history(("v1", 0), ("v2", 10), ("v3", 20)), "v2", 21)
+        state = state.with_failed_check(failed("v3"))
+        assert state.previous_live() == "v3"  # without skipping: what a rollback of it gives
+    elif case == "v3 kept live":
+        state = history(("v1", 0), ("v2", 10), ("v3", 20)).with_failed_check(failed("v3"))
+    elif case == "v2 failed before v3":
+        state = rollback_to(history(("v1", 0), ("v2", 10)), "v1", 11)
+        state = publish(state.with_failed_check(failed("v2")), "v3", minutes(20))
+        # v3 replaced v1, so v1 is the answer with or without skipping
+    else:
+        state = rollback_to(history(("v1", 0), ("v2", 10)), "v1", 11)
+        state = state.with_failed_check(failed("v2"))
+    assert state.previous_live(skip=state.failed_ids) == expected
+
+
+def test_a_failed_check_round_trips_without_a_format_bump() -> None:
+    state = history(("v1", 0), ("v2", 10)).with_failed_check(failed("v2"))
+    data = json.loads(state.to_json())
+    assert data["format"] == 1
+    assert data["failed_checks"] == [
+        {
+            "release": "v2",
+            "at": iso(T0),
+            "check": "check https://x/ failed for v2",
+            "action": "publish",
+        }
+    ]
+    # Each release entry keeps exactly the fields format-1 readers build ReleaseEntry from
+    # (an unknown field there would make them refuse the state).
+    assert all(set(e) == {f.name for f in fields(ReleaseEntry)} for e in data["releases"])
+    again = State.from_json(state.to_json())
+    assert again.failed_check("v2") == failed("v2") and again.failed_ids == {"v2"}
+    assert State.from_json(history(("v1", 0)).to_json()).failed_checks == ()
+    assert "failed_checks" not in json.loads(history(("v1", 0)).to_json())
+
+
+def test_a_reader_that_does_not_know_failed_checks_keeps_them() -> None:
+    """What format-1 readers before failed checks do with the new key: keep it, as every
+    top-level key they do not know, through their own transitions and writes."""
+    data = json.loads(history(("v1", 0), ("v2", 10)).with_failed_check(failed("v2")).to_json())
+    unknown_to_old_code = {k: v for k, v in data.items() if k != "failed_checks"}
+    unknown_to_old_code["later_key"] = data["failed_checks"]
+    old_view = State.from_json(json.dumps(unknown_to_old_code).encode())
+    assert old_view.extra == {"later_key": data["failed_checks"]}
+    written = json.loads(publish(old_view, "v3", minutes(20)).to_json())
+    assert written["later_key"] == data["failed_checks"]
+
+
+def test_marks_follow_their_release() -> None:
+    state = history(("v1", 0), ("v2", 10))
+    assert state.with_failed_check(failed("gone")) == state  # not retained: nothing to mark
+    marked = state.with_failed_check(failed("v2"))
+    again = marked.with_failed_check(FailedCheck("v2", iso(minutes(5)), "later", "rollback"))
+    assert again.failed_checks == (FailedCheck("v2", iso(minutes(5)), "later", "rollback"),)
+    collected = marked.take_gc_lease(GcLease("g", iso(T0), ("v2",), "h:1"))
+    assert collected.failed_checks == ()
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [{"failed_checks": {}}, {"failed_checks": [1]}, {"failed_checks": [{"release": 5}]}],
+    ids=["object", "number", "wrong-type"],
+)
+def test_a_mangled_failed_checks_list_is_refused(bad: dict[str, object]) -> None:
+    data = {**json.loads(history(("v1", 0)).to_json()), **bad}
+    with pytest.raises((ValueError, TypeError)):
+        State.from_json(json.dumps(data).encode())

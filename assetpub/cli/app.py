@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,11 +18,15 @@ from assetpub import __version__
 from assetpub.cli.render import (
     Reporter,
     broken_leases_json,
+    check_outcome_json,
     gc_json,
+    guard_json,
     print_broken_leases,
+    print_check_outcomes,
     print_decisions,
     print_detected,
     print_gc,
+    print_guard,
     print_plan,
     print_publish_summary,
     print_releases,
@@ -60,6 +64,33 @@ origin_option = click.option(
     "Default: config, then $ASSETPUB_ORIGIN, then ./assetpub-origin.",
 )
 json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+check_timeout_option = click.option(
+    "--check-timeout",
+    metavar="DURATION",
+    help="How long each health check may take, retries included (default 30s).",
+)
+# The health check after a switch (docs/health-checks.md), for publish and rollback alike.
+check_options = (
+    click.option(
+        "--check-url",
+        "check_urls",
+        multiple=True,
+        metavar="URL",
+        help="After the switch, fetch this page (and what it loads) as a visitor; repeatable.",
+    ),
+    click.option(
+        "--check-cmd",
+        metavar="CMD",
+        help="After the switch, run this shell command; exit 0 passes.",
+    ),
+    check_timeout_option,
+)
+
+
+def with_check_options(command: Callable[..., None]) -> Callable[..., None]:
+    for option in reversed(check_options):
+        command = option(command)
+    return command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -106,6 +137,12 @@ def _configure_logging(debug: bool) -> None:
 @click.option(
     "--lease-wait", metavar="DURATION", help="How long to wait for a running GC (default 5m)."
 )
+@with_check_options
+@click.option(
+    "--no-rollback-on-failure",
+    is_flag=True,
+    help="When a check fails, only report it (exit 3); the new release stays live.",
+)
 @json_option
 @click.pass_obj
 def publish_command(
@@ -120,16 +157,31 @@ def publish_command(
     concurrency: int | None,
     no_cache: bool,
     lease_wait: str | None,
+    check_urls: Sequence[str],
+    check_cmd: str | None,
+    check_timeout: str | None,
+    no_rollback_on_failure: bool,
     as_json: bool,
 ) -> None:
     """Hash, rewrite and upload BUILD_DIR, then switch asset-manifest.json and index.html."""
+    from assetpub.commands.guard import check_after_publish
     from assetpub.commands.publish import publish
-    from assetpub.settings import load_file_config, publish_settings
+    from assetpub.origins import open_origins
+    from assetpub.settings import check_settings, load_file_config, publish_settings
 
     reporter = obj.reporter
     reporter.as_json = as_json
+    file_config = load_file_config(obj.config_path, Path.cwd())
+    checks = check_settings(
+        file_config,
+        check_urls,
+        check_cmd,
+        check_timeout,
+        rollback_on_failure=not no_rollback_on_failure,
+        public_url=public_url,
+    )
     settings = publish_settings(
-        load_file_config(obj.config_path, Path.cwd()),
+        file_config,
         build_dir,
         origins=origins,
         endpoint_url=endpoint_url,
@@ -145,14 +197,21 @@ def publish_command(
         result = publish(settings, hooks)
     for warning in result.build.warnings:
         reporter.warn(warning)
+    guard = check_after_publish(
+        result, checks, lambda: open_origins(settings.origins), warn=reporter.warn
+    )
     if as_json:
-        reporter.emit_json(publish_json(result))
-        return
-    print_detected(reporter, result)
-    print_decisions(reporter, result)
-    if dry_run:
-        print_plan(reporter, result)
-    print_publish_summary(reporter, result, _live_url(settings))
+        reporter.emit_json({**publish_json(result), "check": guard_json(guard) if guard else None})
+    else:
+        print_detected(reporter, result)
+        print_decisions(reporter, result)
+        if dry_run:
+            print_plan(reporter, result)
+        print_publish_summary(reporter, result, _live_url(settings))
+        if guard:
+            print_guard(reporter, guard)
+    if guard:
+        guard.raise_if_failed(checks.rollback_on_failure)
 
 
 def _open_origins(
@@ -198,6 +257,7 @@ def releases_command(
 @origin_option
 @endpoint_option
 @click.option("--dry-run", is_flag=True, help="Check and print what would happen; change nothing.")
+@with_check_options
 @json_option
 @click.pass_obj
 def rollback_command(
@@ -206,19 +266,25 @@ def rollback_command(
     origins: Sequence[str],
     endpoint_url: str | None,
     dry_run: bool,
+    check_urls: Sequence[str],
+    check_cmd: str | None,
+    check_timeout: str | None,
     as_json: bool,
 ) -> None:
     """Make RELEASE_ID live again (default: the release live before the current one).
 
     Needs no build folder and uploads nothing: the files come from the release record and
     the objects already on the origin."""
+    from assetpub.commands.guard import check_after_rollback
     from assetpub.commands.rollback import rollback
     from assetpub.history.record import check_release_id
+    from assetpub.settings import check_settings
 
     if release_id is not None:
         # An unset $ID in a script gives "": never read that as "the previous release".
         check_release_id(release_id)
-    opened, _ = _open_origins(obj, origins, endpoint_url, dry_run)
+    opened, file_config = _open_origins(obj, origins, endpoint_url, dry_run)
+    checks = check_settings(file_config, check_urls, check_cmd, check_timeout)
     obj.reporter.as_json = as_json
     result = rollback(
         opened,
@@ -226,10 +292,17 @@ def rollback_command(
         dry_run=dry_run,
         warn=obj.reporter.warn,
     )
+    guard = check_after_rollback(result, checks, opened)
     if as_json:
-        obj.reporter.emit_json(rollback_json(result))
+        obj.reporter.emit_json(
+            {**rollback_json(result), "check": guard_json(guard) if guard else None}
+        )
     else:
         print_rollback(obj.reporter, result)
+        if guard:
+            print_guard(obj.reporter, guard)
+    if guard:
+        guard.raise_if_failed(rollback_on_failure=False)
 
 
 @cli.command("gc")
@@ -311,22 +384,59 @@ def status_command(
 @origin_option
 @endpoint_option
 @click.option("--deep", is_flag=True, help="Also read every object and re-hash its bytes.")
+@click.option(
+    "--url",
+    "urls",
+    multiple=True,
+    metavar="URL",
+    help="Also check this page as a visitor fetches it (alone: no origin is opened); repeatable.",
+)
+@check_timeout_option
 @json_option
 @click.pass_obj
 def verify_command(
-    obj: Context, origins: Sequence[str], endpoint_url: str | None, deep: bool, as_json: bool
+    obj: Context,
+    origins: Sequence[str],
+    endpoint_url: str | None,
+    deep: bool,
+    urls: Sequence[str],
+    check_timeout: str | None,
+    as_json: bool,
 ) -> None:
-    """Check the live release is whole on every origin; exit 1 with the problems if not."""
-    from assetpub.commands.verify import verify_origin
+    """Check the live release is whole on every origin; exit 1 with the problems if not.
 
-    opened, _ = _open_origins(obj, origins, endpoint_url)
-    results = [verify_origin(o, deep=deep) for o in opened]
+    With --url, also check the page at URL as a visitor fetches it; with --url alone, only
+    that, without origin credentials."""
+    from assetpub.commands.verify import verify_origin
+    from assetpub.health.check import check_url
+    from assetpub.settings import check_settings, load_file_config
+
+    file_config = load_file_config(obj.config_path, Path.cwd())
+    checks = check_settings(
+        file_config, urls, None, check_timeout, use_config_checks=False, url_flag="--url"
+    )
+    results = []
+    if origins or not urls:
+        opened, _ = _open_origins(obj, origins, endpoint_url)
+        results = [verify_origin(o, deep=deep) for o in opened]
+    live = {r.live for r in results}
+    expected = live.pop() if len(live) == 1 else None
+    outcomes = [
+        check_url(url, expected, timeout=checks.timeout, public_url=checks.public_url)
+        for url in checks.urls
+    ]
+    healthy = all(r.healthy for r in results) and all(o.passed for o in outcomes)
     obj.reporter.as_json = as_json
     if as_json:
-        obj.reporter.emit_json(verify_json(results))
+        data = verify_json(results)
+        if urls:
+            data["healthy"] = healthy
+            data["urls"] = [check_outcome_json(o) for o in outcomes]
+        obj.reporter.emit_json(data)
     else:
         print_verify(obj.reporter, results)
-    if not all(r.healthy for r in results):
+        print_check_outcomes(obj.reporter, outcomes)
+    if not healthy:
         raise SystemExit(1)
 
 

@@ -14,11 +14,13 @@ import click
 # Types only: `assetpub --help` must not import the commands (start-up time).
 if TYPE_CHECKING:
     from assetpub.commands.gc import GcResult
+    from assetpub.commands.guard import GuardResult
     from assetpub.commands.plan import Upload
     from assetpub.commands.publish import Hooks, PublishResult
     from assetpub.commands.rollback import RollbackResult
     from assetpub.commands.status import OriginStatus
     from assetpub.commands.verify import OriginHealth
+    from assetpub.health.check import CheckOutcome
     from assetpub.history.state import GcLease, State
 
 
@@ -170,9 +172,19 @@ def releases_json(state: State) -> list[dict[str, Any]]:
             "bytes": e.bytes,
             "live": e.id == state.live,
             "replaced_at": e.replaced_at,
+            "failed_check": _failed_check_json(state, e.id),
         }
         for e in state.newest_first()
     ]
+
+
+def _failed_check_json(state: State, release_id: str) -> dict[str, str] | None:
+    failed = state.failed_check(release_id)
+    return (
+        None
+        if failed is None
+        else {"at": failed.at, "check": failed.check, "action": failed.action}
+    )
 
 
 def print_releases(reporter: Reporter, url: str, state: State) -> None:
@@ -185,11 +197,19 @@ def print_releases(reporter: Reporter, url: str, state: State) -> None:
         marker = "*" if e.id == state.live else " "
         commit = (e.git_commit or "-")[:10]
         message = f"  {e.message}" if e.message else ""
+        failed = state.failed_check(e.id)
+        if state.failed_checks:  # a second column, only when some release has the mark
+            marker += "!" if failed else " "
         reporter.info(
             f"{marker} {e.id}  {e.created_at}  {commit:10}  {e.files:5} files  "
             f"{human_bytes(e.bytes):>9}{message}"
         )
-    reporter.info("(* live)")
+        if failed:
+            reporter.info(
+                f"   failed its check after {failed.action} at {failed.at}: {failed.check}"
+            )
+    legend = "(* live, ! failed its health check)" if state.failed_checks else "(* live)"
+    reporter.info(legend)
 
 
 def rollback_json(result: RollbackResult) -> dict[str, Any]:
@@ -333,3 +353,46 @@ def print_verify(reporter: Reporter, results: Sequence[OriginHealth]) -> None:
         )
         for problem in r.problems:
             reporter.info(f"  {problem.key}: {problem.message}")
+
+
+def check_outcome_json(outcome: CheckOutcome) -> dict[str, Any]:
+    return {
+        "check": outcome.check,
+        "passed": outcome.passed,
+        "problem": outcome.problem,
+        "release": outcome.release,
+        "resources": outcome.resources,
+        "requests": outcome.requests,
+        "attempts": outcome.attempts,
+    }
+
+
+def guard_json(guard: GuardResult) -> dict[str, Any]:
+    return {
+        "passed": guard.passed,
+        "release": guard.release,
+        "previous": guard.previous,
+        "checks": [check_outcome_json(o) for o in guard.report.outcomes],
+        "rolled_back_to": guard.rolled_back_to,
+        "rollback_error": guard.rollback_error,
+    }
+
+
+def print_check_outcomes(reporter: Reporter, outcomes: Sequence[CheckOutcome]) -> None:
+    for o in outcomes:
+        if o.passed and o.release is not None:  # a URL check: what it saw, and what it cost
+            tries = f", {o.attempts} attempts" if o.attempts > 1 else ""
+            reporter.info(
+                f"{o.summary} (release {o.release}, {o.resources} resources, "
+                f"{o.requests} requests{tries})"
+            )
+        else:
+            reporter.info(o.summary)
+        if o.output:  # the command's own output, with -v
+            reporter.detail(o.output.rstrip())
+
+
+def print_guard(reporter: Reporter, guard: GuardResult) -> None:
+    print_check_outcomes(reporter, guard.report.outcomes)
+    if guard.rolled_back is not None:
+        print_rollback(reporter, guard.rolled_back)

@@ -74,6 +74,8 @@ class PublishResult:
     dry_run: bool = False
     # Every origin already served exactly this build: nothing was written, no release made.
     unchanged: bool = False
+    # Per origin URL, the release that was live when this one committed (None: the first).
+    previous_live: dict[str, str | None] = field(default_factory=dict)
 
     @property
     def uploaded(self) -> int:
@@ -243,8 +245,10 @@ def publish(
             write_records([PlannedOrigin(planned.origin, fresh)], allow_existing=True)
             upload_assets([PlannedOrigin(planned.origin, fresh)], settings.concurrency, None)
 
+        previous_live: dict[str, str | None] = {}
+
         def commit(planned: PlannedOrigin) -> None:
-            commit_release(
+            committed = commit_release(
                 stores[planned.origin.url],
                 entry,
                 action="publish",
@@ -254,6 +258,7 @@ def publish(
                 refresh=lambda: refresh(planned),
                 wait_seconds=settings.lease_wait,
             )
+            previous_live[planned.origin.url] = committed.replaced_by_activation(release.id)
 
         def converge(planned: PlannedOrigin) -> None:
             converge_to_live(stores[planned.origin.url], release.id, settings.concurrency)
@@ -266,7 +271,7 @@ def publish(
             commit=commit,
             after_switch=converge,
         )
-    result = PublishResult(release, prepared, dry_run=settings.dry_run)
+    result = PublishResult(release, prepared, dry_run=settings.dry_run, previous_live=previous_live)
     return _summarize(result, opened, plans, [requests() for requests in counters])
 
 

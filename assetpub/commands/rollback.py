@@ -42,13 +42,21 @@ class RollbackResult:
     requests: int = 0
 
 
-def _resolve(origin: Origin, store: StateStore, release_id: str | None) -> RollbackOrigin:
+def _resolve(
+    origin: Origin, store: StateStore, release_id: str | None, warn: Callable[[str], None]
+) -> RollbackOrigin:
     state, _ = store.load()
     if state.live is None:
         raise RollbackError(f"{origin.url}: no release is live here yet (nothing to roll back)")
-    wanted = release_id or state.previous_live()
+    wanted = release_id or _previous_passing(origin, state, warn)
     if wanted is None:
         raise RollbackError(f"{origin.url}: no previous release to roll back to")
+    failed = state.failed_check(wanted)
+    if release_id is not None and failed is not None:
+        warn(
+            f"{origin.url}: release {wanted} failed its health check at {failed.at} "
+            f"({failed.check})"
+        )
     if state.entry(wanted) is None:
         raise RollbackError(
             f"{origin.url}: release {wanted} is not retained here "
@@ -79,7 +87,7 @@ def rollback(
         origins = as_dry_run(origins)
     stores = [StateStore(o, warn=warn, clock=clock) for o in origins]
     requests = request_counter(*origins)
-    rollbacks = [_resolve(o, s, release_id) for o, s in zip(origins, stores, strict=True)]
+    rollbacks = [_resolve(o, s, release_id, warn) for o, s in zip(origins, stores, strict=True)]
     ids = {r.record.id for r in rollbacks}
     if len(ids) > 1:
         raise RollbackError(
@@ -106,6 +114,16 @@ def rollback(
     )
     result.requests = requests()
     return result
+
+
+def _previous_passing(origin: Origin, state: State, warn: Callable[[str], None]) -> str | None:
+    """The release live before the current one, passing over releases that failed their
+    health check (a plain rollback must not bring back what a check just rolled back)."""
+    wanted = state.previous_live(skip=state.failed_ids)
+    passed_over = state.previous_live()
+    if passed_over is not None and passed_over != wanted:
+        warn(f"{origin.url}: passing over release {passed_over}: it failed its health check")
+    return wanted
 
 
 def _activate(one: RollbackOrigin, by: str) -> None:

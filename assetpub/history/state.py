@@ -96,6 +96,17 @@ class Activation:
 
 
 @dataclass(frozen=True)
+class FailedCheck:
+    """A release whose health check failed right after a switch to it (`assetpub.health`):
+    `releases` shows it, and a plain `rollback` never picks it."""
+
+    release: str
+    at: str
+    check: str  # the failing check and its problem, as the one-line report said it
+    action: str  # the switch it followed: "publish" | "rollback"
+
+
+@dataclass(frozen=True)
 class GcLease:
     """A running GC: publishes wait for it before committing; another GC leaves it alone until
     it expires (the GC renews it before every delete batch)."""
@@ -118,6 +129,10 @@ class State:
     # older epoch must list again before it commits, because objects may have gone since.
     gc_epoch: int = 0
     gc_lease: GcLease | None = None
+    # A top-level list, not a field of ReleaseEntry, and no new format: format-1 readers keep
+    # top-level keys they do not know (`extra`) and write them back, where an unknown field in
+    # a ReleaseEntry would make them refuse the whole state.
+    failed_checks: tuple[FailedCheck, ...] = ()
     format: int = STATE_FORMAT
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -133,12 +148,34 @@ class State:
             self.releases, key=lambda e: (e.created_at, e.committed_at, e.id), reverse=True
         )
 
-    def previous_live(self) -> str | None:
-        """The release that was live before the current one, per the activation log."""
+    def previous_live(self, skip: frozenset[str] = frozenset()) -> str | None:
+        """The release that was live before the current one, per the activation log; with
+        `skip`, the latest one before it that is not in `skip` (the release live before a
+        skipped one, and so on back)."""
+        current = self.live
         for activation in reversed(self.log):
-            if activation.release == self.live:
+            if activation.release != current:
+                continue
+            if activation.previous is None:
+                return None
+            if activation.previous not in skip and activation.previous != self.live:
+                return activation.previous
+            current = activation.previous
+        return None
+
+    def replaced_by_activation(self, release_id: str) -> str | None:
+        """The release that was live when `release_id` last became live, per the log."""
+        for activation in reversed(self.log):
+            if activation.release == release_id:
                 return activation.previous
         return None
+
+    def failed_check(self, release_id: str) -> FailedCheck | None:
+        return next((f for f in self.failed_checks if f.release == release_id), None)
+
+    @property
+    def failed_ids(self) -> frozenset[str]:
+        return frozenset(f.release for f in self.failed_checks)
 
     # -- transitions ------------------------------------------------------------------------
 
@@ -170,6 +207,14 @@ class State:
             log=(*self.log, activation)[-LOG_LIMIT:],
         )
 
+    def with_failed_check(self, failed: FailedCheck) -> State:
+        """The release marked as having failed its check (the latest failure replaces an older
+        one); unchanged for a release the state no longer retains."""
+        if self.entry(failed.release) is None:
+            return self
+        kept = tuple(f for f in self.failed_checks if f.release != failed.release)
+        return replace(self, failed_checks=(*kept, failed))
+
     def take_gc_lease(self, lease: GcLease) -> State:
         doomed = set(lease.doomed)
         return replace(
@@ -177,6 +222,7 @@ class State:
             gc_lease=lease,
             gc_epoch=self.gc_epoch + 1,
             releases=tuple(e for e in self.releases if e.id not in doomed),
+            failed_checks=tuple(f for f in self.failed_checks if f.release not in doomed),
         )
 
     def without_gc_lease(self, lease_id: str) -> State:
@@ -226,6 +272,12 @@ class State:
             "gc_lease": asdict(self.gc_lease) if self.gc_lease else None,
             "releases": [asdict(e) for e in self.releases],
             "log": [asdict(a) for a in self.log],
+            # Absent until a check fails: other states stay exactly what earlier versions wrote.
+            **(
+                {"failed_checks": [asdict(f) for f in self.failed_checks]}
+                if self.failed_checks
+                else {}
+            ),
             **self.extra,
         }
         return json.dumps(data, indent=1).encode()
@@ -241,11 +293,12 @@ class State:
             raise ValueError("'live' is not a release id")
         if not isinstance(lease, dict | None):
             raise ValueError(f"'gc_lease' is a JSON {json_kind(lease)}, not an object")
-        known = {"format", "live", "gc_epoch", "gc_lease", "releases", "log"}
+        known = {"format", "live", "gc_epoch", "gc_lease", "releases", "log", "failed_checks"}
         return cls(
             live=data.get("live"),
             releases=tuple(_typed_entry(ReleaseEntry, e) for e in _list(data, "releases")),
             log=tuple(_typed_entry(Activation, a) for a in _list(data, "log")),
+            failed_checks=tuple(_typed_entry(FailedCheck, f) for f in _list(data, "failed_checks")),
             gc_epoch=int(data.get("gc_epoch", 0)),
             gc_lease=GcLease(
                 lease["id"], lease["expires_at"], tuple(lease["doomed"]), lease.get("holder", "")
@@ -288,7 +341,7 @@ def _list(data: dict[str, Any], name: str) -> list[Any]:
     return value
 
 
-_Entry = TypeVar("_Entry", "ReleaseEntry", "Activation")
+_Entry = TypeVar("_Entry", "ReleaseEntry", "Activation", "FailedCheck")
 # The field types of ReleaseEntry and Activation, as their annotations spell them.
 _FIELD_TYPES: dict[str, tuple[type, ...]] = {
     "str": (str,),

@@ -1,5 +1,9 @@
 import './styles.css';
 
+// Which build this is: "A" unless built with SAMPLE_SITE_RELEASE (see release-loader.js).
+const RELEASE = '__RELEASE__';
+let lazyRelease = null;
+
 // Every check resolves to true or false (never throws), so the report always appears and a
 // headless browser's DOM dump shows exactly what failed.
 
@@ -31,6 +35,7 @@ async function fontLoads(family) {
 
 async function lazyChunk() {
   const lazy = await import(/* webpackChunkName: "lazy" */ './lazy.js');
+  lazyRelease = lazy.release;
   return { lazy: lazy.ready, lazyCss: lazy.isLazyCssApplied() };
 }
 
@@ -67,5 +72,42 @@ async function runChecks() {
   document.body.dataset.status = ok ? 'ok' : 'failed';
   document.title = ok ? 'ok: assetpub sample site' : 'FAILED: assetpub sample site';
 }
+
+function customProperty(element, name) {
+  return getComputedStyle(element).getPropertyValue(name).trim() || null;
+}
+
+// Chunks no check loads: only a visitor's action does, at any time after the page loaded.
+const onDemand = {
+  panel: () => import(/* webpackChunkName: "panel" */ './panel.js'),
+  dialog: () => import(/* webpackChunkName: "dialog" */ './dialog.js'),
+};
+
+// Loads an on-demand chunk and its CSS, shows it, and says which release each came from, or
+// why it failed (webpack's ChunkLoadError names the URL it could not load).
+async function loadLazy(name) {
+  try {
+    const chunk = await onDemand[name]();
+    const element = document.createElement('p');
+    element.className = chunk.className;
+    element.textContent = `${name} of release ${chunk.release}`;
+    document.querySelector('main').append(element);
+    return { js: chunk.release, css: customProperty(element, '--chunk-release') };
+  } catch (error) {
+    console.error(`chunk ${name} failed:`, error);
+    return { error: String(error) };
+  }
+}
+
+// What tests/test_rolling_deploy.py drives in a tab it keeps open across publishes.
+window.sampleSite = {
+  release: () => ({
+    js: RELEASE,
+    css: customProperty(document.documentElement, '--release'),
+    lazy: lazyRelease,
+    lazyCss: customProperty(document.querySelector('.lazy-target'), '--lazy-release'),
+  }),
+  loadLazy,
+};
 
 runChecks();

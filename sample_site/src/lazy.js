@@ -1,6 +1,7 @@
 import './lazy.css';
 
 export const ready = true;
+export const release = '__RELEASE__';
 
 export function isLazyCssApplied() {
   const target = document.querySelector('.lazy-target');

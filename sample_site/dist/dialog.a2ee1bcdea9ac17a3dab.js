@@ -1,0 +1,2 @@
+"use strict";(self.webpackChunkassetpub_sample_site=self.webpackChunkassetpub_sample_site||[]).push([[907],{948(s,e,a){a.r(e),a.d(e,["className",0,"dialog","release",0,"A"])}}]);
+//# sourceMappingURL=dialog.a2ee1bcdea9ac17a3dab.js.map

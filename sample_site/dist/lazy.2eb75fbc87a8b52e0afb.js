@@ -1,2 +1,0 @@
-"use strict";(self.webpackChunkassetpub_sample_site=self.webpackChunkassetpub_sample_site||[]).push([[245],{480(e,t,s){function u(){const e=document.querySelector(".lazy-target");return"3px"===getComputedStyle(e).outlineWidth}s.d(t,{isLazyCssApplied:()=>u}),s.d(t,["ready",0,!0])}}]);
-//# sourceMappingURL=lazy.2eb75fbc87a8b52e0afb.js.map

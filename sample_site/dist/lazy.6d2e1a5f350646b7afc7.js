@@ -1,0 +1,2 @@
+"use strict";(self.webpackChunkassetpub_sample_site=self.webpackChunkassetpub_sample_site||[]).push([[245],{906(e,s,t){function u(){const e=document.querySelector(".lazy-target");return"3px"===getComputedStyle(e).outlineWidth}t.d(s,{isLazyCssApplied:()=>u}),t.d(s,["ready",0,!0,"release",0,"A"])}}]);
+//# sourceMappingURL=lazy.6d2e1a5f350646b7afc7.js.map

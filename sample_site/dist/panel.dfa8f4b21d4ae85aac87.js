@@ -1,0 +1,2 @@
+"use strict";(self.webpackChunkassetpub_sample_site=self.webpackChunkassetpub_sample_site||[]).push([[407],{504(e,s,a){a.r(s),a.d(s,["className",0,"panel","release",0,"A"])}}]);
+//# sourceMappingURL=panel.dfa8f4b21d4ae85aac87.js.map
