@@ -44,7 +44,7 @@ def recorded_release(release_id: str, files: Mapping[str, tuple[str, bytes]]) ->
     for path, (kind, data) in files.items():
         digests = digest_bytes(data)
         key = hashed_name(path, digests.sha256) if kind == "hashed" else path
-        recorded[path] = RecordedFile(
+        recorded[path] = RecordedFile.of(
             key, kind, digests.sha256, digests.size, "text/plain", "no-cache", digests.md5
         )
     return ReleaseRecord(

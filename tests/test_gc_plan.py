@@ -27,7 +27,7 @@ def record(
 ) -> ReleaseRecord:
     def entry(key: str, data: bytes) -> RecordedFile:
         md5 = hashlib.md5(data).hexdigest()
-        return RecordedFile(
+        return RecordedFile.of(
             key, "entry", hashlib.sha256(data).hexdigest(), len(data), "text/html", "no-cache", md5
         )
 
@@ -43,7 +43,7 @@ def record(
         files={
             "index.html": entry("index.html", index),
             "robots.txt": entry("robots.txt", robots),
-            "css/site.css": RecordedFile(css, "hashed", css_sha, 3, "text/css", "immutable"),
+            "css/site.css": RecordedFile.of(css, "hashed", css_sha, 3, "text/css", "immutable"),
         },
         entry_content={"index.html": index, "robots.txt": robots},
         asset_manifest=b"{}",
@@ -97,8 +97,8 @@ def test_serving_live_pages(
 
 
 def test_plan_gc_deletes_only_what_no_kept_release_owns() -> None:
-    shared = RecordedFile("img/shared.aaaaaaaaaaaa.png", "hashed", "a" * 64, 5, "image/png", "i")
-    plain = RecordedFile("robots-extra.txt", "plain", "b" * 64, 4, "text/plain", "p")
+    shared = RecordedFile.of("img/shared.aaaaaaaaaaaa.png", "hashed", "a" * 64, 5, "image/png", "i")
+    plain = RecordedFile.of("robots-extra.txt", "plain", "b" * 64, 4, "text/plain", "p")
     old = ReleaseRecord(
         **{
             **OLD.__dict__,
@@ -212,7 +212,9 @@ def _with_file(record: ReleaseRecord, path: str, file: RecordedFile) -> ReleaseR
 def _hostile(key: str, kind: str = "hashed") -> ReleaseRecord:
     """r2, a doomed release whose record was edited to name `key`."""
     honest = recorded_release("r2", {"index.html": ("entry", b"<p>v2")})
-    return _with_file(honest, "img/x.png", RecordedFile(key, kind, "e" * 64, 1, "image/png", "i"))
+    return _with_file(
+        honest, "img/x.png", RecordedFile.of(key, kind, "e" * 64, 1, "image/png", "i")
+    )
 
 
 def _plan(hostile: ReleaseRecord | None = None, *, doomed: str = "r2", **options: Any) -> GcPlan:
@@ -238,7 +240,7 @@ def _plan(hostile: ReleaseRecord | None = None, *, doomed: str = "r2", **options
             _with_file(
                 recorded_release("r2", {"index.html": ("entry", b"<p>v2")}),
                 "../x.png",
-                RecordedFile("../x.png", "plain", "e" * 64, 1, "image/png", "i"),
+                RecordedFile.of("../x.png", "plain", "e" * 64, 1, "image/png", "i"),
             ),
             id="dotdot-path",
         ),

@@ -149,6 +149,24 @@ def test_if_absent_refuses_to_replace(origin: Origin) -> None:
     assert origin.sha256("releases/r1.json") == hashlib.sha256(b"first").hexdigest()
 
 
+def test_a_file_written_if_absent_refuses_to_replace_whatever_its_size(
+    backend: Backend, tmp_path: Path
+) -> None:
+    """A release record is written from a file: create-only, in one request even above the
+    multipart threshold (multipart checks no condition until the upload completes)."""
+    origin = backend.open(multipart_threshold=5 * MiB)
+    first, second = tmp_path / "first.json", tmp_path / "second.json"
+    first.write_bytes(b"1" * (6 * MiB))
+    second.write_bytes(b"second")
+    origin.put_file("releases/r1.json", first, headers_for(first.read_bytes()), if_absent=True)
+    with pytest.raises(AlreadyExistsError):
+        origin.put_file("releases/r1.json", second, headers_for(b"second"), if_absent=True)
+    assert origin.get("releases/r1.json") == first.read_bytes()
+    dry = backend.open(dry_run=True)
+    with pytest.raises(AlreadyExistsError):
+        dry.put_file("releases/r1.json", second, headers_for(b"second"), if_absent=True)
+
+
 def test_sha256_round_trips_through_metadata(origin: Origin) -> None:
     data = b"body { color: red }"
     origin.put_bytes("assets/site.css", data, headers_for(data, "text/css"))

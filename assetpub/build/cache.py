@@ -291,7 +291,7 @@ def _decode(entry: dict[str, Any]) -> FileReading:
     refs = entry.get("refs")
     links = entry.get("links")
     return FileReading(
-        Digests(str(sha256), str(md5), int(size)),
+        Digests.of(str(sha256), str(md5), int(size)),
         None if refs is None else [Reference(*ref) for ref in refs],
         None if links is None else [Link(*link) for link in links],
         [(p, Mention(f, int(line), excerpt)) for p, f, line, excerpt in entry.get("mentions", [])],

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import posixpath
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,15 +20,40 @@ _COMPOUND_SUFFIXES = (".js.map", ".css.map", ".mjs.map")
 
 @dataclass(frozen=True, slots=True)
 class Digests:
-    sha256: str
-    # MD5 only to compare with an S3 ETag from a listing (a single-part ETag is the MD5), which
-    # saves a HEAD per object; never used as the content identity.
-    md5: str
+    """A file's SHA-256 and MD5, kept as their 48 bytes (one object: as two hex strs they cost
+    194 bytes a file, 19 MB at 100,000 files), shown as hex."""
+
+    packed: bytes  # the SHA-256's 32 bytes, then the MD5's 16
     size: int
+
+    @classmethod
+    def of(cls, sha256: str, md5: str, size: int) -> Digests:
+        """From hex digests; ValueError unless they are a SHA-256 and an MD5 in lowercase hex
+        (what .sha256 and .md5 give back)."""
+        if not (is_lower_hex(sha256, 64) and is_lower_hex(md5, 32)):
+            raise ValueError(f"not a SHA-256 and an MD5: {sha256!r}, {md5!r}")
+        return cls(bytes.fromhex(sha256 + md5), size)
+
+    @property
+    def sha256(self) -> str:
+        return self.packed[:32].hex()
+
+    @property
+    def md5(self) -> str:
+        """Only to compare with an S3 ETag from a listing (a single-part ETag is the MD5),
+        which saves a HEAD per object; never the content's identity."""
+        return self.packed[32:].hex()
+
+
+def is_lower_hex(text: str, length: int) -> bool:
+    return len(text) == length and _LOWER_HEX.fullmatch(text) is not None
+
+
+_LOWER_HEX = re.compile(r"[0-9a-f]*")
 
 
 def digest_bytes(data: bytes) -> Digests:
-    return Digests(hashlib.sha256(data).hexdigest(), hashlib.md5(data).hexdigest(), len(data))
+    return Digests(hashlib.sha256(data).digest() + hashlib.md5(data).digest(), len(data))
 
 
 def digest_file(path: Path) -> Digests:
@@ -37,7 +63,7 @@ def digest_file(path: Path) -> Digests:
             sha.update(chunk)
             md5.update(chunk)
             size += len(chunk)
-    return Digests(sha.hexdigest(), md5.hexdigest(), size)
+    return Digests(sha.digest() + md5.digest(), size)
 
 
 def split_suffix(basename: str) -> tuple[str, str]:

@@ -53,14 +53,3 @@ def run_parallel(
             if on_done:
                 on_done(task)
             pending = islice(todo, window - len(running))
-
-
-def map_parallel(work: Callable[[T], R], items: Iterable[T], workers: int) -> list[R]:
-    """[work(item) for item in items], in order, run as run_parallel runs its tasks."""
-    results: dict[int, R] = {}
-
-    def one(indexed: tuple[int, T]) -> None:
-        results[indexed[0]] = work(indexed[1])
-
-    run_parallel(enumerate(items), one, workers)
-    return [results[index] for index in range(len(results))]
