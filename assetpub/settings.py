@@ -537,3 +537,25 @@ def check_settings(
             public_url or os.environ.get("ASSETPUB_PUBLIC_URL") or file_config.public_url
         ),
     )
+
+
+DEFAULT_DEBOUNCE = 1.0
+
+
+@dataclass(frozen=True)
+class WatchSettings:
+    publish: PublishSettings
+    debounce: float = DEFAULT_DEBOUNCE  # seconds the build folder stays quiet before a publish
+    # A failed publish that was not the build's fault (an endpoint gone) is tried again after
+    # retry_first seconds, doubling up to retry_max.
+    retry_first: float = 1.0
+    retry_max: float = 30.0
+
+
+def watch_settings(publish: PublishSettings, debounce: float | None) -> WatchSettings:
+    """The publish settings (from publish_settings: flags, environment and config alike) and
+    the quiet period."""
+    seconds = DEFAULT_DEBOUNCE if debounce is None else debounce
+    if not 0 < seconds <= 3600:
+        raise ConfigError(f"--debounce must be between 0 and 3600 seconds, not {seconds:g}")
+    return WatchSettings(publish, seconds)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from benchmarks import bench_watch
 from benchmarks.bench_memory import SMOKE_FILES, run_all, tiny_build
 from benchmarks.synthetic import Layout, build_files, generate_build, generate_one_gb
 
@@ -74,3 +75,16 @@ def test_memory_benchmark_smoke(tmp_path: Path) -> None:
     assert all(run.peak_rss_mb > 1 and run.seconds > 0 for run in runs)
     records = list((tmp_path / "origin" / "_assetpub" / "releases").iterdir())
     assert len(records) == 1
+
+
+def test_watch_benchmark_smoke(tmp_path: Path) -> None:
+    """The script works end to end on its moto server (figures reported, not asserted): every
+    rebuild went live in both modes, and the read cache changed nothing that was uploaded."""
+    versions = bench_watch.generate_versions(bench_watch.SMOKE, tmp_path)
+    modes = bench_watch.run_all(bench_watch.SMOKE, versions, tmp_path, folder=False)
+    assert [mode.label for mode in modes] == ["s3, read cache", "s3, no cache"]
+    for mode in modes:
+        assert len(mode.cycles) == bench_watch.SMOKE.rebuilds
+        assert all(c.latency > 0 and c.uploaded > 0 for c in mode.cycles)
+    assert [c.uploaded for c in modes[0].cycles] == [c.uploaded for c in modes[1].cycles]
+    assert len(bench_watch.local_phase(versions, tmp_path, bench_watch.SMOKE, cache=True)) == 2

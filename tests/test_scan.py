@@ -107,3 +107,20 @@ def test_a_file_is_found_where_it_is_without_a_location_of_its_own(
         "real/a.css": "x",
     }
     assert files["real/a.css"].location == str(root / "real" / "a.css")
+
+
+def test_a_file_deleted_while_the_folder_is_walked_is_one_build_error(
+    make_build: MakeBuild, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bundler rebuilding (watch mode) deletes files between the listing and the stat."""
+    build = make_build({"index.html": "<h1>hi</h1>", "gone.js": "x()"})
+    real_scandir = os.scandir
+
+    def scandir_then_delete(path: str) -> list[os.DirEntry[str]]:
+        entries = list(real_scandir(path))
+        (build / "gone.js").unlink(missing_ok=True)
+        return entries
+
+    monkeypatch.setattr("assetpub.build.scan.os.scandir", scandir_then_delete)
+    with pytest.raises(BuildError, match="cannot read gone.js: No such file or directory"):
+        scan_build(build)

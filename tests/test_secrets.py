@@ -19,6 +19,7 @@ import io
 import json
 import logging
 import os
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -59,10 +60,11 @@ def places(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 @pytest.fixture(scope="module")
-def runner(places: dict[str, Path]) -> Iterator[ForkRunner]:
+def canary_env(places: dict[str, Path]) -> dict[str, str]:
+    """The environment every command runs in: the fake credentials, a home and a cache."""
     for place in places.values():
         place.mkdir()
-    env = {
+    return {
         **runner_env(),
         "AWS_ACCESS_KEY_ID": ACCESS_KEY_ID,
         "AWS_SECRET_ACCESS_KEY": SECRET_ACCESS_KEY,
@@ -71,7 +73,11 @@ def runner(places: dict[str, Path]) -> Iterator[ForkRunner]:
         "ASSETPUB_CACHE_DIR": str(places["cache"]),
         "ASSETPUB_TEST_CANARY": ENV_CANARY,
     }
-    fork_runner = ForkRunner(env, places["runs"])
+
+
+@pytest.fixture(scope="module")
+def runner(canary_env: dict[str, str], places: dict[str, Path]) -> Iterator[ForkRunner]:
+    fork_runner = ForkRunner(canary_env, places["runs"])
     yield fork_runner
     fork_runner.close()
 
@@ -157,6 +163,8 @@ def test_no_command_shows_or_stores_a_credential_a_local_path_or_the_environment
         (["--debug", "rollback", "20000101T000000000Z-00000000", *origin], -1),
         (["gc", *missing_bucket, "--grace", "0"], 1),
         (["--debug", "publish", str(places["home"] / "no-build"), *origin], -1),
+        # watch runs until a signal (test_watch_shows_no_credential): here its refusal.
+        (["watch", str(builds[0]), *origin, "--debounce", "0"], 2),
     ]
     ran: set[str] = set()
     outcomes: list[Outcome] = []
@@ -221,3 +229,31 @@ def test_the_credentials_reach_the_wire_and_its_debug_log(
         botocore_log.removeHandler(handler)
         botocore_log.setLevel(level)
     assert SESSION_TOKEN in leaks(log.getvalue())
+
+
+def test_watch_shows_no_credential(
+    canary_env: dict[str, str],
+    make_build: MakeBuild,
+    make_bucket: MakeBucket,
+    s3_client: S3Client,
+    s3_endpoint: str,
+    tmp_path: Path,
+) -> None:
+    """watch runs until a signal, so it runs as a subprocess of its own, with the runner's
+    environment: publishing with --debug -vv, and failing (a missing bucket: a traceback
+    with every retry)."""
+    from test_watch import WatchProcess
+
+    origin = s3_backend(s3_client, s3_endpoint, make_bucket()).cli_args
+    missing_bucket = ["--origin", "s3://no-such-bucket-here/site", "--endpoint-url", s3_endpoint]
+    build = [str(make_build(site(1)))]
+    published = WatchProcess(build + origin, tmp_path, canary_env, ("--debug", "-vv"))
+    published.until_line("published")
+    failing = WatchProcess(build + missing_bucket, tmp_path, canary_env, ("--debug",))
+    failing.until_line("retrying in 1 s", stream="stderr")
+    for watcher in (published, failing):
+        code, err = watcher.stop(signal.SIGTERM)
+        assert code == 0, err
+        output = "\n".join(watcher.lines["stdout"]) + err
+        assert not leaks(output, (*CREDENTIALS, ENV_CANARY)), output
+    assert "Traceback" in err and "no-such-bucket-here" in err

@@ -191,7 +191,10 @@ def _walk(
                 visited | {real},
             )
         else:
-            st = path.stat() if is_link else entry.stat(follow_symlinks=False)
+            try:
+                st = path.stat() if is_link else entry.stat(follow_symlinks=False)
+            except OSError as exc:  # deleted since the folder was listed (a rebuild)
+                raise BuildError(f"cannot read {rel}: {exc.strerror}") from None
             if not stat.S_ISREG(st.st_mode):
                 # Never skipped without a word, never read (a FIFO would block the read).
                 raise BuildError(

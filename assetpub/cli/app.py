@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -38,6 +38,7 @@ from assetpub.cli.render import (
     rollback_json,
     status_json,
     verify_json,
+    watch_hooks,
 )
 from assetpub.errors import AssetpubError, ConfigError
 
@@ -93,6 +94,11 @@ def with_check_options(command: Callable[..., None]) -> Callable[..., None]:
     return command
 
 
+endpoint_option = click.option(
+    "--endpoint-url", metavar="URL", help="S3 endpoint for s3:// origins (R2, MinIO)."
+)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="assetpub")
 @click.option("-v", "--verbose", count=True, help="More detail (repeat for debug logs).")
@@ -124,19 +130,41 @@ def _configure_logging(debug: bool) -> None:
     logging.getLogger("assetpub").setLevel(logging.DEBUG if debug else logging.NOTSET)
 
 
+def publish_options(command: Callable[..., None]) -> Callable[..., None]:
+    """The options publish and watch share, defined once: watch is publish, repeated."""
+    options = [
+        origin_option,
+        endpoint_option,
+        click.option("--public-url", metavar="URL", help="Make rewritten references absolute."),
+        click.option("-m", "--message", help="A note stored with the release."),
+        click.option(
+            "--strict", is_flag=True, default=None, help="A missing reference is an error."
+        ),
+        click.option(
+            "--concurrency", type=click.IntRange(1, 64), help="Parallel uploads (default 8)."
+        ),
+        click.option("--no-cache", is_flag=True, help="Read every file, trusting no earlier run."),
+        click.option(
+            "--lease-wait",
+            metavar="DURATION",
+            help="How long to wait for a running GC (default 5m).",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _publish_settings(obj: Context, build_dir: Path, **flags: Any) -> PublishSettings:
+    from assetpub.settings import load_file_config, publish_settings
+
+    return publish_settings(load_file_config(obj.config_path, Path.cwd()), build_dir, **flags)
+
+
 @cli.command("publish")
 @click.argument("build_dir", type=click.Path(path_type=Path, file_okay=True))
-@origin_option
-@click.option("--endpoint-url", metavar="URL", help="S3 endpoint for s3:// origins (R2, MinIO).")
-@click.option("--public-url", metavar="URL", help="Make rewritten references absolute.")
-@click.option("-m", "--message", help="A note stored with the release.")
-@click.option("--strict", is_flag=True, default=None, help="A missing reference is an error.")
+@publish_options
 @click.option("--dry-run", is_flag=True, help="Write nothing; print the plan.")
-@click.option("--concurrency", type=click.IntRange(1, 64), help="Parallel uploads (default 8).")
-@click.option("--no-cache", is_flag=True, help="Read every file, trusting no earlier run.")
-@click.option(
-    "--lease-wait", metavar="DURATION", help="How long to wait for a running GC (default 5m)."
-)
 @with_check_options
 @click.option(
     "--no-rollback-on-failure",
@@ -147,21 +175,15 @@ def _configure_logging(debug: bool) -> None:
 @click.pass_obj
 def publish_command(
     obj: Context,
+    /,
     build_dir: Path,
-    origins: Sequence[str],
-    endpoint_url: str | None,
-    public_url: str | None,
-    message: str | None,
-    strict: bool | None,
     dry_run: bool,
-    concurrency: int | None,
-    no_cache: bool,
-    lease_wait: str | None,
     check_urls: Sequence[str],
     check_cmd: str | None,
     check_timeout: str | None,
     no_rollback_on_failure: bool,
     as_json: bool,
+    **flags: Any,
 ) -> None:
     """Hash, rewrite and upload BUILD_DIR, then switch asset-manifest.json and index.html."""
     from assetpub.commands.guard import check_after_publish
@@ -178,21 +200,9 @@ def publish_command(
         check_cmd,
         check_timeout,
         rollback_on_failure=not no_rollback_on_failure,
-        public_url=public_url,
+        public_url=flags.get("public_url"),
     )
-    settings = publish_settings(
-        file_config,
-        build_dir,
-        origins=origins,
-        endpoint_url=endpoint_url,
-        public_url=public_url,
-        message=message,
-        strict=strict,
-        dry_run=dry_run,
-        concurrency=concurrency,
-        no_cache=no_cache,
-        lease_wait=lease_wait,
-    )
+    settings = publish_settings(file_config, build_dir, dry_run=dry_run, **flags)
     with reporter.progress() as hooks:
         result = publish(settings, hooks)
     for warning in result.build.warnings:
@@ -214,6 +224,34 @@ def publish_command(
         guard.raise_if_failed(checks.rollback_on_failure)
 
 
+@cli.command("watch")
+@click.argument("build_dir", type=click.Path(path_type=Path), default="dist")
+@publish_options
+@click.option(
+    "--debounce",
+    type=float,
+    metavar="SECONDS",
+    help="How long the build folder must be quiet before a publish (default 1).",
+)
+@click.pass_obj
+def watch_command(obj: Context, /, build_dir: Path, debounce: float | None, **flags: Any) -> None:
+    """Publish BUILD_DIR (default: dist) now, then again whenever it changes and is complete:
+    beside webpack --watch or vite build --watch. Ctrl-C or SIGTERM stops it between
+    publishes (exit 0)."""
+    from assetpub.build.changes import BuildChanges
+    from assetpub.commands.watch import stopping_on_signals, watch
+    from assetpub.settings import watch_settings
+
+    settings = watch_settings(_publish_settings(obj, build_dir, **flags), debounce)
+    reporter = obj.reporter
+    with BuildChanges(build_dir) as changes, stopping_on_signals(changes.request_stop):
+        reporter.notice(
+            f"assetpub: watching {build_dir} (quiet period {settings.debounce:g} s); Ctrl-C stops"
+        )
+        watch(settings, changes, watch_hooks(reporter, _live_url(settings.publish), obj.debug))
+    reporter.notice("assetpub: watch stopped")
+
+
 def _open_origins(
     obj: Context, origins: Sequence[str], endpoint_url: str | None, dry_run: bool = False
 ) -> tuple[list[Origin], FileConfig]:
@@ -223,11 +261,6 @@ def _open_origins(
     file_config = load_file_config(obj.config_path, Path.cwd())
     specs = resolve_origins(origins, file_config, endpoint_url)
     return open_origins(specs, dry_run), file_config
-
-
-endpoint_option = click.option(
-    "--endpoint-url", metavar="URL", help="S3 endpoint for s3:// origins (R2, MinIO)."
-)
 
 
 @cli.command("releases")

@@ -7,6 +7,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -20,6 +21,8 @@ if TYPE_CHECKING:
     from assetpub.commands.rollback import RollbackResult
     from assetpub.commands.status import OriginStatus
     from assetpub.commands.verify import OriginHealth
+    from assetpub.commands.watch import WatchHooks
+    from assetpub.errors import AssetpubError
     from assetpub.health.check import CheckOutcome
     from assetpub.history.state import GcLease, State
 
@@ -44,6 +47,11 @@ class Reporter:
     def info(self, message: str) -> None:
         if self.verbosity >= 0 and not self.as_json:
             click.echo(message)
+
+    def notice(self, message: str) -> None:
+        """What a long-running command is doing (watching, stopped): stderr, beside errors."""
+        if self.verbosity >= 0:
+            click.echo(message, err=True)
 
     def detail(self, message: str) -> None:
         if self.verbosity >= 1 and not self.as_json:
@@ -158,6 +166,44 @@ def print_publish_summary(reporter: Reporter, result: PublishResult, live_url: s
         reporter.detail("  not published (dotfiles): " + ", ".join(result.build.skipped_dotfiles))
     if live_url and not result.dry_run:
         reporter.info(f"  live: {live_url}")
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def watch_hooks(reporter: Reporter, live_url: str | None, debug: bool = False) -> WatchHooks:
+    """One line per publish (local time, release, files uploaded, duration); errors as the
+    command line prints them, one line each, and watching goes on."""
+    import traceback
+
+    from assetpub.commands.publish import Hooks
+    from assetpub.commands.watch import WatchHooks
+
+    def clock_time(when: datetime) -> str:
+        return when.astimezone().strftime("%H:%M:%S")
+
+    def on_published(result: PublishResult, started: datetime, seconds: float) -> None:
+        for warning in result.build.warnings:
+            reporter.warn(warning)
+        what = (
+            f"unchanged: release {result.release.id} is live, 0 files uploaded"
+            if result.unchanged
+            else f"published {result.release.id}: {_count(result.uploaded, 'file')} uploaded"
+        )
+        where = f", live: {live_url}" if live_url and not result.unchanged else ""
+        reporter.info(f"{clock_time(started)} {what} in {seconds:.2f} s{where}")
+
+    def on_waiting(reason: str) -> None:
+        reporter.info(f"{clock_time(datetime.now())} waiting: {reason}")
+
+    def on_error(exc: AssetpubError, retry_in: float | None) -> None:
+        if debug:
+            click.echo("".join(traceback.format_exception(exc)).rstrip(), err=True)
+        then = "waiting for the next change" if retry_in is None else f"retrying in {retry_in:g} s"
+        click.echo(f"assetpub: error: {exc.message} ({then})", err=True)
+
+    return WatchHooks(on_published, on_waiting, on_error, Hooks(warn=reporter.warn))
 
 
 def releases_json(state: State) -> list[dict[str, Any]]:
