@@ -167,6 +167,16 @@ def test_a_file_written_if_absent_refuses_to_replace_whatever_its_size(
         dry.put_file("releases/r1.json", second, headers_for(b"second"), if_absent=True)
 
 
+def test_get_to_streams_an_object_into_a_file(origin: Origin, tmp_path: Path) -> None:
+    data = os.urandom(3 * MiB + 1)  # more than one chunk of S3's stream
+    origin.put_bytes("releases/r1.json", data, headers_for(data))
+    with (tmp_path / "out").open("w+b") as out:
+        assert origin.get_to("releases/r1.json", out) is True
+        out.seek(0)
+        assert out.read() == data
+        assert origin.get_to("releases/none.json", out) is False
+
+
 def test_sha256_round_trips_through_metadata(origin: Origin) -> None:
     data = b"body { color: red }"
     origin.put_bytes("assets/site.css", data, headers_for(data, "text/css"))

@@ -4,6 +4,7 @@ predicate for "this listed object already holds these bytes"."""
 
 import base64
 import inspect
+import io
 import json
 import re
 from dataclasses import replace
@@ -405,6 +406,19 @@ def test_a_record_with_other_files_is_not_read_as_one_with_these(
     files: dict[str, RecordedFile],
 ) -> None:
     assert ReleaseRecord.from_json_with_files(RELEASE.to_json(), files) is None
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 7, 64, 1 << 20])
+def test_a_record_is_compared_as_it_streams_whatever_its_chunks(chunk: int) -> None:
+    """Read from a file in chunks of any size (a field name, a number, the base64 manifest
+    and a file's JSON cut anywhere), the answer is the one for the whole bytes."""
+    raw = RELEASE.to_json()
+    same = ReleaseRecord.from_json_with_files(io.BytesIO(raw), RELEASE.files, chunk=chunk)
+    assert same == RELEASE
+    other = {**RELEASE.files, "b.txt": recorded("b.txt", "plain", SHA["aaa"])}
+    assert ReleaseRecord.from_json_with_files(io.BytesIO(raw), other, chunk=chunk) is None
+    with pytest.raises(ValueError, match="extra data"):
+        ReleaseRecord.from_json_with_files(io.BytesIO(raw + b" {}"), RELEASE.files, chunk=chunk)
 
 
 def test_the_same_files_written_another_way_count_as_other_files() -> None:

@@ -19,6 +19,7 @@ import re
 import secrets
 import socket
 import subprocess
+import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -60,6 +61,7 @@ from assetpub.origins.checks import check_key
 
 RECORD_FORMAT = 1
 _B64_SLICE = 3 * 64 * 1024  # a multiple of 3: the slices' base64 joins into the whole's
+_STREAM_CHUNK = 1024 * 1024  # a record compared as it is read goes by in pieces this large
 _KINDS = frozenset(kind.value for kind in FileKind)
 
 # CI systems put the commit being built here; checked before asking git.
@@ -333,14 +335,16 @@ class ReleaseRecord:
 
     @classmethod
     def from_json_with_files(
-        cls, raw: bytes, files: dict[str, RecordedFile]
+        cls, raw: bytes | BinaryIO, files: dict[str, RecordedFile], *, chunk: int = _STREAM_CHUNK
     ) -> ReleaseRecord | None:
-        """The record `raw` holds if its "files" are byte for byte what to_json writes for
-        `files`, with `files` itself standing in for them; None if they are not (or a field
-        is repeated). Parsing a record's files costs about 450 bytes a file, comparing them
+        """The record `raw` (its bytes, or a file read `chunk` bytes at a time) holds if its
+        "files" are byte for byte what to_json writes for `files`, with `files` itself
+        standing in for them; None if they are not (or a field is repeated). Parsing a
+        record's files costs about 450 bytes a file, comparing them as they stream by
         nothing: this is how a publish asks "is the live release this build?". Raises as
         from_json does for what is no record."""
-        data = _fields_but_files(raw, lambda start: _end_of(raw, start, _files_json(files)))
+        source = io.BytesIO(raw) if isinstance(raw, bytes) else raw
+        data = _fields_but_files(_JsonStream(source, chunk), _takes_all(_files_json(files)))
         if data is None:
             return None
         data["files"] = files
@@ -489,16 +493,6 @@ def _files_json(files: Mapping[str, RecordedFile]) -> Iterator[bytes]:
     yield b"}"
 
 
-def _end_of(raw: bytes, start: int, parts: Iterator[bytes]) -> int | None:
-    """Where `parts`, read one after the other, end in `raw` if it holds them from `start`."""
-    at = start
-    for part in parts:
-        if not raw.startswith(part, at):
-            return None
-        at += len(part)
-    return at
-
-
 _JSON_SPACE = re.compile(rb"[ \t\n\r]*")
 _JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
 # A string (whose brackets do not count) or a bracket: enough to find where a value ends.
@@ -506,12 +500,12 @@ _JSON_NESTING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
 _JSON_SCALAR = re.compile(rb"[^ \t\n\r,\]}]+")
 
 
-def _skip_space(raw: bytes, at: int) -> int:
+def _skip_space(raw: bytes | bytearray, at: int) -> int:
     space = _JSON_SPACE.match(raw, at)
     return space.end() if space else at
 
 
-def _value_end(raw: bytes, start: int) -> int:
+def _value_end(raw: bytes | bytearray, start: int) -> int:
     """Where the JSON value at `start` ends, found without building it. Only an end: the
     caller parses raw[start:end], which refuses anything that is not one whole value."""
     first = raw[start : start + 1]
@@ -532,58 +526,137 @@ def _value_end(raw: bytes, start: int) -> int:
     return found.end()
 
 
-def _fields_but_files(raw: bytes, files_end: Callable[[int], int | None]) -> dict[str, Any] | None:
-    """Each top-level field of a record's JSON object parsed, but "files", whose end
-    `files_end` finds from where it starts (None: they differ, and so does this answer).
-    Every value is parsed on its own or matched byte for byte, and the separators between
-    them are checked, so a `raw` that is not one JSON object is refused as json.loads would."""
+class _JsonStream:
+    """JSON text read in chunks, for the field scanner: what it has not consumed yet, and no
+    more than the value it is looking at (a record's files are compared as they go by, so a
+    40 MB record is never whole in memory)."""
+
+    def __init__(self, source: BinaryIO, chunk: int = _STREAM_CHUNK) -> None:
+        self._source = source
+        self._chunk = chunk
+        self.buffer = bytearray()
+        self.at = 0  # where the unconsumed text starts in buffer
+        self._consumed = 0  # bytes dropped from the buffer's front, for offsets in messages
+        self._ended = False
+
+    @property
+    def offset(self) -> int:
+        return self._consumed + self.at
+
+    def more(self) -> bool:
+        """Read the next chunk (dropping what was consumed); False at the end of the text."""
+        if self._ended:
+            return False
+        chunk = self._source.read(self._chunk)
+        if not chunk:
+            self._ended = True
+            return False
+        del self.buffer[: self.at]
+        self._consumed += self.at
+        self.at = 0
+        self.buffer += chunk
+        return True
+
+    def skip_space(self) -> None:
+        while True:
+            self.at = _skip_space(self.buffer, self.at)
+            if self.at < len(self.buffer) or not self.more():
+                return
+
+    def next_byte(self) -> bytes:
+        if self.at >= len(self.buffer):
+            self.more()
+        return bytes(self.buffer[self.at : self.at + 1])
+
+    def take(self, part: bytes) -> bool:
+        """Consume `part` if the text goes on with it."""
+        while len(self.buffer) - self.at < len(part) and self.more():
+            pass
+        if not self.buffer.startswith(part, self.at):
+            return False
+        self.at += len(part)
+        return True
+
+    def value_end(self) -> int:
+        """Where the JSON value at `at` ends in buffer, reading as far as it goes (a number
+        at the end of a chunk may go on in the next)."""
+        while True:
+            try:
+                end = _value_end(self.buffer, self.at)
+                if end < len(self.buffer):
+                    return end
+            except ValueError:
+                pass  # not whole yet, or not JSON: the rest of the text decides
+            if not self.more():
+                return _value_end(self.buffer, self.at)
+
+    def at_end(self) -> bool:
+        self.skip_space()
+        return self.at >= len(self.buffer) and not self.more()
+
+
+def _fields_but_files(
+    text: _JsonStream, files_match: Callable[[_JsonStream], bool]
+) -> dict[str, Any] | None:
+    """Each top-level field of a record's JSON object parsed, but "files", which
+    `files_match` compares as it consumes them (False: they differ, and so does this answer:
+    None). Every value is parsed on its own or matched byte for byte, and the separators
+    between them are checked, so a text that is not one JSON object is refused as json.loads
+    would."""
     fields: dict[str, Any] = {}
-    at = _skip_space(raw, 0)
-    if raw[at : at + 1] != b"{":
+    text.skip_space()
+    if not text.take(b"{"):
         raise ValueError("not JSON: not an object")
-    at = _skip_space(raw, at + 1)
-    closed = raw[at : at + 1] == b"}"
+    text.skip_space()
+    closed = text.take(b"}")
     while not closed:
-        name_match = _JSON_STRING.match(raw, at)
-        if name_match is None:
-            raise ValueError(f"not JSON: no field name at offset {at}")
-        name = json.loads(name_match.group())
-        at = _skip_space(raw, name_match.end())
-        if raw[at : at + 1] != b":":
-            raise ValueError(f"not JSON: no ':' at offset {at}")
-        start = _skip_space(raw, at + 1)
+        if text.next_byte() != b'"':
+            raise ValueError(f"not JSON: no field name at offset {text.offset}")
+        end = text.value_end()
+        name = json.loads(bytes(text.buffer[text.at : end]))
+        text.at = end
+        text.skip_space()
+        if not text.take(b":"):
+            raise ValueError(f"not JSON: no ':' at offset {text.offset}")
+        text.skip_space()
         if name in fields:
             return None  # which of the two counts is json.loads' rule: leave it to that
         if name == "files":
-            files_ended = files_end(start)
-            if files_ended is None:
+            if not files_match(text):
                 return None
-            end = files_ended
             fields[name] = None
         else:
-            end = _value_end(raw, start)
-            if name == "manifest" and _is_plain_string(raw, start, end):
+            end = text.value_end()
+            if name == "manifest" and _is_plain_string(text.buffer, text.at, end):
                 # Base64 straight from the bytes: as a str and its JSON the 10 MB manifest
                 # of 100,000 files cost 26 MB more.
-                fields[name] = _decoded_base64(memoryview(raw)[start + 1 : end - 1], name)
+                with memoryview(text.buffer) as view:
+                    fields[name] = _decoded_base64(view[text.at + 1 : end - 1], name)
             else:
-                fields[name] = json.loads(raw[start:end])
-        at = _skip_space(raw, end)
-        separator = raw[at : at + 1]
+                fields[name] = json.loads(bytes(text.buffer[text.at : end]))
+            text.at = end
+        text.skip_space()
+        separator = text.next_byte()
         if separator not in (b",", b"}"):
-            raise ValueError(f"not JSON: no ',' or '}}' at offset {at}")
+            raise ValueError(f"not JSON: no ',' or '}}' at offset {text.offset}")
+        text.at += 1
         closed = separator == b"}"
-        at = _skip_space(raw, at + 1)
-    if at != len(raw):
-        raise ValueError(f"not JSON: extra data at offset {at}")
+        text.skip_space()
+    if not text.at_end():
+        raise ValueError(f"not JSON: extra data at offset {text.offset}")
     return fields
+
+
+def _takes_all(parts: Iterator[bytes]) -> Callable[[_JsonStream], bool]:
+    """A files_match that consumes `parts`, one after the other, if the text holds them."""
+    return lambda text: all(text.take(part) for part in parts)
 
 
 class _Base64Decoded(bytes):
     """A record field's base64 already decoded, from the JSON bytes (no escapes to undo)."""
 
 
-def _is_plain_string(raw: bytes, start: int, end: int) -> bool:
+def _is_plain_string(raw: bytes | bytearray, start: int, end: int) -> bool:
     """raw[start:end] is a JSON string without escapes: its bytes are its text."""
     return raw[start : start + 1] == b'"' and raw.find(b"\\", start, end) == -1
 
@@ -746,15 +819,16 @@ def load_record_if_files(
     origin: Origin, release_id: str, files: dict[str, RecordedFile]
 ) -> ReleaseRecord | None:
     """The record of `release_id` if its files are exactly `files` and load_record would
-    accept it; else None (missing, unreadable, of a newer format, or other files)."""
-    raw = origin.get(release_record_key(release_id))
-    if raw is None:
-        return None
-    try:
-        record = ReleaseRecord.from_json_with_files(raw, files)
-    except ValueError:  # NewerFormat included: not a record this code may compare
-        return None
-    del raw
+    accept it; else None (missing, unreadable, of a newer format, or other files). The record
+    goes to a temporary file and is compared from there, a chunk at a time."""
+    with tempfile.TemporaryFile(prefix="assetpub-record-") as spool:
+        if not origin.get_to(release_record_key(release_id), spool):
+            return None
+        spool.seek(0)
+        try:
+            record = ReleaseRecord.from_json_with_files(spool, files)
+        except ValueError:  # NewerFormat included: not a record this code may compare
+            return None
     return None if record is None or record.problems(release_id) else record
 
 

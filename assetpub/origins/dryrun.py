@@ -16,6 +16,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from assetpub.errors import AlreadyExistsError, OriginError, PreconditionFailedError
 from assetpub.origins.base import ObjectHeaders, ObjectInfo, Origin, RemoteObject, VersionedBytes
@@ -80,6 +81,16 @@ class DryRunOrigin:
     def get(self, key: str) -> bytes | None:
         found = self.read(key)
         return found.data if found else None
+
+    def get_to(self, key: str, out: BinaryIO) -> bool:
+        check_key(key)
+        found, pending = self._pending(key)
+        if not found:
+            return self.inner.get_to(key, out)
+        if pending is None:
+            return False
+        out.write(self._bytes_of(pending))
+        return True
 
     def read(self, key: str) -> VersionedBytes | None:
         check_key(key)

@@ -111,6 +111,15 @@ class FolderOrigin:
         found = self.read(key)
         return found.data if found else None
 
+    def get_to(self, key: str, out: BinaryIO) -> bool:
+        path = self._path(key, follow=True)
+        self._count("get")
+        with self._open_existing(path) as file:
+            if file is None:
+                return False
+            shutil.copyfileobj(file, out, _CHUNK)
+        return True
+
     def read(self, key: str) -> VersionedBytes | None:
         path = self._path(key, follow=True)
         self._count("get")

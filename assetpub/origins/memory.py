@@ -7,6 +7,7 @@ import hashlib
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from assetpub.errors import AlreadyExistsError, OriginError, PreconditionFailedError
 from assetpub.origins.base import (
@@ -84,6 +85,13 @@ class MemoryOrigin:
     def get(self, key: str) -> bytes | None:
         found = self.read(key)
         return found.data if found else None
+
+    def get_to(self, key: str, out: BinaryIO) -> bool:
+        data = self.get(key)
+        if data is None:
+            return False
+        out.write(data)
+        return True
 
     def read(self, key: str) -> VersionedBytes | None:
         check_key(key)

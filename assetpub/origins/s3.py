@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, BinaryIO
 
 import boto3
 import boto3.exceptions
@@ -65,6 +65,7 @@ OPERATION_NAMES = {
 
 # Parts of one multipart upload sent at once.
 _PARTS_AT_ONCE = 4
+_STREAM_CHUNK = 1024 * 1024  # get_to writes what it receives in pieces this large
 
 
 class S3Origin:
@@ -178,6 +179,18 @@ class S3Origin:
     def get(self, key: str) -> bytes | None:
         found = self.read(key)
         return found.data if found else None
+
+    def get_to(self, key: str, out: BinaryIO) -> bool:
+        with self._errors(key):
+            try:
+                response = self._client.get_object(Bucket=self.bucket, Key=self._key(key))
+            except boto_errors.ClientError as exc:
+                if _code(exc) in _MISSING:
+                    return False
+                raise
+            for chunk in response["Body"].iter_chunks(_STREAM_CHUNK):
+                out.write(chunk)
+        return True
 
     def read(self, key: str) -> VersionedBytes | None:
         full_key = self._key(key)
