@@ -139,6 +139,41 @@ def test_when_the_build_changes_readings_are_redone_and_digests_kept(
     assert outcome(result) == outcome(prepare(site, tmp_path, read_cache=False))
 
 
+def test_a_rebuild_that_renames_only_bundler_chunks_reads_only_what_changed(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """webpack --watch: a new content hash for the bundle and the page that loads it. The
+    names searched for are the same (bundler-hashed names are never renamed), so every other
+    text file's references and mentions still hold: only the changed files are read, and the
+    result is the one without a cache."""
+    prepare(site, tmp_path)
+    (site / "main.0123456789abcdef.js").unlink()
+    (site / "main.fedcba9876543210.js").write_text("console.log('rebuilt')")
+    index = (site / "index.html").read_text()
+    (site / "index.html").write_text(index + "<script src=main.fedcba9876543210.js></script>")
+    os.utime(site / "index.html", (time.time() - 60, time.time() - 60))  # settled
+    reads = Reads(monkeypatch)
+    result = prepare(site, tmp_path)
+    # The new bundle and the page (read, then rewritten), and the stylesheet that is only
+    # rewritten (its reference to the image gets the hashed name, as on every run).
+    assert reads.take() == ["css/site.css", "index.html", "index.html", "main.fedcba9876543210.js"]
+    assert outcome(result) == outcome(prepare(site, tmp_path, read_cache=False))
+
+
+def test_a_reference_whose_target_appears_is_read_again(
+    make_build: MakeBuild, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page's link to a file the build did not have explained nothing; once the file is
+    there (a bundler chunk, so the names searched stay the same), the page is read again."""
+    build = make_build({"index.html": "<script src=chunk.0123456789abcdef.js></script>"})
+    prepare(build, tmp_path)
+    (build / "chunk.0123456789abcdef.js").write_text("1")
+    reads = Reads(monkeypatch)
+    result = prepare(build, tmp_path)
+    assert reads.take() == ["chunk.0123456789abcdef.js", "index.html"]
+    assert outcome(result) == outcome(prepare(build, tmp_path, read_cache=False))
+
+
 def test_a_new_mention_is_found_when_only_other_files_changed(
     site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -47,7 +47,10 @@ log = logging.getLogger(__name__)
 # 3: the lines are sorted by path, the scan's order, so a run reads the cache as it goes, in
 # step with the scan, instead of holding every line (50 MB at 100,000 files) before the first
 # lookup.
-CACHE_FORMAT = 3
+# 4: a reading says what it depended on in the rest of the build besides the names searched
+# (its context), and the header holds a fingerprint of those names apart from the whole's, so
+# a rebuild that renamed only bundler-hashed chunks reuses every other reading.
+CACHE_FORMAT = 4
 RACY_SECONDS = 2.0
 
 
@@ -62,13 +65,15 @@ class FileReading:
     # Whether the references or mentions found depend on the rest of the build (a text file
     # searched for names, a file whose references count); a binary's reading never does.
     depends_on_build: bool = False
+    # What of the rest of the build besides the names searched it depended on, as prepare
+    # states it (reading_context): then the reading holds while those names and this stay.
+    context: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class CachedReading:
-    digests: Digests
-    reading: FileReading | None  # None: the digests hold, the references must be read again
-    entry: bytes | None  # the stored line's entry, written back as it is when the reading is used
+    reading: FileReading  # its digests hold; its references and mentions, see ReadCache.get
+    entry: bytes  # the stored line's entry, written back as it is when the reading is used
 
 
 def build_fingerprint(parts: Iterable[str]) -> str:
@@ -90,12 +95,18 @@ def default_cache_dir() -> Path:
 class ReadCache:
     """Readings of one build folder's files, looked up by path and identity."""
 
-    def __init__(self, file: Path | None, fingerprint: str, now: float) -> None:
+    def __init__(
+        self, file: Path | None, fingerprint: str, now: float, names_fingerprint: str = ""
+    ) -> None:
         self.file = file
         self.fingerprint = fingerprint
+        self.names_fingerprint = names_fingerprint
         self.now = now
         self.hits = 0
-        self._same_build = False
+        # The earlier run's build was this one (its paths and what names decided), or at
+        # least searched the same names: see get.
+        self.same_build = False
+        self.same_names = False
         # The earlier run's lines, read in step with the lookups: readers on several threads
         # look up files of neighbouring batches, so lines read past while looking for one
         # file wait in _ahead for their own lookup (a few batches' worth, plus the lines of
@@ -112,11 +123,16 @@ class ReadCache:
 
     @classmethod
     def open(
-        cls, build_root: Path, fingerprint: str, now: float, cache_dir: Path | None = None
+        cls,
+        build_root: Path,
+        fingerprint: str,
+        now: float,
+        cache_dir: Path | None = None,
+        names_fingerprint: str = "",
     ) -> ReadCache:
         folder = cache_dir or default_cache_dir()
         name = hashlib.sha256(str(build_root).encode("utf-8", "surrogateescape")).hexdigest()
-        cache = cls(folder / f"reads-{name[:24]}.json", fingerprint, now)
+        cache = cls(folder / f"reads-{name[:24]}.json", fingerprint, now, names_fingerprint)
         cache._open_lines()
         return cache
 
@@ -131,7 +147,9 @@ class ReadCache:
             if header.get("format") != CACHE_FORMAT or header.get("tool") != __version__:
                 lines.close()
                 return
-            self._same_build = header.get("fingerprint") == self.fingerprint
+            self.same_build = header.get("fingerprint") == self.fingerprint
+            names = header.get("names")
+            self.same_names = bool(names) and names == self.names_fingerprint
         except (ValueError, AttributeError) as exc:
             log.debug("ignoring the read cache %s: %s", self.file, exc)
             lines.close()
@@ -174,9 +192,11 @@ class ReadCache:
             lines.close()
 
     def get(self, path: str, identity: FileIdentity) -> CachedReading | None:
-        """What is stored for this path if the file is provably the one read, else None. The
-        reading is None when it depends on a build that has changed since: the caller must
-        read the file again for its references and mentions, not for its digests."""
+        """What is stored for this path if the file is provably the one read, else None. Its
+        digests hold. Its references and mentions hold unless they depend on the build
+        (depends_on_build) and the build has changed since (not same_build): then only if
+        the same names were searched (same_names) and its context is still what it was,
+        which the caller judges, else the file must be read again for them."""
         raw = self._entry(path)
         if raw is None:
             return None
@@ -188,15 +208,12 @@ class ReadCache:
         except (KeyError, TypeError, ValueError, IndexError, AttributeError):
             return None
         self.hits += 1
-        if reading.depends_on_build and not self._same_build:
-            return CachedReading(reading.digests, None, None)
-        return CachedReading(reading.digests, reading, raw)
+        return CachedReading(reading, raw)
 
     def keep(self, path: str, cached: CachedReading) -> None:
         """A reading used as it was stays for the next run, as it was stored. Called in scan
         order, like put."""
-        if cached.entry is not None:
-            self._write(path, cached.entry)
+        self._write(path, cached.entry)
 
     def put(self, path: str, identity: FileIdentity, reading: FileReading) -> None:
         """Store a new reading (called in scan order), unless the file changed too recently
@@ -221,7 +238,12 @@ class ReadCache:
         use; None once writing it has failed (or with no cache file)."""
         if self._out is not None or self._failed or self.file is None:
             return self._out
-        header = {"format": CACHE_FORMAT, "tool": __version__, "fingerprint": self.fingerprint}
+        header = {
+            "format": CACHE_FORMAT,
+            "tool": __version__,
+            "fingerprint": self.fingerprint,
+            "names": self.names_fingerprint,
+        }
         try:
             self.file.parent.mkdir(parents=True, exist_ok=True)
             # Open across calls: save or discard closes it.
@@ -283,6 +305,8 @@ def _encode(identity: FileIdentity, reading: FileReading) -> dict[str, Any]:
         entry["mentions"] = [[p, m.file, m.line, m.excerpt] for p, m in reading.mentions]
     if reading.depends_on_build:
         entry["depends"] = True
+    if reading.context:
+        entry["context"] = reading.context
     return entry
 
 
@@ -296,4 +320,5 @@ def _decode(entry: dict[str, Any]) -> FileReading:
         None if links is None else [Link(*link) for link in links],
         [(p, Mention(f, int(line), excerpt)) for p, f, line, excerpt in entry.get("mentions", [])],
         depends_on_build=bool(entry.get("depends", False)),
+        context=str(entry.get("context", "")),
     )

@@ -210,12 +210,38 @@ def _read_build(
     paths = {f.path for f in scanned.files}
     index = NameIndex(p for p in paths if p not in by_name)
 
+    def context(path: str, links: Sequence[Link] | None) -> str:
+        """What a reading of `path` depends on in the rest of the build besides the names
+        searched: whether it is bundler output (whose references explain no mention), and
+        which of its links' targets are in the build (a reference to a file of the build
+        explains the name it writes); "*" for webpack's manifest.json, which depends on
+        every path."""
+        if path == _WEBPACK_MANIFEST:
+            return "*"
+        bundler = by_name.get(path, _NO_DECISION).kind == FileKind.BUNDLER
+        present = "".join("1" if link.target in paths else "0" for link in links or ())
+        return ("b" if bundler else "r") + present
+
+    def still_holds(cache: ReadCache, file: SourceFile, reading: FileReading) -> bool:
+        if not reading.depends_on_build or cache.same_build:
+            return True
+        # A rebuild that renamed only bundler-hashed chunks searched the same names: what
+        # this file says still holds if its own context does (watch mode's common case).
+        return (
+            cache.same_names
+            and reading.context != "*"
+            and reading.context == context(file.path, reading.links)
+        )
+
     def read(file: SourceFile) -> tuple[FileReading, CachedReading | None]:
         """The file's reading, and what the cache held for it when that reading is it."""
         cached = cache.get(file.path, file.identity) if cache else None
-        if cached is not None and cached.reading is not None:
+        if cached is None:
+            return read_uncached(file, None), None
+        assert cache is not None
+        if still_holds(cache, file, cached.reading):
             return cached.reading, cached
-        return read_uncached(file, cached.digests if cached else None), None
+        return read_uncached(file, cached.reading.digests), None
 
     def read_uncached(file: SourceFile, known: Digests | None) -> FileReading:
         if _is_binary_without_reading(file):
@@ -252,7 +278,14 @@ def _read_build(
             if searchable
             else []
         )
-        return FileReading(digests, refs, links, found, depends_on_build=True)
+        return FileReading(
+            digests,
+            refs,
+            links,
+            found,
+            depends_on_build=True,
+            context=context(file.path, links),
+        )
 
     def read_batch(batch: list[SourceFile]) -> list[tuple[FileReading, CachedReading | None]]:
         return [read(file) for file in batch]
@@ -386,6 +419,7 @@ def prepare_build(
             _fingerprint(paths, by_name),
             options.clock.now().timestamp(),
             options.cache_dir,
+            names_fingerprint=build_fingerprint(sorted(p for p in paths if p not in by_name)),
         )
         if options.read_cache
         else None
