@@ -104,17 +104,7 @@ def check_after_publish(
     release = result.release.id
     previous_by_origin = result.previous_live
     previous = next(iter(previous_by_origin.values()), None)
-    report = run_health_checks(
-        checks.urls,
-        checks.command,
-        release,
-        previous,
-        timeout=checks.timeout,
-        fetcher=fetcher,
-        clock=clock,
-        run=run,
-        public_url=checks.public_url,
-    )
+    report = _run(checks, release, previous, fetcher, clock, run)
     guard = GuardResult("publish", release, previous, report, switched=not result.unchanged)
     if report.passed or result.unchanged:
         return guard
@@ -159,10 +149,27 @@ def check_after_rollback(
     if not checks.enabled or result.dry_run:
         return None
     previous = result.origins[0][1] if result.origins else None
-    report = run_health_checks(
+    report = _run(checks, result.release, previous, fetcher, clock, run)
+    guard = GuardResult("rollback", result.release, previous, report)
+    failed = report.failed
+    if failed is not None:
+        mark = FailedCheck(result.release, iso(clock.now()), failed.summary, "rollback")
+        _mark_failed(origins, mark, clock)
+    return guard
+
+
+def _run(
+    checks: CheckSettings,
+    release: str,
+    previous: str | None,
+    fetcher: Fetcher | None,
+    clock: Clock,
+    run: RunCommand,
+) -> HealthReport:
+    return run_health_checks(
         checks.urls,
         checks.command,
-        result.release,
+        release,
         previous,
         timeout=checks.timeout,
         fetcher=fetcher,
@@ -170,9 +177,3 @@ def check_after_rollback(
         run=run,
         public_url=checks.public_url,
     )
-    guard = GuardResult("rollback", result.release, previous, report)
-    failed = report.failed
-    if failed is not None:
-        mark = FailedCheck(result.release, iso(clock.now()), failed.summary, "rollback")
-        _mark_failed(origins, mark, clock)
-    return guard
