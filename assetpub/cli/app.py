@@ -341,7 +341,9 @@ def rollback_command(
 @cli.command("gc")
 @origin_option
 @endpoint_option
-@click.option("--keep", type=int, help="Newest releases to keep (default 5, at least 1).")
+@click.option(
+    "--keep", type=int, help="Releases to keep, the live one among them (default 5, at least 1)."
+)
 @click.option("--grace", metavar="DURATION", help="e.g. 0, 90s, 15m, 24h (default), 7d.")
 @click.option("--max-deletes", type=int, help="Stop before deleting more (default 10000).")
 @click.option("--force", is_flag=True, help="Delete even beyond --max-deletes.")
