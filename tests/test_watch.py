@@ -383,8 +383,11 @@ def test_identical_rewrites_publish_nothing(make_build: MakeBuild, tmp_path: Pat
         write(build, V1)  # the bundler wrote every file again, with the same bytes
         w.until(lambda: len(w.results) == 2, "the rebuild to be looked at")
         w.settle()
-    assert w.results[1].unchanged and w.results[1].release.id == w.results[0].release.id
-    assert len(w.releases()) == 1 and len(w.results) == 2
+    # Each file's events may come a debounce apart on a loaded machine: however many looks
+    # that takes, each finds the live release unchanged.
+    first = w.results[0].release.id
+    assert all(r.unchanged and r.release.id == first for r in w.results[1:])
+    assert len(w.releases()) == 1
 
 
 def test_a_broken_build_is_reported_and_the_next_good_one_published(
@@ -394,7 +397,9 @@ def test_a_broken_build_is_reported_and_the_next_good_one_published(
     with watching(build, tmp_path / "origin", strict=True) as w:
         w.until(lambda: len(w.results) == 1, "the publish at start")
         write(build, {"a.css": "h1{background:url(missing.png)}"})  # --strict: an error
-        w.until(lambda: len(w.errors) == 1, "the error")
+        # At least once: the rename's events may reach the watcher a debounce apart on a
+        # loaded machine, and each change tries the build again.
+        w.until(lambda: len(w.errors) >= 1, "the error")
         write(build, {"a.css": "h1{color:green}"})
         w.until(lambda: len(w.results) == 2, "the fixed build's publish")
     assert "missing.png" in w.errors[0]
