@@ -65,8 +65,9 @@ class FileReading:
     # Whether the references or mentions found depend on the rest of the build (a text file
     # searched for names, a file whose references count); a binary's reading never does.
     depends_on_build: bool = False
-    # What of the rest of the build besides the names searched it depended on, as prepare
-    # states it (reading_context): then the reading holds while those names and this stay.
+    # What of the rest of the build besides the names searched it depended on, as prepare's
+    # reader states it (bundler output or not, which references had a target): the reading
+    # holds while the same names are searched and this is still so.
     context: str = ""
 
 
