@@ -39,7 +39,7 @@ from assetpub.history.record import (
     release_entry,
 )
 from assetpub.history.store import StateStore
-from assetpub.keys import ASSET_MANIFEST_KEY
+from assetpub.keys import ASSET_MANIFEST_KEY, RESERVED_PREFIX
 from assetpub.origins import (
     Origin,
     OriginSpec,
@@ -117,7 +117,10 @@ class StagedRecord(RecordUpload):
         self._staging = staging
 
     def _make(self, release: ReleaseRecord) -> Upload:
-        path = self._staging / f"record-{release.id}.json"
+        # Under the reserved prefix, where no rewritten build file is staged (scan refuses
+        # build paths there).
+        path = self._staging / RESERVED_PREFIX / f"{release.id}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("wb") as out:
             release.write_json(out)
         return record_write(release, digest_file(path), path=str(path))
