@@ -233,6 +233,18 @@ def test_a_file_still_being_written_is_looked_at_again_without_an_event(run: Run
     assert run.waiting == []  # a write in progress is no news
 
 
+def test_a_broken_build_is_tried_once_until_it_changes(run: Run) -> None:
+    """A build refused for what it is (a missing reference with --strict) is reported once:
+    events that leave it as it was (a rename's second event) try it no second time."""
+    run.build.outcomes += [None, BuildError("a.css: url(missing.png) is not in the build")]
+    run.changes.at(5.0)
+    run.changes.at(7.0, "same")
+    run.changes.at(9.0)  # fixed
+    run.watch()
+    assert run.build.published_at == [0.0, 6.0, 10.0]
+    assert [message for message, _ in run.errors] == ["a.css: url(missing.png) is not in the build"]
+
+
 def test_a_change_that_left_every_file_as_published_publishes_nothing(run: Run) -> None:
     run.changes.at(5.0, "same")
     run.watch()

@@ -125,6 +125,9 @@ def watch(
     schedule = Schedule(settings.debounce, changed_at=clock.monotonic() - settings.debounce)
     backoff = Backoff(settings.retry_first, settings.retry_max)
     published_signature: tuple[object, ...] | None = None
+    # The build as it was when it could not be published (a build problem): an event that
+    # left it so (a rename's second event, a touch) tries it, and says so, no second time.
+    broken_signature: tuple[object, ...] | None = None
     last_reason = ""
     attempts = 0
     while True:
@@ -147,14 +150,18 @@ def watch(
                 last_reason = found.reason
             continue
         last_reason = ""
-        if found.signature is not None and found.signature == published_signature:
-            continue  # woken by a change that left every file as published
+        if found.signature is not None and found.signature in (
+            published_signature,
+            broken_signature,
+        ):
+            continue  # woken by a change that left every file as published, or as refused
         started, start = clock.now(), clock.monotonic()
         attempts += 1
         try:
             result = publish_build(build, hooks.publish_hooks, clock)
         except AssetpubError as exc:
             if is_build_problem(exc):
+                broken_signature = found.signature
                 hooks.on_error(exc, None)
             else:
                 delay = backoff.next()
@@ -162,7 +169,7 @@ def watch(
                 hooks.on_error(exc, delay)
             continue
         backoff.reset()
-        published_signature = found.signature
+        published_signature, broken_signature = found.signature, None
         hooks.on_published(result, started, clock.monotonic() - start)
 
 
