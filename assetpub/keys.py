@@ -30,12 +30,17 @@ def blob_key(sha256: str) -> str:
     return f"{BLOBS_PREFIX}{sha256}"
 
 
-_SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+_LOWER_HEX = re.compile(r"[0-9a-f]*")
+
+
+def is_lower_hex(text: str, length: int) -> bool:
+    """`length` lowercase hex digits: a digest as assetpub writes it."""
+    return len(text) == length and _LOWER_HEX.fullmatch(text) is not None
 
 
 def is_sha256_hex(text: str) -> bool:
     """A SHA-256 digest as assetpub writes it: 64 lowercase hex digits."""
-    return _SHA256_HEX.fullmatch(text) is not None
+    return is_lower_hex(text, 64)
 
 
 def is_blob_key(key: str) -> bool:

@@ -409,9 +409,7 @@ def publish_settings(
     return PublishSettings(
         build_dir=build_dir,
         origins=specs,
-        public_url=validate_public_url(
-            public_url or os.environ.get("ASSETPUB_PUBLIC_URL") or file_config.public_url
-        ),
+        public_url=_public_url(public_url, file_config),
         message=message,
         strict=bool(strict if strict is not None else file_config.strict),
         dry_run=dry_run,
@@ -467,6 +465,13 @@ def gc_settings(
     if limit < 0:
         raise ConfigError("max_deletes must not be negative")
     return GcSettings(keep, grace_delta, limit, force, dry_run)
+
+
+def _public_url(flag: str | None, file_config: FileConfig) -> str | None:
+    """--public-url, else $ASSETPUB_PUBLIC_URL, else the config's, checked."""
+    return validate_public_url(
+        flag or os.environ.get("ASSETPUB_PUBLIC_URL") or file_config.public_url
+    )
 
 
 DEFAULT_CHECK_TIMEOUT = "30s"
@@ -533,9 +538,7 @@ def check_settings(
             "--check-timeout" if timeout else "check_timeout",
         ),
         rollback_on_failure=rollback_on_failure,
-        public_url=validate_public_url(
-            public_url or os.environ.get("ASSETPUB_PUBLIC_URL") or file_config.public_url
-        ),
+        public_url=_public_url(public_url, file_config),
     )
 
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import posixpath
-import re
 from dataclasses import dataclass
 from pathlib import Path
+
+from assetpub.keys import is_lower_hex
 
 HASH_LENGTH = 12
 _CHUNK = 1024 * 1024
@@ -43,13 +44,6 @@ class Digests:
         """Only to compare with an S3 ETag from a listing (a single-part ETag is the MD5),
         which saves a HEAD per object; never the content's identity."""
         return self.packed[32:].hex()
-
-
-def is_lower_hex(text: str, length: int) -> bool:
-    return len(text) == length and _LOWER_HEX.fullmatch(text) is not None
-
-
-_LOWER_HEX = re.compile(r"[0-9a-f]*")
 
 
 def digest_bytes(data: bytes) -> Digests:

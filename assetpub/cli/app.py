@@ -88,10 +88,20 @@ check_options = (
 )
 
 
-def with_check_options(command: Callable[..., None]) -> Callable[..., None]:
-    for option in reversed(check_options):
-        command = option(command)
-    return command
+def with_options(
+    *options: Callable[[Callable[..., None]], Callable[..., None]],
+) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """One decorator for several click options, in the order given (as --help lists them)."""
+
+    def decorate(command: Callable[..., None]) -> Callable[..., None]:
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return decorate
+
+
+with_check_options = with_options(*check_options)
 
 
 endpoint_option = click.option(
@@ -130,29 +140,19 @@ def _configure_logging(debug: bool) -> None:
     logging.getLogger("assetpub").setLevel(logging.DEBUG if debug else logging.NOTSET)
 
 
-def publish_options(command: Callable[..., None]) -> Callable[..., None]:
-    """The options publish and watch share, defined once: watch is publish, repeated."""
-    options = [
-        origin_option,
-        endpoint_option,
-        click.option("--public-url", metavar="URL", help="Make rewritten references absolute."),
-        click.option("-m", "--message", help="A note stored with the release."),
-        click.option(
-            "--strict", is_flag=True, default=None, help="A missing reference is an error."
-        ),
-        click.option(
-            "--concurrency", type=click.IntRange(1, 64), help="Parallel uploads (default 8)."
-        ),
-        click.option("--no-cache", is_flag=True, help="Read every file, trusting no earlier run."),
-        click.option(
-            "--lease-wait",
-            metavar="DURATION",
-            help="How long to wait for a running GC (default 5m).",
-        ),
-    ]
-    for option in reversed(options):
-        command = option(command)
-    return command
+# The options publish and watch share, defined once: watch is publish, repeated.
+publish_options = with_options(
+    origin_option,
+    endpoint_option,
+    click.option("--public-url", metavar="URL", help="Make rewritten references absolute."),
+    click.option("-m", "--message", help="A note stored with the release."),
+    click.option("--strict", is_flag=True, default=None, help="A missing reference is an error."),
+    click.option("--concurrency", type=click.IntRange(1, 64), help="Parallel uploads (default 8)."),
+    click.option("--no-cache", is_flag=True, help="Read every file, trusting no earlier run."),
+    click.option(
+        "--lease-wait", metavar="DURATION", help="How long to wait for a running GC (default 5m)."
+    ),
+)
 
 
 def _publish_settings(obj: Context, build_dir: Path, **flags: Any) -> PublishSettings:
