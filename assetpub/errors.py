@@ -105,6 +105,11 @@ class InvalidRecordError(HistoryError):
         self.reason = reason
 
 
+class CdnError(AssetpubError):
+    """A CDN refused or failed an invalidation (unknown distribution, credentials, too many in
+    progress). After a switch it is a warning, with the command that retries it."""
+
+
 class HealthCheckError(AssetpubError):
     """A health check after a switch failed (`--check-url`, `--check-cmd`): the message names
     the failing check and what was done about it (rolled back, or left live)."""

@@ -16,6 +16,7 @@ from typing import Any
 
 from assetpub.build.classify import HASHED_NAME_SHAPES
 from assetpub.build.headers import HeaderRule, header_value_problem
+from assetpub.cdn import CdnTarget, parse_cdn_target
 from assetpub.errors import ConfigError
 from assetpub.history.state import parse_duration
 from assetpub.origins import OriginSpec
@@ -47,6 +48,24 @@ _ORIGIN_TYPES: dict[str, tuple[type, ...]] = {
 
 
 @dataclass(frozen=True)
+class InvalidateSettings:
+    """The CDNs to invalidate after a switch (docs/invalidation.md)."""
+
+    targets: tuple[CdnTarget, ...] = ()
+    # A page dir/index.html is also invalidated as dir/ (and index.html as /).
+    pretty_urls: bool = True
+    # The credentials profile of the first s3:// origin that names one; else boto3's chain.
+    profile: str | None = None
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.targets)
+
+
+NO_INVALIDATION = InvalidateSettings()
+
+
+@dataclass(frozen=True)
 class PublishSettings:
     build_dir: Path
     origins: tuple[OriginSpec, ...]
@@ -61,6 +80,7 @@ class PublishSettings:
     header_rules: tuple[HeaderRule, ...] = field(default_factory=tuple)
     read_cache: bool = True  # reuse what an earlier run learnt from unchanged files
     lease_wait: float = 300.0  # seconds a commit waits for a running GC's lease
+    invalidate: InvalidateSettings = NO_INVALIDATION
 
 
 @dataclass(frozen=True)
@@ -84,6 +104,8 @@ class FileConfig:
     check_urls: tuple[str, ...] | None = None
     check_cmd: str | None = None
     check_timeout: str | None = None
+    invalidate: tuple[CdnTarget, ...] | None = None
+    pretty_urls: bool | None = None
 
 
 def find_config_file(cwd: Path) -> tuple[Path, Mapping[str, Any]] | None:
@@ -142,6 +164,8 @@ _TOP_LEVEL_KEYS = {
     "check_urls",
     "check_cmd",
     "check_timeout",
+    "invalidate",
+    "pretty_urls",
 }
 
 
@@ -170,6 +194,7 @@ def parse_file_config(data: Mapping[str, Any], source: str) -> FileConfig:
     if check_timeout is not None:
         check_timeout = str(check_timeout)
         _check_timeout_seconds(check_timeout, f"{where}: 'check_timeout'")
+    invalidate = _string_tuple(data, "invalidate", where)
     return FileConfig(
         source=source,
         origins=tuple(_origin_spec(o, where) for o in _list(data, "origins", where)),
@@ -188,6 +213,12 @@ def parse_file_config(data: Mapping[str, Any], source: str) -> FileConfig:
         check_urls=check_urls,
         check_cmd=check_cmd,
         check_timeout=check_timeout,
+        invalidate=(
+            None
+            if invalidate is None
+            else tuple(parse_cdn_target(t, f"{where}: 'invalidate'") for t in invalidate)
+        ),
+        pretty_urls=_optional(data, "pretty_urls", bool, where),
     )
 
 
@@ -385,6 +416,7 @@ def publish_settings(
     concurrency: int | None = None,
     no_cache: bool = False,
     lease_wait: str | None = None,
+    invalidate: Sequence[str] = (),
 ) -> PublishSettings:
     """Flags over the environment over the config file over the defaults, validated once."""
     # An empty list is a choice (no name is trusted as already hashed), not "the defaults".
@@ -424,6 +456,23 @@ def publish_settings(
         header_rules=file_config.header_rules,
         read_cache=not no_cache and file_config.cache is not False,
         lease_wait=_seconds(lease_wait or file_config.lease_wait or "5m", "lease_wait"),
+        invalidate=invalidate_settings(file_config, invalidate, specs),
+    )
+
+
+def invalidate_settings(
+    file_config: FileConfig, flags: Sequence[str], origins: Sequence[OriginSpec]
+) -> InvalidateSettings:
+    """--invalidate (repeatable) replaces the config file's `invalidate`; each is checked
+    here, before anything is written anywhere."""
+    targets = (
+        tuple(parse_cdn_target(spec) for spec in flags) if flags else file_config.invalidate or ()
+    )
+    profile = next((o.profile for o in origins if o.url.startswith("s3://") and o.profile), None)
+    return InvalidateSettings(
+        targets=tuple(dict.fromkeys(targets)),  # each distribution once, in the order given
+        pretty_urls=file_config.pretty_urls is not False,
+        profile=profile,
     )
 
 

@@ -107,6 +107,12 @@ with_check_options = with_options(*check_options)
 endpoint_option = click.option(
     "--endpoint-url", metavar="URL", help="S3 endpoint for s3:// origins (R2, MinIO)."
 )
+invalidate_option = click.option(
+    "--invalidate",
+    multiple=True,
+    metavar="cloudfront:ID",
+    help="After the switch, invalidate the changed mutable paths on this CDN; repeatable.",
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -152,6 +158,7 @@ publish_options = with_options(
     click.option(
         "--lease-wait", metavar="DURATION", help="How long to wait for a running GC (default 5m)."
     ),
+    invalidate_option,
 )
 
 
@@ -208,7 +215,11 @@ def publish_command(
     for warning in result.build.warnings:
         reporter.warn(warning)
     guard = check_after_publish(
-        result, checks, lambda: open_origins(settings.origins), warn=reporter.warn
+        result,
+        checks,
+        lambda: open_origins(settings.origins),
+        warn=reporter.warn,
+        invalidate=settings.invalidate,
     )
     if as_json:
         reporter.emit_json({**publish_json(result), "check": guard_json(guard) if guard else None})
@@ -291,6 +302,7 @@ def releases_command(
 @endpoint_option
 @click.option("--dry-run", is_flag=True, help="Check and print what would happen; change nothing.")
 @with_check_options
+@invalidate_option
 @json_option
 @click.pass_obj
 def rollback_command(
@@ -302,6 +314,7 @@ def rollback_command(
     check_urls: Sequence[str],
     check_cmd: str | None,
     check_timeout: str | None,
+    invalidate: Sequence[str],
     as_json: bool,
 ) -> None:
     """Make RELEASE_ID live again (default: the release live before the current one).
@@ -311,19 +324,23 @@ def rollback_command(
     from assetpub.commands.guard import check_after_rollback
     from assetpub.commands.rollback import rollback
     from assetpub.history.record import check_release_id
-    from assetpub.settings import check_settings
+    from assetpub.settings import check_settings, invalidate_settings, resolve_origins
 
     if release_id is not None:
         # An unset $ID in a script gives "": never read that as "the previous release".
         check_release_id(release_id)
     opened, file_config = _open_origins(obj, origins, endpoint_url, dry_run)
     checks = check_settings(file_config, check_urls, check_cmd, check_timeout)
+    cdns = invalidate_settings(
+        file_config, invalidate, resolve_origins(origins, file_config, endpoint_url)
+    )
     obj.reporter.as_json = as_json
     result = rollback(
         opened,
         release_id,
         dry_run=dry_run,
         warn=obj.reporter.warn,
+        invalidate=cdns,
     )
     guard = check_after_rollback(result, checks, opened)
     if as_json:

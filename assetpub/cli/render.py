@@ -16,6 +16,7 @@ import click
 if TYPE_CHECKING:
     from assetpub.commands.gc import GcResult
     from assetpub.commands.guard import GuardResult
+    from assetpub.commands.invalidate import Invalidation
     from assetpub.commands.plan import Upload
     from assetpub.commands.publish import Hooks, PublishResult
     from assetpub.commands.rollback import RollbackResult
@@ -105,12 +106,43 @@ def publish_json(result: PublishResult) -> dict[str, Any]:
                 "skipped": o.skipped,
                 "skipped_bytes": o.skipped_bytes,
                 "requests": o.requests,
+                "written": o.written_keys,
             }
             for o in result.origins
         ],
         "warnings": list(result.build.warnings),
         "detected": list(result.build.detected),
+        "invalidations": [invalidation_json(i) for i in result.invalidations],
     }
+
+
+def invalidation_json(invalidation: Invalidation) -> dict[str, Any]:
+    return {
+        "cdn": invalidation.target.spec,
+        "paths": list(invalidation.paths),
+        "caller_reference": invalidation.caller_reference,
+        "dry_run": invalidation.dry_run,
+        "id": invalidation.id,
+        "error": invalidation.error,
+        "retry": invalidation.retry_command if invalidation.error else None,
+        "requests": invalidation.requests,
+    }
+
+
+def print_invalidations(reporter: Reporter, invalidations: Sequence[Invalidation]) -> None:
+    """One line per CDN; a dry run lists every path, -v too. A failure was a warning."""
+    for inv in invalidations:
+        count = _count(len(inv.paths), "path")
+        if not inv.paths:
+            reporter.info(f"  {inv.target.spec}: nothing to invalidate (no mutable file changed)")
+        elif inv.dry_run:
+            reporter.info(f"  {inv.target.spec}: would invalidate {count}:")
+        elif inv.id is not None:
+            reporter.info(f"  {inv.target.spec}: invalidated {count} (invalidation {inv.id})")
+        else:
+            continue
+        for path in inv.paths:
+            (reporter.info if inv.dry_run else reporter.detail)(f"    {path}")
 
 
 def print_detected(reporter: Reporter, result: PublishResult) -> None:
@@ -164,6 +196,7 @@ def print_publish_summary(reporter: Reporter, result: PublishResult, live_url: s
         )
     if result.build.skipped_dotfiles:
         reporter.detail("  not published (dotfiles): " + ", ".join(result.build.skipped_dotfiles))
+    print_invalidations(reporter, result.invalidations)
     if live_url and not result.dry_run:
         reporter.info(f"  live: {live_url}")
 
@@ -192,6 +225,8 @@ def watch_hooks(reporter: Reporter, live_url: str | None, debug: bool = False) -
             else f"published {result.release.id}: {_count(result.uploaded, 'file')} uploaded"
         )
         where = f", live: {live_url}" if live_url and not result.unchanged else ""
+        sent = sum(len(i.paths) for i in result.invalidations if i.id is not None)
+        where += f", {_count(sent, 'path')} invalidated" if sent else ""
         reporter.info(f"{clock_time(started)} {what} in {seconds:.2f} s{where}")
 
     def on_waiting(reason: str) -> None:
@@ -262,9 +297,13 @@ def rollback_json(result: RollbackResult) -> dict[str, Any]:
     return {
         "release": result.release,
         "dry_run": result.dry_run,
-        "origins": [{"url": url, "previous": previous} for url, previous in result.origins],
+        "origins": [
+            {"url": url, "previous": previous, "written": result.written_keys.get(url, [])}
+            for url, previous in result.origins
+        ],
         "written": result.written,
         "requests": result.requests,
+        "invalidations": [invalidation_json(i) for i in result.invalidations],
     }
 
 
@@ -274,6 +313,7 @@ def print_rollback(reporter: Reporter, result: RollbackResult) -> None:
         reporter.info(f"{verb} {url} from {previous} to {result.release}")
     written = "would be written" if result.dry_run else "written"
     reporter.info(f"  {result.written} objects {written}, {result.requests} requests")
+    print_invalidations(reporter, result.invalidations)
 
 
 def gc_json(results: Sequence[GcResult]) -> dict[str, Any]:
@@ -421,6 +461,7 @@ def guard_json(guard: GuardResult) -> dict[str, Any]:
         "checks": [check_outcome_json(o) for o in guard.report.outcomes],
         "rolled_back_to": guard.rolled_back_to,
         "rollback_error": guard.rollback_error,
+        "rollback": rollback_json(guard.rolled_back) if guard.rolled_back else None,
     }
 
 

@@ -13,7 +13,9 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from assetpub.cdn import open_cdn
 from assetpub.clock import SYSTEM_CLOCK, Clock
+from assetpub.commands.invalidate import OpenCdn
 from assetpub.commands.publish import PublishResult
 from assetpub.commands.rollback import RollbackResult, rollback
 from assetpub.errors import AssetpubError, HealthCheckError
@@ -23,7 +25,7 @@ from assetpub.health.fetch import Fetcher
 from assetpub.history.state import FailedCheck, State, iso
 from assetpub.history.store import StateStore
 from assetpub.origins.base import Origin
-from assetpub.settings import CheckSettings
+from assetpub.settings import NO_INVALIDATION, CheckSettings, InvalidateSettings
 
 log = logging.getLogger(__name__)
 
@@ -96,9 +98,12 @@ def check_after_publish(
     clock: Clock = SYSTEM_CLOCK,
     run: RunCommand = run_check_command,
     warn: Callable[[str], None] = log.warning,
+    invalidate: InvalidateSettings = NO_INVALIDATION,
+    open_cdn: OpenCdn = open_cdn,
 ) -> GuardResult | None:
     """Check what `result` switched to; on failure mark it and roll back (unless told not
-    to). None when there was nothing to check (no checks, or a dry run)."""
+    to), invalidating what the rollback switched on `invalidate`'s CDNs. None when there was
+    nothing to check (no checks, or a dry run)."""
     if not checks.enabled or result.dry_run:
         return None
     release = result.release.id
@@ -127,7 +132,9 @@ def check_after_publish(
     try:
         # Normally one group: origins that diverged before this publish go back each to its own.
         for target, group in by_previous.items():
-            guard.rolled_back = rollback(group, target, warn=warn, clock=clock)
+            guard.rolled_back = rollback(
+                group, target, warn=warn, clock=clock, invalidate=invalidate, open_cdn=open_cdn
+            )
             guard.rolled_back_to = target
     except AssetpubError as exc:
         guard.rollback_error = exc.message

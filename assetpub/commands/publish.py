@@ -14,8 +14,16 @@ from pathlib import Path
 from assetpub.build.hashing import digest_file
 from assetpub.build.prepare import PreparedBuild, PreparedFile, PrepareOptions, prepare_build
 from assetpub.build.scan import scan_build
+from assetpub.cdn import open_cdn
 from assetpub.clock import SYSTEM_CLOCK, Clock
 from assetpub.commands.apply import PlannedOrigin, apply_plans, upload_assets, write_records
+from assetpub.commands.invalidate import (
+    Invalidation,
+    OpenCdn,
+    caller_reference,
+    invalidate_switch,
+    records_before,
+)
 from assetpub.commands.parallel import run_parallel
 from assetpub.commands.plan import (
     OriginPlan,
@@ -38,8 +46,9 @@ from assetpub.history.record import (
     new_release_id,
     release_entry,
 )
+from assetpub.history.state import Activation
 from assetpub.history.store import StateStore
-from assetpub.keys import ASSET_MANIFEST_KEY, RESERVED_PREFIX
+from assetpub.keys import ASSET_MANIFEST_KEY, RESERVED_PREFIX, STATE_KEY
 from assetpub.origins import (
     Origin,
     OriginSpec,
@@ -65,6 +74,15 @@ class OriginSummary:
     requests: int = 0
     plan: OriginPlan | None = None
 
+    @property
+    def written_keys(self) -> list[str]:
+        """Every key this publish wrote (a dry run: would write) here, in the order written:
+        the record, the assets and blobs, the state, then the switched names."""
+        if self.plan is None:
+            return []
+        switched = [u.key for _, group in self.plan.switch_groups for u in group]
+        return [self.plan.record.key, *(u.key for u in self.plan.assets), STATE_KEY, *switched]
+
 
 @dataclass
 class PublishResult:
@@ -76,6 +94,8 @@ class PublishResult:
     unchanged: bool = False
     # Per origin URL, the release that was live when this one committed (None: the first).
     previous_live: dict[str, str | None] = field(default_factory=dict)
+    # One per CDN given (--invalidate) after the switch; empty when none or nothing switched.
+    invalidations: list[Invalidation] = field(default_factory=list)
 
     @property
     def uploaded(self) -> int:
@@ -171,6 +191,7 @@ def publish(
     origins: Sequence[Origin] | None = None,
     now: datetime | None = None,
     clock: Clock = SYSTEM_CLOCK,
+    open_cdn: OpenCdn = open_cdn,
 ) -> PublishResult:
     """Scan, hash and rewrite the build; plan against every origin; upload; switch.
 
@@ -249,6 +270,7 @@ def publish(
             upload_assets([PlannedOrigin(planned.origin, fresh)], settings.concurrency, None)
 
         previous_live: dict[str, str | None] = {}
+        activations: dict[str, Activation | None] = {}
 
         def commit(planned: PlannedOrigin) -> None:
             committed = commit_release(
@@ -262,6 +284,7 @@ def publish(
                 wait_seconds=settings.lease_wait,
             )
             previous_live[planned.origin.url] = committed.replaced_by_activation(release.id)
+            activations[planned.origin.url] = committed.last_activation(release.id)
 
         def converge(planned: PlannedOrigin) -> None:
             converge_to_live(stores[planned.origin.url], release.id, settings.concurrency)
@@ -274,7 +297,21 @@ def publish(
             commit=commit,
             after_switch=converge,
         )
-    result = PublishResult(release, prepared, dry_run=settings.dry_run, previous_live=previous_live)
+        result = PublishResult(
+            release, prepared, dry_run=settings.dry_run, previous_live=previous_live
+        )
+        if settings.invalidate.enabled:
+            warn = hooks.warn or log.warning
+            before = records_before([(o, previous_live.get(o.url)) for o in opened], warn)
+            result.invalidations = invalidate_switch(
+                before,
+                release,
+                caller_reference(activations.get(opened[0].url), release.id, "publish"),
+                settings.invalidate,
+                dry_run=settings.dry_run,
+                warn=warn,
+                opener=open_cdn,
+            )
     return _summarize(result, opened, plans, [requests() for requests in counters])
 
 

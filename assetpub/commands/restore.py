@@ -22,8 +22,8 @@ from assetpub.origins.base import Origin, RemoteObject
 
 def restore_release(
     origin: Origin, record: ReleaseRecord, listing: Mapping[str, RemoteObject], workers: int
-) -> int:
-    """Switch `origin` to `record`'s release; returns how many objects were written."""
+) -> list[str]:
+    """Switch `origin` to `record`'s release; returns the keys written, in the order written."""
     plain = [file for file in record.files.values() if file.storage == Storage.BLOB]
     with ThreadPoolExecutor(max_workers=max(1, min(workers, len(plain) or 1))) as pool:
         there = list(pool.map(partial(_already_there, origin, listing), plain))
@@ -42,7 +42,7 @@ def restore_release(
             origin.put_bytes(file.key, data, file.headers)
 
     run_parallel(copies, copy, workers)
-    written = len(copies)
+    written = [file.key for file in copies]
 
     # Entry files keep their build path as their key, so each has a recorded file.
     recorded = {f.key: f for f in record.files.values()}
@@ -65,7 +65,7 @@ def restore_release(
     ]
     for group in groups:
         run_parallel(group, partial(write_upload, origin), workers)
-        written += len(group)
+        written += [upload.key for upload in group]
     return written
 
 

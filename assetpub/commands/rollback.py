@@ -9,17 +9,27 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from assetpub.cdn import open_cdn
 from assetpub.clock import SYSTEM_CLOCK, Clock
 from assetpub.commands.apply import after_commit, switch_origins
+from assetpub.commands.invalidate import (
+    Invalidation,
+    OpenCdn,
+    caller_reference,
+    invalidate_switch,
+    records_before,
+)
 from assetpub.commands.restore import converge_to_live, restore_release
 from assetpub.errors import RollbackError, and_more
 from assetpub.history.record import ReleaseRecord, current_user, load_record
-from assetpub.history.state import State
+from assetpub.history.state import Activation, State
 from assetpub.history.store import StateStore
+from assetpub.keys import STATE_KEY
 from assetpub.origins import as_dry_run, list_all
 from assetpub.origins.base import Origin, RemoteObject, request_counter
+from assetpub.settings import NO_INVALIDATION, InvalidateSettings
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +50,10 @@ class RollbackResult:
     dry_run: bool
     written: int = 0
     requests: int = 0
+    # Per origin URL, every key written (a dry run: would be), in the order written.
+    written_keys: dict[str, list[str]] = field(default_factory=dict)
+    # One per CDN given (--invalidate), after the switch.
+    invalidations: list[Invalidation] = field(default_factory=list)
 
 
 def _resolve(
@@ -82,6 +96,8 @@ def rollback(
     workers: int = 8,
     warn: Callable[[str], None] = log.warning,
     clock: Clock = SYSTEM_CLOCK,
+    invalidate: InvalidateSettings = NO_INVALIDATION,
+    open_cdn: OpenCdn = open_cdn,
 ) -> RollbackResult:
     if dry_run:
         origins = as_dry_run(origins)
@@ -97,11 +113,14 @@ def rollback(
         )
     result = RollbackResult(ids.pop(), [(r.origin.url, r.previous) for r in rollbacks], dry_run)
     by = current_user()
+    activations: dict[str, Activation | None] = {}
 
     def switch_one(one: RollbackOrigin) -> None:
-        _activate(one, by)
+        activations[one.origin.url] = _activate(one, by).last_activation(one.record.id)
         with after_commit(one.origin.url, one.record.id, "run the same rollback again"):
-            result.written += restore_release(one.origin, one.record, one.listing, workers)
+            written = restore_release(one.origin, one.record, one.listing, workers)
+            result.written_keys[one.origin.url] = [STATE_KEY, *written]
+            result.written += len(written)
             converge_to_live(one.store, one.record.id, workers)
 
     switch_origins(
@@ -112,8 +131,37 @@ def rollback(
         failed="rollback failed",
         rerun="Run it again to converge",
     )
+    if invalidate.enabled:
+        result.invalidations = _invalidate(
+            rollbacks, activations, invalidate, dry_run, warn, open_cdn
+        )
     result.requests = requests()
     return result
+
+
+def _invalidate(
+    rollbacks: Sequence[RollbackOrigin],
+    activations: dict[str, Activation | None],
+    settings: InvalidateSettings,
+    dry_run: bool,
+    warn: Callable[[str], None],
+    opener: OpenCdn,
+) -> list[Invalidation]:
+    """Against the release the activation replaced, not the one live when this command
+    started: a rollback run again to converge finds its target live already, and must
+    invalidate what the first run's switch changed (under the same CallerReference)."""
+    first = rollbacks[0]
+    activation = activations.get(first.origin.url)
+
+    def replaced(one: RollbackOrigin) -> str | None:
+        done = activations.get(one.origin.url)
+        return done.previous if done is not None else one.previous
+
+    before = records_before([(r.origin, replaced(r)) for r in rollbacks], warn)
+    reference = caller_reference(activation, first.record.id, "rollback")
+    return invalidate_switch(
+        before, first.record, reference, settings, dry_run=dry_run, warn=warn, opener=opener
+    )
 
 
 def _previous_passing(origin: Origin, state: State, warn: Callable[[str], None]) -> str | None:
@@ -126,7 +174,7 @@ def _previous_passing(origin: Origin, state: State, warn: Callable[[str], None])
     return wanted
 
 
-def _activate(one: RollbackOrigin, by: str) -> None:
+def _activate(one: RollbackOrigin, by: str) -> State:
     release_id = one.record.id
 
     def change(current: State) -> State | None:
@@ -144,4 +192,4 @@ def _activate(one: RollbackOrigin, by: str) -> None:
             git_commit=one.record.git_commit,
         )
 
-    one.store.update(change)
+    return one.store.update(change)

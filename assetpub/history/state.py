@@ -165,10 +165,12 @@ class State:
 
     def replaced_by_activation(self, release_id: str) -> str | None:
         """The release that was live when `release_id` last became live, per the log."""
-        for activation in reversed(self.log):
-            if activation.release == release_id:
-                return activation.previous
-        return None
+        activation = self.last_activation(release_id)
+        return activation.previous if activation else None
+
+    def last_activation(self, release_id: str) -> Activation | None:
+        """The switch that last made `release_id` live, per the log."""
+        return next((a for a in reversed(self.log) if a.release == release_id), None)
 
     def failed_check(self, release_id: str) -> FailedCheck | None:
         return next((f for f in self.failed_checks if f.release == release_id), None)
