@@ -477,3 +477,29 @@ def test_the_asset_manifest_is_written_as_json_dumps_writes_it(file_map: dict[st
     expected = {"release": 'r"é', "files": dict(sorted(file_map.items()))}
     written = asset_manifest_bytes('r"é', file_map)
     assert written == (json.dumps(expected, indent=2, ensure_ascii=False) + "\n").encode()
+
+
+@pytest.mark.parametrize("chunk", [1, 5, 1 << 20])
+def test_a_manifest_read_as_it_streams_is_the_manifest_written(chunk: int) -> None:
+    """The manifest's base64 is decoded a chunk at a time: groups of four cut anywhere, the
+    padding at the end, and a manifest larger than a chunk come out as the bytes written."""
+    for manifest in (b"", b"a", b"ab", bytes(range(256)) * 40 + b"tail"):
+        record = replace(RELEASE, asset_manifest=manifest)
+        read = ReleaseRecord.from_json_with_files(
+            io.BytesIO(record.to_json()), RELEASE.files, chunk=chunk
+        )
+        assert read is not None and read.asset_manifest == manifest
+
+
+def test_a_manifest_with_escapes_is_not_shown_to_be_ours_and_bad_base64_is_no_record() -> None:
+    raw = replace(RELEASE, asset_manifest=b"\xff\xff\xff" * 3).to_json()
+    assert b"////" in raw
+    # "\/" is JSON for "/": json.loads reads the same record, but no assetpub writes it.
+    escaped = raw.replace(b"////", b"\\/\\/\\/\\/", 1)
+    assert ReleaseRecord.from_json(escaped) == ReleaseRecord.from_json(raw)
+    assert ReleaseRecord.from_json_with_files(escaped, RELEASE.files) is None
+    with pytest.raises(ValueError, match="'manifest' is not base64"):
+        ReleaseRecord.from_json_with_files(raw.replace(b"////", b"//=/", 1), RELEASE.files)
+    cut = raw[: raw.index(b'"manifest":"') + 14]
+    with pytest.raises(ValueError, match="not closed"):
+        ReleaseRecord.from_json_with_files(io.BytesIO(cut), RELEASE.files, chunk=4)

@@ -234,7 +234,8 @@ def classify(
             shown = ", ".join(places[:3]) + (
                 f" and {len(places) - 3} more" if len(places) > 3 else ""
             )
-            decisions[path] = Decision(FileKind.HASHED, f"every mention is rewritten: {shown}")
+            # Shared: the images one stylesheet names all have the same reason.
+            decisions[path] = _shared(FileKind.HASHED, f"every mention is rewritten: {shown}")
         else:
             reason = "no page or stylesheet loads it through a reference assetpub rewrites"
             decisions[path] = _shared(FileKind.PLAIN, reason)

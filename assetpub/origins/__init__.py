@@ -11,7 +11,7 @@ Backends are imported on first use, so the planning core never imports boto3.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -239,6 +239,16 @@ def as_dry_run(origins: Sequence[Origin]) -> list[Origin]:
     return [o if isinstance(o, DryRunOrigin) else DryRunOrigin(o) for o in origins]
 
 
-def list_all(origin: Origin) -> dict[str, RemoteObject]:
-    """The whole prefix as {key: object}: one request per 1,000 keys on S3."""
-    return {obj.key: obj for obj in origin.list()}
+def list_all(origin: Origin, same_keys: Mapping[str, str] | None = None) -> dict[str, RemoteObject]:
+    """The whole prefix as {key: object}: one request per 1,000 keys on S3. `same_keys`: the
+    caller's own strs for keys it holds (a build's, each mapped to itself), which the listing
+    uses instead of a copy of each (11 MB at 100,000 files)."""
+    if same_keys is None:
+        return {obj.key: obj for obj in origin.list()}
+    listing = {}
+    for obj in origin.list():
+        key = same_keys.get(obj.key)
+        if key is not None:
+            obj = RemoteObject(key, obj.size, obj.etag)
+        listing[obj.key] = obj
+    return listing
