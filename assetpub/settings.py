@@ -81,6 +81,8 @@ class PublishSettings:
     read_cache: bool = True  # reuse what an earlier run learnt from unchanged files
     lease_wait: float = 300.0  # seconds a commit waits for a running GC's lease
     invalidate: InvalidateSettings = NO_INVALIDATION
+    # Upload every file again, bytes and headers, whatever the origin holds (conflicts stand).
+    force: bool = False
 
 
 @dataclass(frozen=True)
@@ -417,6 +419,7 @@ def publish_settings(
     no_cache: bool = False,
     lease_wait: str | None = None,
     invalidate: Sequence[str] = (),
+    force: bool = False,
 ) -> PublishSettings:
     """Flags over the environment over the config file over the defaults, validated once."""
     # An empty list is a choice (no name is trusted as already hashed), not "the defaults".
@@ -456,6 +459,7 @@ def publish_settings(
         header_rules=file_config.header_rules,
         read_cache=not no_cache and file_config.cache is not False,
         lease_wait=_seconds(lease_wait or file_config.lease_wait or "5m", "lease_wait"),
+        force=force,
         invalidate=invalidate_settings(file_config, invalidate, specs),
     )
 

@@ -777,7 +777,10 @@ def test_s3_multipart_upload_keeps_headers(
     head = s3_client.head_object(Bucket=bucket, Key="big.bin")
     assert head["ETag"].strip('"').endswith("-2")
     assert head["ContentType"] == "application/octet-stream"
-    assert head["Metadata"] == {"assetpub-sha256": hashlib.sha256(b"z" * (6 * MiB)).hexdigest()}
+    assert head["Metadata"] == {
+        "assetpub-sha256": hashlib.sha256(b"z" * (6 * MiB)).hexdigest(),
+        "assetpub-headers": headers_for(b"", "application/octet-stream").fingerprint,
+    }
     # create + 2 parts + complete, all counted, and no thread pool of s3transfer's own
     assert requests(origin, "put") == 4
 
@@ -964,17 +967,58 @@ def test_s3_copy_replaces_headers_and_metadata(s3_origin: Origin, s3_client: S3C
     head = s3_client.head_object(Bucket=bucket, Key="site/app.js")
     assert head["ContentType"] == "text/javascript"
     assert head["CacheControl"] == "public, max-age=60"
-    assert head["Metadata"] == {"assetpub-sha256": sha256_hex(data)}
+    assert head["Metadata"] == {
+        "assetpub-sha256": sha256_hex(data),
+        "assetpub-headers": headers.fingerprint,
+    }
     source = s3_client.head_object(Bucket=bucket, Key="site/_assetpub/blobs/b")
     assert source["ContentType"] == "application/octet-stream"
     assert s3_origin.stats.by_operation == {"put": 1, "copy": 1}
 
 
-def test_s3_copy_of_a_source_over_5_gib_explains(s3_origin: Origin) -> None:
+def test_s3_copy_onto_itself_changes_headers_and_keeps_bytes(
+    s3_origin: Origin, s3_client: S3Client
+) -> None:
+    data = b"console.log(3)"
+    s3_origin.put_bytes("app.js", data, headers_for(data, "text/javascript"))
+    [before] = s3_origin.list()
+    headers = ObjectHeaders("application/javascript", "public, max-age=600", sha256_hex(data))
+    s3_origin.copy("app.js", "app.js", headers)
+    info = s3_origin.head("app.js")
+    assert info is not None and info.headers_fingerprint == headers.fingerprint
+    assert (info.content_type, info.cache_control, info.sha256) == (
+        "application/javascript",
+        "public, max-age=600",
+        sha256_hex(data),
+    )
+    assert s3_origin.get("app.js") == data and list(s3_origin.list()) == [before]
+
+
+def test_s3_copy_of_a_source_over_5_gib_is_a_multipart_copy(
+    s3_origin: Origin, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """CopyObject refuses a source over 5 GiB; s3transfer's managed copy then copies it in
+    parts (UploadPartCopy), onto itself too. Shown at 6 MiB, with 5 MiB standing for the
+    limit and the part size."""
+    monkeypatch.setattr("assetpub.origins.s3._COPY_LIMIT", 5 * MiB)
+    monkeypatch.setattr("assetpub.origins.s3._COPY_PART", 5 * MiB)
+    data = b"q" * (6 * MiB)
+    s3_origin.put_bytes("huge.bin", data, headers_for(data, "application/octet-stream"))
     message = "The specified copy source is larger than the maximum allowable size"
     answer_with_error(s3_origin, "CopyObject", 400, "InvalidRequest", times=1, message=message)
-    with pytest.raises(OriginError, match=r"cannot copy huge\.bin to b\.bin .*at most 5 GiB"):
-        s3_origin.copy("huge.bin", "b.bin", headers_for(b"x"))
+    headers = ObjectHeaders("video/mp4", "public, max-age=600", sha256_hex(data))
+    before = dict(s3_origin.stats.by_operation)
+    assert s3_origin.copy("huge.bin", "huge.bin", headers) is None
+    info = s3_origin.head("huge.bin")
+    assert info is not None and info.headers_fingerprint == headers.fingerprint
+    assert (info.content_type, info.sha256) == ("video/mp4", sha256_hex(data))
+    assert s3_origin.get("huge.bin") == data
+    # The refused CopyObject, then create + 2 part copies + complete, after one HEAD.
+    copies = s3_origin.stats.by_operation["copy"] - before.get("copy", 0)
+    assert copies == 1 + 2
+    with pytest.raises(OriginError, match=r"cannot copy gone\.bin to b\.bin .*does not exist"):
+        answer_with_error(s3_origin, "CopyObject", 400, "InvalidRequest", times=1, message=message)
+        s3_origin.copy("gone.bin", "b.bin", headers)
 
 
 def all_keys(s3_client: S3Client, bucket: str) -> list[str]:

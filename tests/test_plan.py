@@ -1,18 +1,28 @@
 """The planner is pure: these tests need no storage at all."""
 
 from collections.abc import Collection, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from assetpub.build.classify import FileKind
 from assetpub.build.hashing import digest_bytes
 from assetpub.build.prepare import PreparedBuild, PreparedFile
-from assetpub.commands.plan import OriginPlan, files_to_verify, plan_origin, switch_order
-from assetpub.history.record import build_release
-from assetpub.keys import blob_key
-from assetpub.origins.base import RemoteObject
+from assetpub.commands.plan import (
+    HeaderEvidence,
+    OriginPlan,
+    files_to_verify,
+    header_witness,
+    plan_origin,
+    switch_order,
+)
+from assetpub.history.record import RecordedFile, build_release
+from assetpub.history.state import ReleaseEntry, State
+from assetpub.keys import blob_key, release_record_key
+from assetpub.origins.base import ObjectHeaders, ObjectInfo, RemoteObject, headers_fingerprint
 
 
 def prepared_file(tmp_path: Path, key: str, kind: FileKind, data: bytes) -> PreparedFile:
@@ -38,6 +48,7 @@ def make_plan(
     build: PreparedBuild,
     listing: Mapping[str, RemoteObject] | None = None,
     holds_digest: Collection[str] = (),
+    **options: Any,
 ) -> OriginPlan:
     release = build_release(
         build,
@@ -46,7 +57,7 @@ def make_plan(
         git_commit=None,
         message=None,
     )
-    return plan_origin("mem://", build, release, listing or {}, holds_digest)
+    return plan_origin("mem://", build, release, listing or {}, holds_digest, **options)
 
 
 def remote(file: PreparedFile, etag: str | None = "same", size: int | None = None) -> RemoteObject:
@@ -136,3 +147,130 @@ def test_changed_plain_file_is_replaced_not_a_conflict(build: PreparedBuild) -> 
 )
 def test_switch_order(keys: list[str], entries: list[str], index: list[str]) -> None:
     assert switch_order(keys) == (entries, index)
+
+
+# --- headers of objects already there --------------------------------------------------------
+
+
+def recorded(file: PreparedFile, cache_control: str | None = None) -> RecordedFile:
+    """The file as a record has it, with other headers if asked."""
+    return RecordedFile(
+        file.key,
+        file.kind.value,
+        file.content_type,
+        cache_control or file.cache_control,
+        file.digests,
+    )
+
+
+def test_fingerprint_is_short_stable_and_headers_only() -> None:
+    one = ObjectHeaders("text/css; charset=utf-8", "no-cache", "a" * 64)
+    assert one.fingerprint == headers_fingerprint("text/css; charset=utf-8", "no-cache")
+    assert (
+        one.fingerprint == ObjectHeaders(one.content_type, one.cache_control, "b" * 64).fingerprint
+    )
+    assert len(one.fingerprint) == 16 and int(one.fingerprint, 16) >= 0
+    # Fixed for good: objects keep the fingerprint they were written with.
+    assert headers_fingerprint("text/css; charset=utf-8", "no-cache") == "881c32a499471baf"
+    assert one.fingerprint != headers_fingerprint("text/css; charset=utf-8", "no-store")
+    assert one.fingerprint != headers_fingerprint("no-cache", "text/css; charset=utf-8")
+
+
+@pytest.mark.parametrize(
+    ("info", "expected"),
+    [
+        (ObjectInfo("k", 1, "x/y", "no-cache", None, headers_fingerprint("x/y", "no-cache")), True),
+        # The fingerprint is the object's word, whatever the service reports.
+        (ObjectInfo("k", 1, "X/Y", "no-cache", None, headers_fingerprint("x/y", "no-cache")), True),
+        (ObjectInfo("k", 1, "x/y", "no-cache", None, headers_fingerprint("x/y", "max")), False),
+        # Written by an older assetpub: the headers as reported.
+        (ObjectInfo("k", 1, "x/y", "no-cache", None), True),
+        (ObjectInfo("k", 1, "x/y", "public", None), False),
+        (ObjectInfo("k", 1, None, None, None), None),
+    ],
+)
+def test_has_headers(info: ObjectInfo, expected: bool | None) -> None:
+    assert info.has_headers(ObjectHeaders("x/y", "no-cache", "")) is expected
+
+
+def entry(release_id: str) -> ReleaseEntry:
+    return ReleaseEntry(release_id, release_id, release_id)
+
+
+def records(*ids: str) -> dict[str, RemoteObject]:
+    return {release_record_key(i): RemoteObject(release_record_key(i), 1) for i in ids}
+
+
+@pytest.mark.parametrize(
+    ("state", "listing", "witness"),
+    [
+        (State(), {}, None),
+        (State(live="r1", releases=(entry("r1"),)), records("r1"), "r1"),
+        # After a rollback: the newest release is still the one whose headers objects carry.
+        (State(live="r1", releases=(entry("r1"), entry("r2"))), records("r1", "r2"), "r2"),
+        # A newer publish wrote its record and never committed: it may have changed headers.
+        (State(live="r1", releases=(entry("r1"),)), records("r1", "r2"), None),
+        # An older uncommitted record (a publish that failed before r2) changes nothing.
+        (State(live="r2", releases=(entry("r2"),)), records("r1", "r2"), "r2"),
+    ],
+)
+def test_header_witness(
+    state: State, listing: dict[str, RemoteObject], witness: str | None
+) -> None:
+    assert header_witness(state, listing) == witness
+
+
+def test_evidence_vouches_for_immutable_objects_and_for_plain_ones_only_while_live(
+    build: PreparedBuild,
+) -> None:
+    js, chunk = build.files[3], build.files[5]
+    same = HeaderEvidence({js.key: recorded(js), chunk.key: recorded(chunk)}, live=True)
+    assert same.carries(js) is True and same.carries(chunk) is True
+    other = HeaderEvidence({js.key: recorded(js, "max-age=1")}, live=True)
+    assert other.carries(js) is False
+    rolled_back = HeaderEvidence({js.key: recorded(js), chunk.key: recorded(chunk)}, live=False)
+    assert rolled_back.carries(js) is True and rolled_back.carries(chunk) is None
+    # A record of other bytes under the key says nothing of these.
+    stale = replace(recorded(chunk), digests=build.files[4].digests)
+    assert HeaderEvidence({chunk.key: stale}, live=True).carries(chunk) is None
+    assert HeaderEvidence().carries(js) is None
+
+
+def test_changed_headers_are_a_copy_onto_itself_and_unknown_ones_are_read(
+    build: PreparedBuild,
+) -> None:
+    listing = {f.key: remote(f) for f in build.files}
+    listing[blob_key(build.files[5].digests.sha256)] = RemoteObject("blob", 5, None)
+    js, css, chunk = build.files[3], build.files[4], build.files[5]
+    evidence = HeaderEvidence({js.key: recorded(js, "max-age=1"), css.key: recorded(css)}, True)
+    # The record speaks for js and css; 480.js costs a HEAD.
+    assert files_to_verify(build, listing, evidence) == [chunk]
+    plan = make_plan(build, listing, headers=evidence, carrying={chunk.key})
+    assert [(u.key, u.copy_of, u.reason) for u in plan.headers] == [
+        (js.key, js.key, "headers changed")
+    ]
+    assert plan.headers[0].headers == ObjectHeaders("x/y", "no-cache", js.digests.sha256)
+    assert not plan.headers[0].from_build and plan.assets == () and plan.plain == ()
+    assert {s.key for s in plan.skipped} == {css.key, chunk.key}
+    # What the HEAD did not find carrying the file's headers is updated too.
+    unread = make_plan(build, listing, headers=evidence)
+    assert {u.key for u in unread.headers} == {js.key, chunk.key}
+    # An origin that keeps no headers (a folder) is never asked.
+    assert make_plan(build, listing).headers == ()
+
+
+def test_force_uploads_everything_and_keeps_the_conflict_rule(build: PreparedBuild) -> None:
+    listing = {f.key: remote(f) for f in build.files}
+    blob = blob_key(build.files[5].digests.sha256)
+    listing[blob] = RemoteObject(blob, 5, None)
+    plan = make_plan(build, listing, headers=HeaderEvidence(), force=True)
+    assert plan.skipped == () and plan.headers == ()
+    assert {(u.key, u.reason) for u in plan.assets} == {
+        ("app.0123456789ab.js", "forced"),
+        ("main.abcdef12.css", "forced"),
+        (blob, "forced blob for rollback"),
+    }
+    assert [(u.key, u.reason) for u in plan.plain] == [("480.js", "forced")]
+    css = build.files[4]
+    forced = make_plan(build, {css.key: remote(css, size=999)}, force=True)
+    assert [c.key for c in forced.conflicts] == [css.key]

@@ -172,6 +172,11 @@ def _publish_settings(obj: Context, build_dir: Path, **flags: Any) -> PublishSet
 @click.argument("build_dir", type=click.Path(path_type=Path, file_okay=True))
 @publish_options
 @click.option("--dry-run", is_flag=True, help="Write nothing; print the plan.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Upload every file again, bytes and headers, whatever the origin holds.",
+)
 @with_check_options
 @click.option(
     "--no-rollback-on-failure",

@@ -97,6 +97,7 @@ def publish_json(result: PublishResult) -> dict[str, Any]:
         "git_commit": result.release.git_commit,
         "uploaded": result.uploaded,
         "skipped": result.skipped,
+        "headers_updated": result.headers_updated,
         "files": len(result.build.files),
         "origins": [
             {
@@ -105,6 +106,7 @@ def publish_json(result: PublishResult) -> dict[str, Any]:
                 "uploaded_bytes": o.uploaded_bytes,
                 "skipped": o.skipped,
                 "skipped_bytes": o.skipped_bytes,
+                "headers_updated": o.headers_updated,
                 "requests": o.requests,
                 "written": o.written_keys,
             }
@@ -171,10 +173,16 @@ def print_plan(reporter: Reporter, result: PublishResult) -> None:
         if plan is None:
             continue
         reporter.info(f"{summary.url}:")
-        groups = [("record", (plan.record,)), ("assets", plan.assets), *plan.switch_groups]
+        groups = [
+            ("record", (plan.record,)),
+            ("assets", plan.assets),
+            ("headers", plan.headers),
+            *plan.switch_groups,
+        ]
         for name, uploads in groups:
             for upload in uploads:
-                reporter.info(f"  {name:8} put  {upload.key}  ({upload.reason})")
+                verb = "put " if upload.copy_of is None else "copy"
+                reporter.info(f"  {name:8} {verb} {upload.key}  ({upload.reason})")
         for skip in plan.skipped:
             reporter.detail(f"  {'':8} skip {skip.key}  ({skip.reason})")
 
@@ -189,8 +197,9 @@ def print_publish_summary(reporter: Reporter, result: PublishResult, live_url: s
         verb = "Would publish" if result.dry_run else "Published"
         reporter.info(f"{verb} release {result.release.id} ({len(result.build.files)} files)")
     for o in result.origins:
+        headers = f"headers updated on {o.headers_updated}, " if o.headers_updated else ""
         reporter.info(
-            f"  {o.url}: uploaded {o.uploaded} ({human_bytes(o.uploaded_bytes)}), "
+            f"  {o.url}: uploaded {o.uploaded} ({human_bytes(o.uploaded_bytes)}), {headers}"
             f"skipped {o.skipped} already there ({human_bytes(o.skipped_bytes)}), "
             f"{o.requests} requests"
         )

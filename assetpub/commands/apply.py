@@ -37,7 +37,9 @@ class PlannedOrigin:
 
 def write_upload(origin: Origin, upload: Upload) -> None:
     try:
-        if upload.data is not None:
+        if upload.copy_of is not None:
+            origin.copy(upload.copy_of, upload.key, upload.headers)
+        elif upload.data is not None:
             origin.put_bytes(upload.key, upload.data, upload.headers, if_absent=upload.create_only)
         else:
             assert upload.path is not None
@@ -88,7 +90,9 @@ def write_records(planned: Sequence[PlannedOrigin], allow_existing: bool = False
 def upload_assets(
     planned: Sequence[PlannedOrigin], workers: int, progress: Progress | None
 ) -> None:
-    jobs = ((p.origin, u) for p in planned for u in p.plan.assets)
+    """The immutable assets and blobs, and the header updates of objects already there:
+    before any commit, so a release the state names has every header its record says."""
+    jobs = ((p.origin, u) for p in planned for u in (*p.plan.assets, *p.plan.headers))
     _run_uploads(jobs, workers, progress)
 
 

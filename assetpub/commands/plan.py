@@ -16,11 +16,16 @@ from assetpub.build.classify import FileKind
 from assetpub.build.hashing import Digests, digest_bytes
 from assetpub.build.headers import NO_CACHE, PRIVATE
 from assetpub.build.prepare import PreparedBuild, PreparedFile
-from assetpub.history.record import ReleaseRecord
-from assetpub.keys import ASSET_MANIFEST_KEY, blob_key
+from assetpub.history.record import RecordedFile, ReleaseRecord, record_ids
+from assetpub.history.state import State
+from assetpub.keys import ASSET_MANIFEST_KEY, RELEASES_PREFIX, blob_key
 from assetpub.origins.base import ObjectHeaders, RemoteObject
 
 ROOT_INDEX = "index.html"
+# Set (true) in the record of every release whose publish made each of its objects carry the
+# headers the record names: updating them where they differed. A record without it (an older
+# assetpub's) says which headers were wanted, not which the objects kept.
+HEADERS_APPLIED = "headers_applied"
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +43,9 @@ class Upload:
     # when written, not kept per upload (a str and an ObjectHeaders each, 26 MB at 130,000
     # uploads).
     source: PreparedFile | None = None
+    # Written as a server-side copy of this key (the key itself: new headers, same bytes),
+    # nothing uploaded.
+    copy_of: str | None = None
 
     @property
     def headers(self) -> ObjectHeaders:
@@ -116,6 +124,10 @@ class OriginPlan:
     index: tuple[Upload, ...]  # the root index.html, alone and last
     skipped: tuple[Skip, ...]
     conflicts: tuple[Conflict, ...]
+    # Objects that hold the file's bytes but not its headers: each copied onto itself with the
+    # new ones, alongside the assets (before the commit, so a committed release's record is
+    # what its objects carry).
+    headers: tuple[Upload, ...] = ()
 
     @property
     def record(self) -> Upload:
@@ -135,7 +147,7 @@ class OriginPlan:
     @property
     def object_uploads(self) -> list[Upload]:
         """Every write but the release record: what a progress bar counts."""
-        return [*self.assets, *(u for _, g in self.switch_groups for u in g)]
+        return [*self.assets, *self.headers, *(u for _, g in self.switch_groups for u in g)]
 
     @property
     def all_uploads(self) -> list[Upload]:
@@ -150,17 +162,78 @@ def _upload(file: PreparedFile, reason: str) -> Upload:
     return Upload(file.key, None, reason, file.digests.size, source=file)
 
 
+def _headers_update(file: PreparedFile) -> Upload:
+    return Upload(
+        file.key,
+        None,
+        "headers changed",
+        file.digests.size,
+        from_build=False,
+        source=file,
+        copy_of=file.key,
+    )
+
+
+@dataclass(frozen=True)
+class HeaderEvidence:
+    """What one origin's history says, without a request per object, about the headers the
+    objects already there carry: the record of its witness release (header_witness). A key
+    it does not speak for costs a HEAD, which reads the fingerprint stored with the object."""
+
+    # Key -> the witness release's file there (empty: no witness, every object is read).
+    recorded: Mapping[str, RecordedFile] = field(default_factory=dict)
+    # The witness is also live. A rollback since puts plain files back from their blobs with
+    # another release's headers, and leaves immutable objects as they were.
+    live: bool = False
+
+    def carries(self, file: PreparedFile) -> bool | None:
+        """Whether the object at file.key (holding the file's bytes) carries its headers, as
+        far as the record tells; None when only the object can say."""
+        recorded = self.recorded.get(file.key)
+        if recorded is None or recorded.sha256 != file.digests.sha256:
+            return None
+        if not (file.is_immutable or self.live):
+            return None
+        return (recorded.content_type, recorded.cache_control) == (
+            file.content_type,
+            file.cache_control,
+        )
+
+
+def header_witness(state: State, listing: Mapping[str, RemoteObject]) -> str | None:
+    """The release whose record tells which headers the objects on the origin carry: the
+    newest committed one, because its publish set every header it records before it
+    committed, and only its successors change headers. None when a newer record than its
+    lies uncommitted in the listing: a publish that failed (or is running) may have updated
+    headers its record alone speaks for."""
+    newest = state.newest_first()
+    if not newest:
+        return None
+    witness = newest[0].id
+    committed = state.release_ids
+    records = record_ids([key for key in listing if key.startswith(RELEASES_PREFIX)])
+    if any(other > witness for other in records - committed):
+        return None
+    return witness
+
+
 def files_to_verify(
-    build: PreparedBuild, listing: Mapping[str, RemoteObject]
+    build: PreparedBuild,
+    listing: Mapping[str, RemoteObject],
+    headers: HeaderEvidence | None = None,
 ) -> list[PreparedFile]:
-    """Files whose key exists but whose content the listing cannot settle: only these cost a
-    request each, which asks the origin for the digest it holds."""
+    """Files whose key exists but whose content the listing cannot settle, or (given
+    `headers`: the origin keeps headers) whose headers the evidence cannot: only these cost a
+    request each, which asks the origin for the digest and the headers it holds."""
     return [
         file
         for file in build.files
         if file.kind != FileKind.ENTRY
         and (remote := listing.get(file.key)) is not None
-        and remote.holds(file.digests.size, file.digests.md5) is None
+        and (
+            (held := remote.holds(file.digests.size, file.digests.md5)) is None
+            or (held and headers is not None and headers.carries(file) is None)
+        )
     ]
 
 
@@ -197,12 +270,21 @@ def plan_origin(
     listing: Mapping[str, RemoteObject],
     holds_digest: Collection[str],
     record: RecordUpload | None = None,
+    *,
+    headers: HeaderEvidence | None = None,
+    carrying: Collection[str] = (),
+    force: bool = False,
 ) -> OriginPlan:
     """`holds_digest`: the keys among files_to_verify's whose stored SHA-256 is the build
     file's (a key not in it is not proven to hold the file's bytes). `record`: the release
-    record's write, shared between the plans of one publish."""
+    record's write, shared between the plans of one publish. `headers`: what the origin's
+    history says of its objects' headers (None: the origin keeps none, as a folder);
+    `carrying`: the keys among files_to_verify's whose stored headers are the file's. With
+    `force`, every file is uploaded again, bytes and headers, whatever the origin holds; an
+    immutable name holding other bytes is still a conflict."""
     assets: list[Upload] = []
     plain: list[Upload] = []
+    updates: list[Upload] = []
     skipped: list[Skip] = []
     conflicts: list[Conflict] = []
 
@@ -212,6 +294,16 @@ def plan_origin(
             return file.key in holds_digest
         return decided
 
+    def keep(file: PreparedFile, remote: RemoteObject, reason: str) -> None:
+        """The object holds the file's bytes: skip it, or update its headers only."""
+        carried = None
+        if headers is not None and remote.holds(file.digests.size, file.digests.md5):
+            carried = headers.carries(file)
+        if headers is not None and not (file.key in carrying if carried is None else carried):
+            updates.append(_headers_update(file))
+        else:
+            skipped.append(Skip(file.key, file.digests.size, reason))
+
     for file in build.files:
         remote = listing.get(file.key)
         if file.kind == FileKind.ENTRY:
@@ -220,7 +312,10 @@ def plan_origin(
             if remote is None:
                 assets.append(_upload(file, "not on origin"))
             elif same_content(file, remote):
-                skipped.append(Skip(file.key, file.digests.size, "already on origin"))
+                if force:
+                    assets.append(_upload(file, "forced"))
+                else:
+                    keep(file, remote, "already on origin")
             else:
                 conflicts.append(
                     Conflict(
@@ -233,12 +328,12 @@ def plan_origin(
         # Plain files: a copy of the bytes goes to a content-addressed blob so a rollback can
         # restore this release's version after a later release replaced it.
         blob = blob_key(file.digests.sha256)
-        if blob not in listing:
+        if force or blob not in listing:
             assets.append(
                 Upload(
                     blob,
                     None,
-                    "blob for rollback",
+                    "forced blob for rollback" if blob in listing else "blob for rollback",
                     file.digests.size,
                     from_build=False,
                     source=file,
@@ -246,8 +341,10 @@ def plan_origin(
             )
         if remote is None:
             plain.append(_upload(file, "not on origin"))
+        elif force:
+            plain.append(_upload(file, "forced"))
         elif same_content(file, remote):
-            skipped.append(Skip(file.key, file.digests.size, "unchanged"))
+            keep(file, remote, "unchanged")
         else:
             plain.append(_upload(file, "changed"))
 
@@ -265,4 +362,5 @@ def plan_origin(
         index=tuple(index),
         skipped=tuple(skipped),
         conflicts=tuple(conflicts),
+        headers=tuple(updates),
     )

@@ -7,7 +7,7 @@ import logging
 import tempfile
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -26,10 +26,13 @@ from assetpub.commands.invalidate import (
 )
 from assetpub.commands.parallel import run_parallel
 from assetpub.commands.plan import (
+    HEADERS_APPLIED,
+    HeaderEvidence,
     OriginPlan,
     RecordUpload,
     Upload,
     files_to_verify,
+    header_witness,
     plan_origin,
     record_write,
 )
@@ -46,9 +49,9 @@ from assetpub.history.record import (
     new_release_id,
     release_entry,
 )
-from assetpub.history.state import Activation
+from assetpub.history.state import Activation, State
 from assetpub.history.store import StateStore
-from assetpub.keys import ASSET_MANIFEST_KEY, RESERVED_PREFIX, STATE_KEY
+from assetpub.keys import ASSET_MANIFEST_KEY, RESERVED_PREFIX, STATE_KEY, release_record_key
 from assetpub.origins import (
     Origin,
     OriginSpec,
@@ -57,7 +60,7 @@ from assetpub.origins import (
     open_origins,
     parse_origin_url,
 )
-from assetpub.origins.base import RemoteObject, read_digest, request_counter
+from assetpub.origins.base import ObjectHeaders, RemoteObject, read_digest, request_counter
 from assetpub.origins.checks import key_limit_problem
 from assetpub.settings import PublishSettings
 
@@ -71,6 +74,8 @@ class OriginSummary:
     uploaded_bytes: int = 0
     skipped: int = 0
     skipped_bytes: int = 0
+    # Objects that kept their bytes and got new headers (a server-side copy each).
+    headers_updated: int = 0
     requests: int = 0
     plan: OriginPlan | None = None
 
@@ -105,6 +110,10 @@ class PublishResult:
     def skipped(self) -> int:
         return sum(o.skipped for o in self.origins)
 
+    @property
+    def headers_updated(self) -> int:
+        return sum(o.headers_updated for o in self.origins)
+
 
 @dataclass(frozen=True)
 class Hooks:
@@ -115,20 +124,92 @@ class Hooks:
     warn: Callable[[str], None] | None = None
 
 
-def _holding_digest(origin: Origin, files: list[PreparedFile], workers: int) -> set[str]:
-    """The keys of `files` whose stored SHA-256 is the file's: all the plan needs to know,
-    where keeping each digest read would cost 150 bytes a key."""
-    # A flag a file, set by the workers; the set is built here, in the calling thread: grown
-    # by the workers, its table (4 MB at 100,000 keys) was reallocated in their own malloc
-    # arenas, which keep what they free.
-    holds = bytearray(len(files))
+@dataclass(frozen=True)
+class _Read:
+    """What the HEADs of files_to_verify's files showed: the keys whose stored SHA-256 is the
+    file's, and those whose stored headers are the file's. Sets of keys: keeping each answer
+    would cost 150 bytes a key."""
+
+    holding: set[str]
+    carrying: set[str]
+
+
+def _read_objects(origin: Origin, files: list[PreparedFile], workers: int) -> _Read:
+    # Flags a file, set by the workers; the sets are built here, in the calling thread: grown
+    # by the workers, their tables (4 MB at 100,000 keys) were reallocated in the workers' own
+    # malloc arenas, which keep what they free.
+    holding, carrying = bytearray(len(files)), bytearray(len(files))
 
     def check(task: tuple[int, PreparedFile]) -> None:
         at, file = task
-        holds[at] = origin.sha256(file.key) == file.digests.sha256
+        info = origin.head(file.key)
+        if info is None:
+            return
+        holding[at] = info.sha256 == file.digests.sha256
+        wanted = ObjectHeaders(file.content_type, file.cache_control, file.digests.sha256)
+        carrying[at] = info.has_headers(wanted) is True
 
     run_parallel(enumerate(files), check, workers)
-    return {file.key for file, held in zip(files, holds, strict=True) if held}
+    return _Read(
+        {f.key for f, held in zip(files, holding, strict=True) if held},
+        {f.key for f, held in zip(files, carrying, strict=True) if held},
+    )
+
+
+@dataclass(frozen=True)
+class _Witnessed:
+    """An origin's header evidence, and the witness's record when it is this build's file
+    for file (the unchanged check then reads no record again)."""
+
+    evidence: HeaderEvidence | None
+    same_record: ReleaseRecord | None = None
+
+
+def _witnessed(
+    origin: Origin,
+    state: State,
+    listing: Mapping[str, RemoteObject],
+    release: ReleaseRecord,
+    force: bool,
+) -> _Witnessed:
+    """What the witness release's record says of the headers on `origin` (one GET), where
+    the origin keeps headers at all and the publish is not forced anyway."""
+    if force or not origin.keeps_headers:
+        return _Witnessed(None)
+    witness = header_witness(state, listing)
+    if witness is None:
+        return _Witnessed(HeaderEvidence())
+    record, same = _read_record(origin, witness, release)
+    if record is None:
+        return _Witnessed(HeaderEvidence())
+    if record.extra.get(HEADERS_APPLIED) is not True:
+        return _Witnessed(HeaderEvidence(), record if same else None)
+    live = state.live == witness
+    recorded = {f.key: f for f in record.files.values()}
+    return _Witnessed(HeaderEvidence(recorded, live), record if same else None)
+
+
+def _read_record(
+    origin: Origin, release_id: str, release: ReleaseRecord
+) -> tuple[ReleaseRecord | None, bool]:
+    """The record of `release_id` (None: missing, unreadable, or no record a publish wrote)
+    and whether its files are `release`'s. Read once into a temporary file; compared there a
+    chunk at a time, and parsed only when the files differ (450 bytes a file)."""
+    with tempfile.TemporaryFile(prefix="assetpub-record-") as spool:
+        if not origin.get_to(release_record_key(release_id), spool):
+            return None, False
+        try:
+            spool.seek(0)
+            record = ReleaseRecord.from_json_with_files(spool, release.files)
+            same = record is not None
+            if record is None:
+                spool.seek(0)
+                text = spool.read().decode("utf-8")
+                record = ReleaseRecord.from_json(text)
+                del text
+        except ValueError:  # NewerFormat and UnicodeDecodeError included: no evidence
+            return None, False
+    return (None, False) if record.problems(release_id) else (record, same)
 
 
 class StagedRecord(RecordUpload):
@@ -149,8 +230,7 @@ class StagedRecord(RecordUpload):
         return record_write(release, digest_file(path), path=str(path))
 
 
-def _epoch_if_idle(store: StateStore) -> int | None:
-    state, _ = store.load()
+def _epoch_if_idle(state: State, store: StateStore) -> int | None:
     return None if lease_blocks(state, store.clock.now()) else state.gc_epoch
 
 
@@ -224,6 +304,8 @@ def publish(
             git_commit=detect_git_commit(settings.build_dir),
             message=settings.message,
         )
+        # Every object this publish leaves will carry the headers its record names.
+        release = replace(release, extra={**release.extra, HEADERS_APPLIED: True})
         opened = opening.result() if opening else list(origins or ())
         _check_keys_fit(prepared, opened)
         if settings.dry_run:
@@ -237,23 +319,38 @@ def publish(
         }
         # Read before listing: a GC that starts after this point bumps the epoch, and the
         # commit then lists again before trusting "already there".
-        seen_epochs = {url: _epoch_if_idle(store) for url, store in stores.items()}
+        states = {url: store.load()[0] for url, store in stores.items()}
+        seen_epochs = {url: _epoch_if_idle(states[url], store) for url, store in stores.items()}
 
         listings: dict[str, dict[str, RemoteObject]] = {}
+        witnessed: dict[str, _Witnessed] = {}
         record = StagedRecord(release, Path(staging))
 
         def plan_for(origin: Origin) -> OriginPlan:
             listing = listings[origin.url] = list_all(
                 origin, {f.key: f.key for f in prepared.files}
             )
-            to_verify = files_to_verify(prepared, listing)
-            holding = _holding_digest(origin, to_verify, settings.concurrency)
-            return plan_origin(origin.url, prepared, release, listing, holding, record)
+            seen = witnessed[origin.url] = _witnessed(
+                origin, states[origin.url], listing, release, settings.force
+            )
+            to_verify = files_to_verify(prepared, listing, seen.evidence)
+            read = _read_objects(origin, to_verify, settings.concurrency)
+            return plan_origin(
+                origin.url,
+                prepared,
+                release,
+                listing,
+                read.holding,
+                record,
+                headers=seen.evidence,
+                carrying=read.carrying,
+                force=settings.force,
+            )
 
         plans = [plan_for(origin) for origin in opened]
         _raise_conflicts(plans)
         served = [
-            _live_if_same(stores[o.url], release, p, listings[o.url])
+            _live_if_same(stores[o.url], release, p, listings[o.url], witnessed[o.url].same_record)
             for o, p in zip(opened, plans, strict=True)
         ]
         if all(served) and len({r.id for r in served if r}) == 1 and served[0]:
@@ -337,13 +434,18 @@ def _check_keys_fit(prepared: PreparedBuild, opened: Sequence[Origin]) -> None:
 
 
 def _live_if_same(
-    store: StateStore, release: ReleaseRecord, plan: OriginPlan, listing: Mapping[str, RemoteObject]
+    store: StateStore,
+    release: ReleaseRecord,
+    plan: OriginPlan,
+    listing: Mapping[str, RemoteObject],
+    same_record: ReleaseRecord | None = None,
 ) -> ReleaseRecord | None:
     """The live release when it is this build, file for file, and the origin provably serves
-    it: nothing to upload (no asset or plain file differs), and every entry file and
-    asset-manifest.json holds the live record's bytes (by the listing's ETag, else read back).
-    None when anything differs or cannot be shown equal: then the publish goes ahead."""
-    if plan.assets or plan.plain or plan.conflicts:
+    it: nothing to upload (no asset or plain file differs, no header), and every entry file
+    and asset-manifest.json holds the live record's bytes (by the listing's ETag, else read
+    back). None when anything differs or cannot be shown equal: then the publish goes ahead.
+    `same_record`: a record already read and found this build's, file for file."""
+    if plan.assets or plan.plain or plan.conflicts or plan.headers:
         return None
     # Read again, not the state read before the listing: the decision to write nothing must
     # rest on what is live now (one GET), not on what was live before another publish began.
@@ -356,10 +458,13 @@ def _live_if_same(
         return None
     # Compared as the record's bytes: parsing the live record would cost 45 MB at 100,000
     # files, only to find the same files.
-    try:
-        live = load_record_if_files(store.origin, state.live, release.files)
-    except AssetpubError:
-        return None
+    if same_record is not None and same_record.id == state.live:
+        live: ReleaseRecord | None = same_record
+    else:
+        try:
+            live = load_record_if_files(store.origin, state.live, release.files)
+        except AssetpubError:
+            return None
     if live is None or live.entry_content != release.entry_content:
         return None
     switched = {**live.entry_content, ASSET_MANIFEST_KEY: live.asset_manifest}
@@ -404,6 +509,7 @@ def _summarize(
                 uploaded_bytes=sum(u.size for u in uploads),
                 skipped=len(plan.skipped),
                 skipped_bytes=sum(s.size for s in plan.skipped),
+                headers_updated=len(plan.headers),
                 requests=made,
                 plan=plan,
             )

@@ -75,14 +75,18 @@ def _names_other_bytes(etag: str | None, md5: str) -> bool:
 
 
 def _already_there(origin: Origin, listing: Mapping[str, RemoteObject], file: RecordedFile) -> bool:
-    """The key holds this release's bytes by the digest assetpub stored with them. A listing
+    """The key holds this release's bytes by the digest assetpub stored with them, and its
+    headers (another release may have put the same bytes there with other headers). A listing
     can only rule that out (missing, another size): its ETag is the endpoint's word, and some
     keep a key's old ETag when CopyObject replaces its bytes (s3rver), so a matching ETag costs
     one HEAD to confirm. When in doubt, copy: a copy of the right bytes is harmless."""
     remote = listing.get(file.key)
     if remote is None or remote.holds(file.size, file.md5) is False:
         return False
-    return origin.sha256(file.key) == file.sha256
+    info = origin.head(file.key)
+    if info is None or info.sha256 != file.sha256:
+        return False
+    return not origin.keeps_headers or info.has_headers(file.headers) is True
 
 
 def converge_to_live(store: StateStore, release_id: str, workers: int) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import builtins
 import hashlib
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +46,24 @@ class ObjectHeaders:
     # ETag it survives multipart uploads.
     sha256: str
 
+    @property
+    def fingerprint(self) -> str:
+        """What the headers assetpub sets amount to, kept in metadata beside the digest
+        (x-amz-meta-assetpub-headers) on every put and copy: the object's own word for which
+        headers it was given, whatever a service makes of their spelling."""
+        return headers_fingerprint(self.content_type, self.cache_control)
+
+
+def headers_fingerprint(content_type: str, cache_control: str) -> str:
+    """16 hex digits of the SHA-256 of the headers' canonical JSON: short, and stable across
+    versions (a new header joins the JSON only when set, so old fingerprints keep their value)."""
+    canonical = json.dumps(
+        {"cache-control": cache_control, "content-type": content_type},
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
 
 @dataclass(frozen=True)
 class VersionedBytes:
@@ -64,6 +83,21 @@ class ObjectInfo:
     content_type: str | None  # None where the backend stores no headers (folder)
     cache_control: str | None
     sha256: str | None
+    # The fingerprint assetpub stored with the headers (ObjectHeaders.fingerprint); None when
+    # the object has none (written by an older assetpub, or a backend without metadata).
+    headers_fingerprint: str | None = None
+
+    def has_headers(self, headers: ObjectHeaders) -> bool | None:
+        """Whether the object carries `headers`: by the stored fingerprint, else by the
+        headers the backend reports; None when it tells neither."""
+        if self.headers_fingerprint is not None:
+            return self.headers_fingerprint == headers.fingerprint
+        if self.content_type is None or self.cache_control is None:
+            return None
+        return (self.content_type, self.cache_control) == (
+            headers.content_type,
+            headers.cache_control,
+        )
 
 
 @dataclass
@@ -93,6 +127,9 @@ class Origin(Protocol):
     # What answers this origin's requests: an S3 origin's endpoint URL, else the backend's name.
     # The state remembers per service whether it enforces conditional writes.
     service: str
+    # Whether objects carry the headers they are written with. A folder's do not (its web
+    # server decides them), so no publish ever needs to update an object's headers there.
+    keeps_headers: bool
 
     def check(self) -> None:
         """Fail with OriginError now if the origin cannot be reached or written (bucket missing,
@@ -144,7 +181,8 @@ class Origin(Protocol):
     def copy(self, source_key: str, key: str, headers: ObjectHeaders) -> str | None:
         """Copy an object within the origin, replacing headers, without the bytes passing
         through this machine where the backend allows (S3 CopyObject). Atomic like a put.
-        Returns the ETag the service reports for the new object (None without ETags)."""
+        With source_key == key it changes an object's headers and keeps its bytes. Returns
+        the ETag the service reports for the new object (None without ETags)."""
 
     def supports_conditional_writes(self) -> bool:
         """Whether if_absent / if_match are enforced. S3-compatible services vary, so the S3

@@ -55,6 +55,7 @@ class DryRunOrigin:
         self.url = inner.url
         self.stats = inner.stats
         self.service = inner.service
+        self.keeps_headers = inner.keeps_headers
         self.writes: list[tuple[str, str]] = []
         self._overlay: dict[str, _Pending | None] = {}  # None: deleted by the dry run
         self._lock = threading.Lock()  # uploads run from a thread pool
@@ -113,7 +114,12 @@ class DryRunOrigin:
         if headers is None:
             return ObjectInfo(key, pending.size, None, None, None)
         return ObjectInfo(
-            key, pending.size, headers.content_type, headers.cache_control, headers.sha256
+            key,
+            pending.size,
+            headers.content_type,
+            headers.cache_control,
+            headers.sha256,
+            headers.fingerprint,
         )
 
     def put_file(

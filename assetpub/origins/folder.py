@@ -51,6 +51,7 @@ class FolderOrigin:
         self.url = self.root.as_uri()
         self.stats = OriginStats()
         self.service = "folder"
+        self.keeps_headers = False
         self._lock = threading.Lock()  # stats are counted from the uploader's thread pool
         self._lock_path = self.root / LOCK_NAME
 

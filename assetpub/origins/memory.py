@@ -40,6 +40,7 @@ class MemoryOrigin:
         self.url = f"memory://{name}"
         self.stats = OriginStats()
         self.service = "memory"
+        self.keeps_headers = True
         self.objects: dict[str, bytes] = {}
         self.headers: dict[str, ObjectHeaders] = {}
         self.fail = fail
@@ -79,7 +80,12 @@ class MemoryOrigin:
         if headers is None:  # seeded straight into `objects` by a test
             return ObjectInfo(key, len(data), None, None, None)
         return ObjectInfo(
-            key, len(data), headers.content_type, headers.cache_control, headers.sha256
+            key,
+            len(data),
+            headers.content_type,
+            headers.cache_control,
+            headers.sha256,
+            headers.fingerprint,
         )
 
     def get(self, key: str) -> bytes | None:

@@ -37,11 +37,13 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SHA256_METADATA = "assetpub-sha256"  # sent as x-amz-meta-assetpub-sha256
+HEADERS_METADATA = "assetpub-headers"  # ObjectHeaders.fingerprint, x-amz-meta-assetpub-headers
 BATCH_SIZE = 1000  # DeleteObjects' limit
 _CONFLICT_ATTEMPTS = 4
 _MISSING = frozenset({"404", "NoSuchKey", "NotFound"})
 _PRECONDITION_FAILED = frozenset({"412", "PreconditionFailed"})
 _COPY_LIMIT = 5 * 1024**3  # CopyObject's largest source; beyond it S3 needs a multipart copy
+_COPY_PART = 512 * 1024**2  # a multipart copy's part: 10 to 10,000 parts for 5 GiB to 5 TiB
 _BAD_CREDENTIALS = frozenset(
     {"InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken", "ExpiredToken"}
 )
@@ -93,6 +95,7 @@ class S3Origin:
         # The state remembers per service whether it enforces conditional writes: the same
         # bucket name behind another endpoint may be another implementation.
         self.service: str = self._endpoint
+        self.keeps_headers = True
         self._client.meta.events.register("before-send.s3", self._count_request)
 
     def _make_client(self) -> Any:
@@ -168,12 +171,14 @@ class S3Origin:
                 if _code(exc) in _MISSING:
                     return None
                 raise
+        metadata = response.get("Metadata", {})
         return ObjectInfo(
             key,
             response["ContentLength"],
             response.get("ContentType"),
             response.get("CacheControl"),
-            response.get("Metadata", {}).get(SHA256_METADATA),
+            metadata.get(SHA256_METADATA),
+            metadata.get(HEADERS_METADATA),
         )
 
     def get(self, key: str) -> bytes | None:
@@ -298,14 +303,36 @@ class S3Origin:
                         f"{source_key} does not exist"
                     ) from None
                 if _code(exc) == "InvalidRequest" and "larger" in _message(exc):
-                    raise OriginError(
-                        f"cannot copy {source_key} to {key} on {self.url}: CopyObject copies at "
-                        f"most {_COPY_LIMIT // 1024**3} GiB and assetpub does not do multipart "
-                        f"copies yet ({_message(exc)})"
-                    ) from None
+                    self._multipart_copy(source_key, key, headers)
+                    return None
                 raise
         etag = response.get("CopyObjectResult", {}).get("ETag", "")
         return str(etag).strip('"') or None
+
+    def _multipart_copy(self, source_key: str, key: str, headers: ObjectHeaders) -> None:
+        """A source beyond CopyObject's 5 GiB: s3transfer's managed copy (a HEAD, then
+        UploadPartCopy in parts; onto the source key itself too), headers replaced. Its ETag
+        is a multipart one, no MD5, so none is returned."""
+        transfer = TransferConfig(
+            multipart_threshold=_COPY_LIMIT,
+            multipart_chunksize=_COPY_PART,
+            use_threads=True,
+            max_concurrency=_PARTS_AT_ONCE,
+        )
+        source = {"Bucket": self.bucket, "Key": self._key(source_key)}
+        extra = {**self._headers(headers), "MetadataDirective": "REPLACE"}
+        with self._errors(key):
+            try:
+                self._client.copy(
+                    source, self.bucket, self._key(key), ExtraArgs=extra, Config=transfer
+                )
+            except boto_errors.ClientError as exc:
+                if _code(exc) in _MISSING:
+                    raise OriginError(
+                        f"cannot copy {source_key} to {key} on {self.url}: "
+                        f"{source_key} does not exist"
+                    ) from None
+                raise
 
     def supports_conditional_writes(self) -> bool:
         """Probe once per origin object whether the endpoint enforces both conditions that
@@ -391,7 +418,10 @@ class S3Origin:
         extra: dict[str, Any] = {
             "ContentType": headers.content_type,
             "CacheControl": headers.cache_control,
-            "Metadata": {SHA256_METADATA: headers.sha256},
+            "Metadata": {
+                SHA256_METADATA: headers.sha256,
+                HEADERS_METADATA: headers.fingerprint,
+            },
         }
         if self._spec.acl:
             extra["ACL"] = self._spec.acl
