@@ -16,6 +16,7 @@ from typing import Any
 
 from assetpub.build.classify import HASHED_NAME_SHAPES
 from assetpub.build.headers import HeaderRule, header_value_problem
+from assetpub.build.scan import FileSelection, glob_problem
 from assetpub.cdn import CdnTarget, parse_cdn_target
 from assetpub.errors import ConfigError
 from assetpub.history.state import parse_duration
@@ -77,12 +78,22 @@ class PublishSettings:
     entry_patterns: tuple[str, ...] = DEFAULT_ENTRY_PATTERNS
     hashed_name_patterns: tuple[str, ...] = DEFAULT_HASHED_NAME_PATTERNS
     include_dotfiles: tuple[str, ...] = ()
+    # Gitignore-style patterns: only what `include` matches (when given), minus `exclude`.
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
     header_rules: tuple[HeaderRule, ...] = field(default_factory=tuple)
     read_cache: bool = True  # reuse what an earlier run learnt from unchanged files
     lease_wait: float = 300.0  # seconds a commit waits for a running GC's lease
     invalidate: InvalidateSettings = NO_INVALIDATION
     # Upload every file again, bytes and headers, whatever the origin holds (conflicts stand).
     force: bool = False
+    # Record a new release even when the live one is exactly this build.
+    allow_empty: bool = False
+
+    @property
+    def selection(self) -> FileSelection:
+        """Which of the build's files are published (build/scan.py)."""
+        return FileSelection(self.include_dotfiles, self.include, self.exclude)
 
 
 @dataclass(frozen=True)
@@ -98,6 +109,8 @@ class FileConfig:
     entry_patterns: tuple[str, ...] | None = None
     hashed_name_patterns: tuple[str, ...] | None = None
     include_dotfiles: tuple[str, ...] = ()
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
     header_rules: tuple[HeaderRule, ...] = ()
     keep: int | None = None
     grace: str | None = None
@@ -158,6 +171,8 @@ _TOP_LEVEL_KEYS = {
     "entry_patterns",
     "hashed_name_patterns",
     "include_dotfiles",
+    "include",
+    "exclude",
     "headers",
     "keep",
     "grace",
@@ -207,6 +222,8 @@ def parse_file_config(data: Mapping[str, Any], source: str) -> FileConfig:
         entry_patterns=entry_patterns,
         hashed_name_patterns=_string_tuple(data, "hashed_name_patterns", where),
         include_dotfiles=_string_tuple(data, "include_dotfiles", where) or (),
+        include=_globs(data, "include", where),
+        exclude=_globs(data, "exclude", where),
         header_rules=tuple(_header_rule(r, where) for r in _list(data, "headers", where)),
         keep=_optional(data, "keep", int, where),
         grace=_optional(data, "grace", (str, int), where),
@@ -259,6 +276,22 @@ def _string_tuple(data: Mapping[str, Any], key: str, where: str) -> tuple[str, .
     if not all(isinstance(v, str) for v in values):
         raise ConfigError(f"{where}: '{key}' must be a list of strings")
     return tuple(values)
+
+
+def _globs(data: Mapping[str, Any], key: str, where: str) -> tuple[str, ...]:
+    patterns = _string_tuple(data, key, where) or ()
+    check_globs(patterns, f"{where}: '{key}'")
+    return patterns
+
+
+def check_globs(patterns: Sequence[str], name: str) -> tuple[str, ...]:
+    """`patterns` if each is a gitignore-style pattern, else ConfigError naming the first bad
+    one and where it came from (`name`): a flag, or a config file's key."""
+    for pattern in patterns:
+        problem = glob_problem(pattern)
+        if problem:
+            raise ConfigError(f"{name}: {pattern!r} {problem}")
+    return tuple(patterns)
 
 
 def _origin_spec(entry: Any, where: str) -> OriginSpec:
@@ -420,8 +453,13 @@ def publish_settings(
     lease_wait: str | None = None,
     invalidate: Sequence[str] = (),
     force: bool = False,
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    allow_empty: bool = False,
 ) -> PublishSettings:
-    """Flags over the environment over the config file over the defaults, validated once."""
+    """Flags over the environment over the config file over the defaults, validated once.
+    --include and --exclude add to the config's lists (after them, so a flag's `!pattern`
+    can re-include): a flag never silently publishes what the config keeps out."""
     # An empty list is a choice (no name is trusted as already hashed), not "the defaults".
     patterns = (
         DEFAULT_HASHED_NAME_PATTERNS
@@ -456,9 +494,12 @@ def publish_settings(
         ),
         hashed_name_patterns=patterns,
         include_dotfiles=file_config.include_dotfiles,
+        include=file_config.include + check_globs(include, "--include"),
+        exclude=file_config.exclude + check_globs(exclude, "--exclude"),
         header_rules=file_config.header_rules,
         read_cache=not no_cache and file_config.cache is not False,
         lease_wait=_seconds(lease_wait or file_config.lease_wait or "5m", "lease_wait"),
+        allow_empty=allow_empty,
         force=force,
         invalidate=invalidate_settings(file_config, invalidate, specs),
     )

@@ -197,7 +197,7 @@ def local_phase(versions: list[Path], tmp: Path, options: Options, cache: bool) 
 
     from assetpub.build.completeness import inspect_build
     from assetpub.build.prepare import PrepareOptions, prepare_build
-    from assetpub.build.scan import scan_build
+    from assetpub.build.scan import PUBLIC_FILES, scan_build
     from assetpub.settings import DEFAULT_ENTRY_PATTERNS, DEFAULT_HASHED_NAME_PATTERNS
 
     label = "cache" if cache else "nocache"
@@ -212,7 +212,7 @@ def local_phase(versions: list[Path], tmp: Path, options: Options, cache: bool) 
 
     def cycle() -> float:
         start = time.perf_counter()
-        found = inspect_build(build, (), time.time(), options.debounce)
+        found = inspect_build(build, PUBLIC_FILES, time.time(), options.debounce)
         assert found.is_complete, found.reason
         with tempfile.TemporaryDirectory() as staging:
             prepare_build(scan_build(build), prepare, Path(staging))

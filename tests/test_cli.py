@@ -408,3 +408,55 @@ def test_start_up_never_imports_boto3_without_an_s3_origin(
         timeout=60,
     )
     assert done.stdout.splitlines()[-1] == expected, done.stderr
+
+
+def test_include_and_exclude_choose_what_is_published(
+    make_build: MakeBuild, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Patterns from the config and the flags together; what they leave out never reaches the
+    origin, and a page's reference to it is a missing reference: one warning line, or with
+    --strict one error line and nothing written."""
+    build = make_build(
+        {
+            **SITE,
+            "index.html": "<link rel=stylesheet href=site.css><script src=app.js.map></script>",
+            "app.js.map": "{}",
+            "drafts/post.html": "<p>draft",
+            "notes.txt": "private",
+        }
+    )
+    origin = tmp_path / "www"
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "assetpub.toml").write_text('exclude = ["*.map"]\n')
+    args = ("publish", str(build), "--origin", str(origin), "--exclude", "drafts/")
+    code, _, err = run(*args, "--strict")
+    assert code != 0 and tree(origin) == {}
+    assert err.strip().splitlines() == [
+        "assetpub: error: index.html: <script src> 'app.js.map' refers to app.js.map, "
+        "which is not in the build"
+    ]
+    code, out, err = run(*args, "--exclude", "notes.txt", "--json")
+    assert code == 0, err
+    assert "app.js.map' refers to app.js.map, which is not in the build" in err
+    published = json.loads((origin / "asset-manifest.json").read_text())["files"]
+    assert sorted(published) == ["asset-manifest.json", "index.html", "logo.png", "site.css"]
+    assert not (origin / "drafts").exists() and not (origin / "notes.txt").exists()
+    code, _, err = run(*args, "--include", "[z-a]")
+    assert code == 2 and err.startswith("assetpub: error: --include: '[z-a]' is not a valid")
+
+
+def test_a_rerun_says_the_release_is_live_already_and_allow_empty_records_one(
+    make_build: MakeBuild, tmp_path: Path
+) -> None:
+    build, origin = make_build(SITE), tmp_path / "www"
+    args = ("publish", str(build), "--origin", str(origin))
+    code, out, _ = run(*args, "--json")
+    first = json.loads(out)["release"]
+    code, out, _ = run(*args)
+    assert code == 0
+    assert f"Unchanged: release {first} is live already with exactly these 3 files" in out
+    code, out, _ = run(*args, "--allow-empty", "--json")
+    data = json.loads(out)
+    assert code == 0 and data["unchanged"] is False and data["release"] != first
+    code, out, _ = run("releases", "--origin", str(origin), "--json")
+    assert len(json.loads(out)) == 2

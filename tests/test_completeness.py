@@ -11,7 +11,7 @@ import pytest
 from fixture_types import MakeBuild
 
 from assetpub.build.completeness import find_incomplete, inspect_build
-from assetpub.build.scan import FileIdentity, SourceFile
+from assetpub.build.scan import FileIdentity, FileSelection, SourceFile
 
 NOW = 1_800_000_000.0
 
@@ -111,26 +111,49 @@ def _settled() -> float:
 
 def test_a_missing_empty_or_pageless_folder_is_incomplete(tmp_path: Path) -> None:
     build = tmp_path / "dist"
-    assert "does not exist" in inspect_build(build, (), _settled(), 1.0).reason
+    assert "does not exist" in inspect_build(build, FileSelection(), _settled(), 1.0).reason
     build.mkdir()
-    assert "is empty" in inspect_build(build, (), _settled(), 1.0).reason
+    assert "is empty" in inspect_build(build, FileSelection(), _settled(), 1.0).reason
     (build / "main.js").write_text("x()")
-    assert "has no HTML file" in inspect_build(build, (), _settled(), 1.0).reason
+    assert "has no HTML file" in inspect_build(build, FileSelection(), _settled(), 1.0).reason
 
 
 def test_inspect_reads_the_pages_and_signs_what_it_saw(make_build: MakeBuild) -> None:
     build = make_build({"index.html": "<script src=main.js></script>"})
-    missing = inspect_build(build, (), _settled(), 1.0)
+    missing = inspect_build(build, FileSelection(), _settled(), 1.0)
     assert missing.reason == "index.html: <script src> 'main.js' refers to main.js, not written yet"
     (build / "main.js").write_text("x()")
-    complete = inspect_build(build, (), _settled(), 1.0)
+    complete = inspect_build(build, FileSelection(), _settled(), 1.0)
     assert complete.is_complete and complete.signature is not None
-    assert inspect_build(build, (), _settled(), 1.0).signature == complete.signature
+    assert inspect_build(build, FileSelection(), _settled(), 1.0).signature == complete.signature
     (build / "main.js").write_text("x()")  # the same bytes, written again: another file
-    assert inspect_build(build, (), _settled(), 1.0).signature != complete.signature
+    assert inspect_build(build, FileSelection(), _settled(), 1.0).signature != complete.signature
 
 
 def test_a_file_just_written_is_changing(make_build: MakeBuild) -> None:
     build = make_build({"index.html": "<h1>hi</h1>"})
-    found = inspect_build(build, (), time.time(), quiet_seconds=30.0)
+    found = inspect_build(build, FileSelection(), time.time(), quiet_seconds=30.0)
     assert found.is_changing and found.reason == "index.html changed less than 30 s ago"
+
+
+def test_a_reference_to_a_file_the_selection_leaves_out_is_no_reason_to_wait(
+    make_build: MakeBuild,
+) -> None:
+    """Excluded (here the source maps and a drafts folder, never read), not included, or a
+    private dotfile: no write makes such a reference resolve, so watch publishes, and publish
+    reports it as a missing reference. A file the selection would take is still waited for."""
+    page = (
+        "<script src=app.js.map></script><a href=x><img src=drafts/a.png></a>"
+        "<link rel=stylesheet href=.hidden.css><img src=img/late.png>"
+    )
+    build = make_build({"index.html": page, "app.js.map": "{}", "drafts/a.png": "x"})
+    selection = FileSelection(exclude=("*.map", "drafts/"))
+    found = inspect_build(build, selection, _settled(), 1.0)
+    assert found.problems == (
+        "index.html: <img src> 'img/late.png' refers to img/late.png, not written yet",
+    )
+    only_pages = FileSelection(include=("*.html",))
+    (build / "img").mkdir()
+    (build / "img" / "late.png").write_text("x")
+    assert inspect_build(build, only_pages, _settled(), 1.0).is_complete
+    assert inspect_build(build, selection, _settled(), 1.0).is_complete

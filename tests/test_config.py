@@ -60,6 +60,10 @@ cache_control = "public, max-age=3600"
         ("concurrency = true", "'concurrency' must be a int"),
         ("[[headers]]\ncache_control = 'x'", "needs a 'pattern'"),
         ("origins = [", "invalid TOML"),
+        ("exclude = '*.map'", "'exclude' must be a list"),
+        ("include = [1]", "'include' must be a list of strings"),
+        ("exclude = ['*.map', '[z-a].js']", "'exclude': '\\[z-a\\].js' is not a valid pattern"),
+        ("include = ['']", "'include': '' is no pattern"),
     ],
 )
 def test_bad_config_is_one_clear_error(tmp_path: Path, text: str, message: str) -> None:
@@ -138,3 +142,22 @@ def test_timeouts_and_the_lease_wait(tmp_path: Path) -> None:
         publish_settings(config, tmp_path, lease_wait="soon")
     with pytest.raises(ConfigError, match="read_timeout must be positive"):
         OriginSpec("s3://bucket/site", read_timeout=0)
+
+
+def test_include_and_exclude_flags_add_to_the_config(tmp_path: Path) -> None:
+    """The flags' patterns come after the config's (a flag's `!pattern` can re-include), so a
+    flag never silently drops what the config keeps out; a bad one is refused by its flag."""
+    from assetpub.settings import publish_settings
+
+    (tmp_path / "assetpub.toml").write_text('include = ["*.html"]\nexclude = ["*.map"]\n')
+    config = load_file_config(None, tmp_path)
+    build = tmp_path / "dist"
+    settings = publish_settings(
+        config, build, origins=[str(tmp_path / "o")], include=["assets/"], exclude=["drafts/"]
+    )
+    assert settings.include == ("*.html", "assets/")
+    assert settings.exclude == ("*.map", "drafts/")
+    assert settings.selection.selects("assets/a.js")
+    assert not settings.selection.selects("drafts/a.html")
+    with pytest.raises(ConfigError, match="^--exclude: '!' is not a valid pattern"):
+        publish_settings(config, build, origins=[str(tmp_path / "o")], exclude=["!"])

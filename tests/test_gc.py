@@ -339,3 +339,85 @@ def test_a_record_another_gc_collects_while_this_one_plans_makes_it_plan_again(
     state, _ = StateStore(origin).load()
     assert state.release_ids == set(ids(results)[1:]) and state.gc_lease is None
     assert verify_origin(origin).healthy and live_files(origin) == lives[2]
+
+
+def test_gc_deletes_pages_and_files_no_kept_release_has_after_grace(
+    make_build: MakeBuild, backend: Any
+) -> None:
+    """A page deleted from the site and a feed no longer built go once the last release that
+    had them is collected (their grace over); a name someone else wrote since stays, with one
+    warning; the dry run shows exactly what the real run deletes."""
+    origin = backend.open()
+    old_site = {**site(1), "old.html": "<p>deleted later", "feed.xml": "<rss>1", "robots.txt": "x"}
+    first = publish(PublishSettings(make_build(old_site), ()), origins=[origin])
+    assert first.release.files["feed.xml"].kind == "plain"
+    publish(PublishSettings(make_build(site(2)), ()), origins=[origin])
+    lives = live_files(origin)
+
+    in_grace = run_gc(origin, GcSettings(keep=1, grace=timedelta(hours=1)))
+    assert in_grace.plan.doomed == () and origin.get("old.html") == b"<p>deleted later"
+
+    origin.put_bytes("robots.txt", b"theirs", ObjectHeaders("text/plain", "no-cache", "0" * 64))
+    before = snapshot(origin)
+    warnings: list[str] = []
+    dry = run_gc(origin, GcSettings(keep=1, grace=timedelta(0), dry_run=True), warn=warnings.append)
+    assert snapshot(origin) == before
+    assert dry.plan.removed_names == ("feed.xml", "old.html")
+    assert [n.key for n in dry.plan.left_names] == ["robots.txt"]
+    assert warnings == [
+        f"{origin.url}: leaving robots.txt: no kept release has it, but it holds other bytes "
+        "than any release that published it (another upload?)"
+    ]
+
+    result = run_gc(origin, GcSettings(keep=1, grace=timedelta(0)), warn=warnings.append)
+    gone = set(before) - set(snapshot(origin))
+    assert gone == set(dry.plan.delete_keys) | set(dry.plan.record_keys)
+    assert {"feed.xml", "old.html", blob_key(first.release.files["feed.xml"].sha256)} <= gone
+    assert origin.get("robots.txt") == b"theirs"
+    assert result.deleted_objects == len(dry.plan.delete_keys)
+    assert verify_origin(origin).healthy and live_files(origin) == lives
+
+
+def test_max_deletes_counts_removed_names(make_build: MakeBuild) -> None:
+    origin = MemoryOrigin("names")
+    pages = {f"old{n}.html": f"<p>{n}" for n in range(3)}
+    publish(PublishSettings(make_build({**site(1), **pages}), ()), origins=[origin])
+    publish(PublishSettings(make_build(site(1) | {"index.html": "<p>v2"}), ()), origins=[origin])
+    plan = run_gc(origin, GcSettings(keep=1, grace=timedelta(0), dry_run=True)).plan
+    assert plan.removed_names == tuple(sorted(pages))
+    # The three pages, the stylesheet only v1 loaded, and v1's record.
+    assert plan.total_deletes == 5
+    with pytest.raises(TooManyDeletesError, match="delete 5 objects"):
+        run_gc(origin, GcSettings(keep=1, grace=timedelta(0), max_deletes=4))
+    assert all(origin.get(p) for p in pages)
+    run_gc(origin, GcSettings(keep=1, grace=timedelta(0), max_deletes=5))
+    assert not any(origin.get(p) for p in pages) and verify_origin(origin).healthy
+
+
+def test_a_publish_that_listed_a_plain_file_before_gc_removed_it_puts_it_back(
+    make_build: MakeBuild, backend: Any
+) -> None:
+    """v3 brings back v1's feed.xml, byte for byte: its listing finds it there (v1's, which
+    no kept release has) and the switch would skip it. A GC between that listing and the
+    commit deletes it; the commit sees the GC epoch moved and uploads it again."""
+    from assetpub.commands.publish import Hooks
+
+    origin = backend.open()
+    with_feed = {**site(1), "feed.xml": "<rss>1"}
+    publish(PublishSettings(make_build(with_feed), ()), origins=[origin])
+    publish(PublishSettings(make_build(site(2)), ()), origins=[origin])
+    collected: list[tuple[str, ...]] = []
+
+    def gc_now(_uploads: int) -> None:
+        result = run_gc(backend.open(), GcSettings(keep=1, grace=timedelta(0)))
+        collected.append(result.plan.removed_names)
+
+    back = publish(
+        PublishSettings(make_build({**site(3), "feed.xml": "<rss>1"}), ()),
+        Hooks(on_plan=gc_now),
+        origins=[origin],
+    )
+    assert collected == [("feed.xml",)]
+    assert origin.get("feed.xml") == b"<rss>1"
+    assert verify_origin(origin).healthy
+    assert StateStore(origin).load()[0].live == back.release.id

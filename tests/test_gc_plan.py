@@ -285,3 +285,154 @@ def test_plan_gc_never_deletes_in_assetpubs_namespace_but_blobs() -> None:
     plan = _plan(odd)
     assert plan.untrusted == () and path not in plan.delete_keys
     assert set(plan.delete_keys) == GARBAGE_KEYS
+
+
+# --------------------------------------------------------------------------------------------
+# removed_names: pages and plain files only collected releases published
+
+R1 = recorded_release(
+    "r1",
+    {
+        "index.html": ("entry", b"<p>v1"),
+        "old.html": ("entry", b"<p>gone"),
+        "robots.txt": ("entry", b"User-agent: *"),
+        "feed.xml": ("plain", b"<rss>1"),
+        "About.html": ("entry", b"<p>about"),
+    },
+)
+R2 = recorded_release(
+    "r2",
+    {
+        "index.html": ("entry", b"<p>v2"),
+        "old.html": ("entry", b"<p>gone, v2"),
+        "x.js": ("plain", b"x"),
+    },
+)
+R3 = recorded_release(
+    "r3",
+    {
+        "index.html": ("entry", b"<p>v3"),
+        "about.html": ("entry", b"<p>about"),
+        "x.js": ("plain", b"x"),
+    },
+)
+NAME_RECORDS = {"r1": R1, "r2": R2, "r3": R3}
+
+
+def holding(data: bytes, *, etag: bool = True, key: str = "") -> RemoteObject:
+    return RemoteObject(key, len(data), hashlib.md5(data).hexdigest() if etag else None)
+
+
+def served(**objects: bytes) -> dict[str, RemoteObject]:
+    return {k.replace("_", "."): holding(v, key=k) for k, v in objects.items()}
+
+
+@pytest.mark.parametrize(
+    ("listing", "stored", "collected", "deleted", "left"),
+    [
+        # Only collected releases published old.html, robots.txt and feed.xml, and they still
+        # hold r1's bytes.
+        (
+            served(old_html=b"<p>gone", robots_txt=b"User-agent: *", feed_xml=b"<rss>1"),
+            {},
+            {"r1", "r2"},
+            ["feed.xml", "old.html", "robots.txt"],
+            [],
+        ),
+        # old.html holds r2's version: either collected release's bytes are evidence.
+        (served(old_html=b"<p>gone, v2"), {}, {"r1", "r2"}, ["old.html"], []),
+        # r2 is kept (not collected): its old.html stays, whatever r1 says.
+        (served(old_html=b"<p>gone", feed_xml=b"<rss>1"), {}, {"r1"}, ["feed.xml"], []),
+        # Another upload replaced the page since: its bytes are no release's, so it stays.
+        (served(old_html=b"<p>someone else's"), {}, {"r1", "r2"}, [], ["old.html"]),
+        # No MD5 ETag (a folder, a multipart upload): the stored SHA-256 decides.
+        (
+            {"old.html": holding(b"<p>gone", etag=False, key="old.html")},
+            {"old.html": R1.files["old.html"].sha256},
+            {"r1", "r2"},
+            ["old.html"],
+            [],
+        ),
+        (
+            {"old.html": holding(b"<p>gone", etag=False, key="old.html")},
+            {"old.html": "f" * 64},
+            {"r1", "r2"},
+            [],
+            ["old.html"],
+        ),
+        # Already gone from the origin: nothing to do, nothing to say.
+        ({}, {}, {"r1", "r2"}, [], []),
+        # r3 (kept) has about.html: on a case-insensitive folder that is About.html.
+        (served(About_html=b"<p>about"), {}, {"r1"}, [], []),
+        # index.html and x.js are kept releases' names; asset-manifest.json is assetpub's.
+        (
+            served(index_html=b"<p>v1", x_js=b"x", **{"asset-manifest_json": b"{}"}),
+            {},
+            {"r1", "r2"},
+            [],
+            [],
+        ),
+    ],
+    ids=[
+        "only-collected",
+        "either-version",
+        "kept-release-has-it",
+        "overwritten",
+        "by-stored-digest",
+        "stored-digest-differs",
+        "already-gone",
+        "case-insensitive",
+        "kept-and-reserved",
+    ],
+)
+def test_removed_names(
+    listing: dict[str, RemoteObject],
+    stored: dict[str, str],
+    collected: set[str],
+    deleted: list[str],
+    left: list[str],
+) -> None:
+    from assetpub.commands.gc import removed_names
+
+    kept = {"r1", "r2", "r3"} - collected
+    heads: list[str] = []
+
+    def stored_sha256(key: str) -> str | None:
+        heads.append(key)
+        return stored.get(key)
+
+    names, left_names = removed_names(
+        NAME_RECORDS, collected, kept, listing, R3.needed_keys(), stored_sha256
+    )
+    assert names == deleted and [n.key for n in left_names] == left
+    assert set(heads) <= {k for k, o in listing.items() if o.etag is None}  # HEAD only then
+
+
+def test_plan_gc_deletes_removed_names_with_their_releases_and_counts_them() -> None:
+    listing = served(old_html=b"<p>gone", feed_xml=b"<rss>1", index_html=b"<p>v3")
+    listing[blob_key(R1.files["feed.xml"].sha256)] = RemoteObject("b", 6)
+    plan = plan_gc(NAME_RECORDS, listing, {"r3"}, set(), {"r1", "r2"}, live_keys=R3.needed_keys())
+    assert plan.removed_names == ("feed.xml", "old.html")
+    assert set(plan.delete_keys) == {"feed.xml", "old.html", blob_key(R1.files["feed.xml"].sha256)}
+    assert plan.total_deletes == 5 and plan.delete_bytes == 6 + 6 + 7
+    # A publish in flight (pending) that has old.html again keeps it.
+    pending = recorded_release("p", {"old.html": ("entry", b"<p>back")})
+    plan = plan_gc({**NAME_RECORDS, "p": pending}, listing, {"r3"}, {"p"}, {"r1", "r2"})
+    assert plan.removed_names == ("feed.xml",)
+    # An untrusted doomed record deletes nothing by its names.
+    broken = replace(R1, id="other")
+    plan = plan_gc({**NAME_RECORDS, "r1": broken}, listing, {"r3"}, set(), {"r1"})
+    assert plan.removed_names == () and [u.release for u in plan.untrusted] == ["r1"]
+
+
+def test_a_page_no_kept_release_has_rescues_nothing() -> None:
+    """r1's old.html is served as r1 published it, but r3 (kept) has no such page: that is a
+    page deleted from the site, which goes with r1 (removed_names), not a mid-switch crash
+    that must keep r1; the same bytes under a name the live manifest maps still rescue it."""
+    listing = served(old_html=b"<p>gone")
+    served_bytes = {"old.html": b"<p>gone"}.get
+    assert serving_live_pages(NAME_RECORDS, {"r1"}, {"r3"}, listing, served_bytes) == set()
+    rescued = serving_live_pages(
+        NAME_RECORDS, {"r1"}, {"r3"}, listing, served_bytes, live_keys={"old.html"}
+    )
+    assert rescued == {"r1"}

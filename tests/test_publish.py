@@ -301,19 +301,41 @@ def test_s3_error_mid_upload_switches_nothing(
     assert set(before) <= set(after)
 
 
-def test_after_a_rollback_the_same_build_is_a_new_release(
+def test_after_a_rollback_the_same_build_is_no_new_release(
     make_build: MakeBuild, make_origin: MakeOrigin
 ) -> None:
-    """Rolled back to v1, publishing v1 again makes it the newest release (the deploy it
-    stands for), so GC's "keep the newest N" counts from it; nothing is uploaded but the switch."""
+    """Rolled back to v1, publishing v1 again records nothing: v1 is live, GC keeps the live
+    release whatever its age, and a new release per rerun would push real ones out of `keep`."""
     from assetpub.commands.rollback import rollback
+    from assetpub.history.store import StateStore
 
     origin = make_origin()
     v1_build = make_build(SITE)
     v1 = publish(settings(v1_build), origins=[origin])
-    publish(settings(make_build({**SITE, "robots.txt": "User-agent: x"})), origins=[origin])
+    v2 = publish(settings(make_build({**SITE, "robots.txt": "User-agent: x"})), origins=[origin])
     rollback([origin])
+    before = snapshot(origin)
     again = publish(settings(v1_build), origins=[origin])
-    assert not again.unchanged and again.release.id != v1.release.id
+    assert again.unchanged and again.release.id == v1.release.id and again.uploaded == 0
+    assert snapshot(origin) == before
+    state, _ = StateStore(origin).load()
+    assert state.live == v1.release.id and state.release_ids == {v1.release.id, v2.release.id}
+
+
+def test_allow_empty_records_an_identical_build_as_a_new_release(
+    make_build: MakeBuild, make_origin: MakeOrigin
+) -> None:
+    """--allow-empty: a new release, the newest and live, uploading only the switch (the
+    asset manifest and entry files); every other object is already there."""
+    from assetpub.history.store import StateStore
+
+    origin = make_origin()
+    build = make_build(SITE)
+    first = publish(settings(build), origins=[origin])
+    again = publish(settings(build, allow_empty=True), origins=[origin])
+    assert not again.unchanged and again.release.id != first.release.id
     assert again.uploaded == 3  # the entry files: index.html, about/index.html, robots.txt
-    assert publish(settings(v1_build), origins=[origin]).unchanged  # and now it is the newest
+    state, _ = StateStore(origin).load()
+    assert state.live == again.release.id and state.newest_first()[0].id == again.release.id
+    assert json.loads(origin.get("asset-manifest.json") or b"")["release"] == again.release.id
+    assert publish(settings(build), origins=[origin]).release.id == again.release.id

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO
 
@@ -26,6 +26,7 @@ from fixture_types import MakeBucket, MakeBuild, S3Client
 
 from assetpub.build.changes import BuildChanges, Wake
 from assetpub.build.completeness import Completeness
+from assetpub.build.scan import FileSelection
 from assetpub.clock import SYSTEM_CLOCK, Clock, FakeClock
 from assetpub.commands.publish import Hooks, PublishResult
 from assetpub.commands.watch import Backoff, Schedule, WatchHooks, watch
@@ -122,7 +123,7 @@ class FakeBuild:
         self.version += 1
 
     def inspect(
-        self, build_dir: Path, dotfiles: tuple[str, ...], now: float, quiet: float
+        self, build_dir: Path, selection: FileSelection, now: float, quiet: float
     ) -> Completeness:
         self.inspected_at.append(self.clock.monotonic())
         if self.answers:
@@ -175,6 +176,50 @@ def test_it_publishes_once_at_start_and_then_waits(run: Run) -> None:
     assert run.watch() == 1
     assert run.build.published_at == [0.0]
     assert run.changes.waits[-1] is None  # nothing pending: no timeout, no polling
+
+
+def test_what_include_and_exclude_leave_out_never_starts_a_publish_nor_a_wait(
+    make_build: MakeBuild,
+) -> None:
+    """The real inspect_build over a real folder: writing excluded files (a source map the
+    page names, a drafts folder) changes nothing a publish reads, so no publish follows, and
+    the page's reference to the excluded map is publish's warning, not a file to wait for."""
+    build = make_build({"index.html": "<script src=app.js.map></script>", "app.js.map": "{}"})
+    clock = FakeClock(datetime.now(UTC) + timedelta(hours=1))  # every file long settled
+    published: list[float] = []
+    waiting: list[str] = []
+
+    def publish_build(settings: PublishSettings, hooks: Hooks, clock: Clock) -> PublishResult:
+        published.append(clock.monotonic())
+        return PUBLISHED
+
+    edits = iter(
+        [
+            (build / "app.js.map", '{"v": 2}'),
+            (build / "drafts" / "a.html", "<p>draft"),
+            (build / "index.html", "<p>v2"),
+        ]
+    )
+
+    def edit() -> None:
+        path, text = next(edits)
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(text)
+
+    changes = ScriptedChanges(clock, edit)
+    for t in (5.0, 10.0, 15.0):
+        changes.at(t)
+    settings = WatchSettings(
+        PublishSettings(build, (), exclude=("*.map", "drafts/")), debounce=DEBOUNCE
+    )
+    watch(
+        settings,
+        changes,
+        WatchHooks(on_waiting=waiting.append),
+        clock=clock,
+        publish_build=publish_build,
+    )
+    assert published == [0.0, 16.0] and waiting == []  # at start, and for index.html
 
 
 def test_changes_closer_than_the_debounce_make_one_publish_after_the_last(run: Run) -> None:

@@ -13,7 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assetpub.build import rewrite
-from assetpub.build.scan import ScannedBuild, SourceFile, scan_build
+from assetpub.build.scan import (
+    PUBLIC_FILES,
+    FileSelection,
+    ScannedBuild,
+    SourceFile,
+    scan_build,
+)
 from assetpub.errors import BuildError, and_more
 from assetpub.keys import ASSET_MANIFEST_KEY
 
@@ -49,6 +55,7 @@ def find_incomplete(
     now: float,
     quiet_seconds: float,
     extra_paths: frozenset[str] = frozenset(),
+    selection: FileSelection = PUBLIC_FILES,
 ) -> Completeness:
     """Why the build made of `files` (whose HTML pages read `pages`, path -> text) cannot be
     published yet at `now` (seconds since the epoch), if it cannot.
@@ -57,17 +64,19 @@ def find_incomplete(
     change time: the kernel sets it on every write and rename, where a modification time can
     be copied from anywhere (tar, `cp -p`) and lie in the future. A change time in the future
     means the clock went back, not a write in progress. `extra_paths` are files the build has
-    that `files` leaves out (assetpub's own asset-manifest.json).
+    that `files` leaves out (assetpub's own asset-manifest.json). A reference to a path the
+    `selection` never publishes (excluded, not included, a private dotfile) is no reason to
+    wait: no write can make it resolve, and publish reports it as a missing reference.
     """
     paths = {f.path for f in files} | extra_paths
     changing = sorted(f.path for f in files if 0 <= now - f.identity.ctime_ns / 1e9 < quiet_seconds)
     problems = [f"{path} changed less than {quiet_seconds:g} s ago" for path in changing]
     for page, text in sorted(pages.items()):
-        problems += _unresolved(page, text, paths)
+        problems += _unresolved(page, text, paths, selection)
     return Completeness(tuple(problems), is_changing=bool(changing))
 
 
-def _unresolved(page: str, text: str, paths: set[str]) -> list[str]:
+def _unresolved(page: str, text: str, paths: set[str], selection: FileSelection) -> list[str]:
     try:
         base = rewrite.resolving_from(page, text)
     except ValueError as exc:
@@ -75,9 +84,9 @@ def _unresolved(page: str, text: str, paths: set[str]) -> list[str]:
     missing = []
     for ref in rewrite.find_html_references(text):
         target = rewrite.resolve_reference(base, ref.url)
-        # A reference out of the build (target None) is publish's warning to give: no file
-        # the bundler writes later can make it resolve.
-        if target is not None and target not in paths:
+        # A reference out of the build (target None), or to a file the selection leaves out,
+        # is publish's warning to give: no file the bundler writes later can make it resolve.
+        if target is not None and target not in paths and selection.selects(target):
             missing.append(f"{page}: {ref.kind} '{ref.url}' refers to {target}, not written yet")
     return missing
 
@@ -91,13 +100,13 @@ def signature_of(scanned: ScannedBuild) -> tuple[object, ...]:
 
 
 def inspect_build(
-    build_dir: Path, include_dotfiles: tuple[str, ...], now: float, quiet_seconds: float
+    build_dir: Path, selection: FileSelection, now: float, quiet_seconds: float
 ) -> Completeness:
     """Scan the build folder and read its pages for `find_incomplete`. A folder that is missing,
     empty or has no page yet, and a file that vanishes while it is read, are incomplete too:
     a bundler in the middle of a rebuild."""
     try:
-        scanned = scan_build(build_dir, include_dotfiles)
+        scanned = scan_build(build_dir, selection)
         pages = {
             f.path: f.abs_path.read_bytes().decode("utf-8", "surrogateescape")
             for f in scanned.files
@@ -108,5 +117,5 @@ def inspect_build(
     except OSError as exc:  # deleted between the walk and the read: the rebuild goes on
         return Completeness((f"{exc.filename}: {exc.strerror}",), is_changing=True)
     extra = frozenset({ASSET_MANIFEST_KEY}) if scanned.replaced_manifest else frozenset()
-    found = find_incomplete(scanned.files, pages, now, quiet_seconds, extra)
+    found = find_incomplete(scanned.files, pages, now, quiet_seconds, extra, selection)
     return Completeness(found.problems, found.is_changing, signature_of(scanned))

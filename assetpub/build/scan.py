@@ -2,7 +2,8 @@
 
 Policy lives here: dotfiles and dot-folders stay private (a .env or .git/ must never reach a
 public bucket) except .well-known/; bundler manifests in dot-folders are read, not published; a
-symlink that leads outside the build folder is refused.
+symlink that leads outside the build folder is refused; `include` and `exclude` (FileSelection)
+choose among the rest, and what they leave out is never read.
 """
 
 from __future__ import annotations
@@ -11,10 +12,13 @@ import errno
 import fnmatch
 import logging
 import os
+import re
 import stat
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from pathspec import GitIgnoreSpec
 
 from assetpub.errors import BuildError
 from assetpub.keys import ASSET_MANIFEST_KEY, RESERVED_PREFIX
@@ -103,6 +107,85 @@ class SourceFile:
         return Path(self.location)
 
 
+def glob_problem(pattern: str) -> str | None:
+    """Why `pattern` is not a gitignore-style pattern `include`/`exclude` accept, or None. A
+    pattern git would read as no pattern at all (blank, a comment, an unclosed '[') is refused
+    too: in a list of patterns it is a typo, never a wish to match nothing."""
+    try:
+        compiled = GitIgnoreSpec.from_lines([pattern])
+    except (ValueError, re.error) as exc:
+        return f"is not a valid pattern ({exc})"
+    if not any(p.include is not None for p in compiled.patterns):
+        return "is no pattern (blank, a '#' comment or an unclosed '['): it would match nothing"
+    return None
+
+
+@dataclass(frozen=True)
+class FileSelection:
+    """Which of the build folder's files a publish considers. First the dotfile rule (private
+    unless .well-known/ or listed in `include_dotfiles`, fnmatch patterns); then, when
+    `include` is given, only paths it matches; then `exclude` removes paths. Both are
+    gitignore-style pattern lists (pathspec's GitIgnoreSpec): `**` crosses folders, a
+    trailing `/` names a folder, a leading `/` anchors at the build root, `!` re-includes,
+    the last matching pattern wins. An excluded folder is not entered, so, as in git, a file
+    under it cannot be re-included."""
+
+    include_dotfiles: tuple[str, ...] = ()
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    _include: GitIgnoreSpec | None = field(init=False, repr=False, compare=False)
+    _exclude: GitIgnoreSpec | None = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        for pattern in (*self.include, *self.exclude):
+            problem = glob_problem(pattern)
+            if problem:  # settings say where it came from; this is the last line of defence
+                raise ValueError(f"{pattern!r} {problem}")
+        compiled = [
+            GitIgnoreSpec.from_lines(p) if p else None for p in (self.include, self.exclude)
+        ]
+        object.__setattr__(self, "_include", compiled[0])
+        object.__setattr__(self, "_exclude", compiled[1])
+
+    def is_private(self, name: str, rel: str) -> bool:
+        """The file or folder `name` at `rel` is a dotfile kept out of every publish."""
+        return (
+            name.startswith(".")
+            and name not in _PUBLIC_DOTFOLDERS
+            and not _is_included(rel, self.include_dotfiles)
+        )
+
+    def excludes_folder(self, rel: str) -> bool:
+        return self._exclude is not None and self._exclude.match_file(rel + "/")
+
+    def excludes_file(self, rel: str) -> bool:
+        if self._include is not None and not self._include.match_file(rel):
+            return True
+        return self._exclude is not None and self._exclude.match_file(rel)
+
+    def is_excluded(self, path: str) -> bool:
+        """`exclude` (alone, not `include`) matches the file at `path` or a folder above it."""
+        if self._exclude is None:
+            return False
+        parts = path.split("/")
+        folders = ("/".join(parts[:depth]) for depth in range(1, len(parts)))
+        return any(self.excludes_folder(f) for f in folders) or self._exclude.match_file(path)
+
+    def selects(self, path: str) -> bool:
+        """Whether a scan would publish a file at `path` (a build path) if it existed: no
+        private dotfile or dot-folder on the way, no excluded folder, the file included and
+        not excluded. For references to files a build lacks (watch's completeness)."""
+        parts = path.split("/")
+        for depth, name in enumerate(parts, start=1):
+            if self.is_private(name, "/".join(parts[:depth])):
+                return False
+        return not self.is_excluded(path) and not self.excludes_file(path)
+
+
+# The default: every file but the private dotfiles.
+PUBLIC_FILES = FileSelection()
+
+
 @dataclass(frozen=True)
 class ScannedBuild:
     root: Path
@@ -111,9 +194,11 @@ class ScannedBuild:
     bundler_manifests: dict[str, bytes]
     skipped_dotfiles: tuple[str, ...]
     replaced_manifest: bool  # the build had its own asset-manifest.json; ours replaces it
+    # What include/exclude left out, never read: files, and folders (ending in '/') not entered.
+    excluded: tuple[str, ...] = ()
 
 
-def scan_build(build_dir: Path, include_dotfiles: tuple[str, ...] = ()) -> ScannedBuild:
+def scan_build(build_dir: Path, selection: FileSelection = PUBLIC_FILES) -> ScannedBuild:
     if not build_dir.exists():
         raise BuildError(f"build folder {build_dir} does not exist (run your bundler first?)")
     if not build_dir.is_dir():
@@ -121,8 +206,15 @@ def scan_build(build_dir: Path, include_dotfiles: tuple[str, ...] = ()) -> Scann
     root = build_dir.resolve()
     files: list[SourceFile] = []
     skipped: list[str] = []
+    excluded: list[str] = []
     bundler_manifests: dict[str, bytes] = {}
-    _walk(root, root, "", files, skipped, bundler_manifests, include_dotfiles, {root})
+    walk = _Walk(root, selection, files, skipped, excluded, bundler_manifests)
+    walk.folder(root, "", {root})
+    if not files and excluded:
+        raise BuildError(
+            f"build folder {build_dir}: include/exclude leave no file to publish "
+            f"({len(excluded)} left out, e.g. {excluded[0]})"
+        )
     if not files:
         raise BuildError(f"build folder {build_dir} is empty")
     reserved = [f.path for f in files if f.path.startswith(RESERVED_PREFIX)]
@@ -133,76 +225,80 @@ def scan_build(build_dir: Path, include_dotfiles: tuple[str, ...] = ()) -> Scann
     if not any(f.path.lower().endswith((".html", ".htm")) for f in files):
         raise BuildError(f"build folder {build_dir} has no HTML file: is it really a site build?")
     files.sort(key=lambda f: f.path)
-    return ScannedBuild(root, tuple(files), bundler_manifests, tuple(sorted(skipped)), replaced)
+    return ScannedBuild(
+        root,
+        tuple(files),
+        bundler_manifests,
+        tuple(sorted(skipped)),
+        replaced,
+        tuple(sorted(excluded)),
+    )
 
 
 def _is_included(rel: str, patterns: tuple[str, ...]) -> bool:
     return any(fnmatch.fnmatchcase(rel, p) for p in patterns)
 
 
-def _walk(
-    root: Path,
-    folder: Path,
-    rel_folder: str,
-    files: list[SourceFile],
-    skipped: list[str],
-    bundler_manifests: dict[str, bytes],
-    include_dotfiles: tuple[str, ...],
-    visited: set[Path],
-) -> None:
-    try:
-        entries = sorted(os.scandir(folder), key=lambda e: e.name)
-    except OSError as exc:
-        raise BuildError(f"cannot read folder {folder}: {exc.strerror}") from None
-    root_text = str(root)
-    for entry in entries:
-        rel = f"{rel_folder}{entry.name}"
+@dataclass
+class _Walk:
+    """One walk of the build folder, collecting into the lists it was given."""
+
+    root: Path
+    selection: FileSelection
+    files: list[SourceFile]
+    skipped: list[str]
+    excluded: list[str]
+    bundler_manifests: dict[str, bytes]
+
+    def folder(self, folder: Path, rel_folder: str, visited: set[Path]) -> None:
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError as exc:
+            raise BuildError(f"cannot read folder {folder}: {exc.strerror}") from None
+        for entry in entries:
+            self.entry(entry, f"{rel_folder}{entry.name}", visited)
+
+    def entry(self, entry: os.DirEntry[str], rel: str, visited: set[Path]) -> None:
+        root, selection = self.root, self.selection
         path = Path(entry.path)
         location = entry.path
         is_link = entry.is_symlink()
-        private = (
-            entry.name.startswith(".")
-            and entry.name not in _PUBLIC_DOTFOLDERS
-            and not _is_included(rel, include_dotfiles)
-        )
+        private = selection.is_private(entry.name, rel)
         if is_link and not private:  # a private one is skipped: where it leads does not matter
-            path = _follow(root, rel, path, include_dotfiles)
+            path = _follow(root, rel, path, selection.include_dotfiles)
             location = str(path)
         # scandir knows a plain entry's type without a stat; a symlink's target needs one.
         is_dir = path.is_dir() if is_link else entry.is_dir(follow_symlinks=False)
         if private:
             if is_dir and entry.name == ".vite":
-                _read_bundler_manifests(root, rel, bundler_manifests)
-            skipped.append(rel + ("/" if is_dir else ""))
-            continue
+                _read_bundler_manifests(root, rel, self.bundler_manifests, selection)
+            self.skipped.append(rel + ("/" if is_dir else ""))
+            return
+        # Before the name is checked or the file stat'ed: what is left out is never looked at,
+        # so a name no origin takes or a FIFO can be excluded instead of removed.
+        if selection.excludes_folder(rel) if is_dir else selection.excludes_file(rel):
+            self.excluded.append(rel + ("/" if is_dir else ""))
+            return
         check_name(rel)
         if is_dir:
             real = path.resolve()
             if real in visited:  # a symlink loop, or a second link to a folder already walked
-                continue
-            _walk(
-                root,
-                path,
-                rel + "/",
-                files,
-                skipped,
-                bundler_manifests,
-                include_dotfiles,
-                visited | {real},
+                return
+            self.folder(path, rel + "/", visited | {real})
+            return
+        try:
+            st = path.stat() if is_link else entry.stat(follow_symlinks=False)
+        except OSError as exc:  # deleted since the folder was listed (a rebuild)
+            raise BuildError(f"cannot read {rel}: {exc.strerror}") from None
+        if not stat.S_ISREG(st.st_mode):
+            # Never skipped without a word, never read (a FIFO would block the read).
+            raise BuildError(
+                f"{rel} is a {_special_kind(st.st_mode)}, not a regular file: "
+                "remove it from the build folder"
             )
-        else:
-            try:
-                st = path.stat() if is_link else entry.stat(follow_symlinks=False)
-            except OSError as exc:  # deleted since the folder was listed (a rebuild)
-                raise BuildError(f"cannot read {rel}: {exc.strerror}") from None
-            if not stat.S_ISREG(st.st_mode):
-                # Never skipped without a word, never read (a FIFO would block the read).
-                raise BuildError(
-                    f"{rel} is a {_special_kind(st.st_mode)}, not a regular file: "
-                    "remove it from the build folder"
-                )
-            target = None if location == os.path.join(root_text, rel) else location
-            files.append(SourceFile(rel, root_text, FileIdentity.of(st).packed, target))
+        root_text = str(root)
+        target = None if location == os.path.join(root_text, rel) else location
+        self.files.append(SourceFile(rel, root_text, FileIdentity.of(st).packed, target))
 
 
 def _follow(root: Path, rel: str, link: Path, include_dotfiles: tuple[str, ...]) -> Path:
@@ -260,9 +356,12 @@ def check_name(rel: str) -> str:
     return rel
 
 
-def _read_bundler_manifests(root: Path, rel: str, bundler_manifests: dict[str, bytes]) -> None:
+def _read_bundler_manifests(
+    root: Path, rel: str, bundler_manifests: dict[str, bytes], selection: FileSelection
+) -> None:
     for name in BUNDLER_MANIFESTS_IN_DOTFOLDERS:
-        if name.startswith(rel + "/"):
+        # Never published, so `include` does not concern it; `exclude` still means unread.
+        if name.startswith(rel + "/") and not selection.is_excluded(name):
             candidate = root / name
             if candidate.is_file() and candidate.resolve().is_relative_to(root):
                 bundler_manifests[name] = candidate.read_bytes()

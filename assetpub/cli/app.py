@@ -156,6 +156,20 @@ publish_options = with_options(
     click.option("--concurrency", type=click.IntRange(1, 64), help="Parallel uploads (default 8)."),
     click.option("--no-cache", is_flag=True, help="Read every file, trusting no earlier run."),
     click.option(
+        "--include",
+        multiple=True,
+        metavar="PATTERN",
+        help="Publish only paths matching this gitignore-style pattern; repeatable, added to "
+        "the config's include.",
+    ),
+    click.option(
+        "--exclude",
+        multiple=True,
+        metavar="PATTERN",
+        help="Leave out (and never read) paths matching this gitignore-style pattern; "
+        "repeatable, added to the config's exclude.",
+    ),
+    click.option(
         "--lease-wait", metavar="DURATION", help="How long to wait for a running GC (default 5m)."
     ),
     invalidate_option,
@@ -176,6 +190,11 @@ def _publish_settings(obj: Context, build_dir: Path, **flags: Any) -> PublishSet
     "--force",
     is_flag=True,
     help="Upload every file again, bytes and headers, whatever the origin holds.",
+)
+@click.option(
+    "--allow-empty",
+    is_flag=True,
+    help="Record a new release even when the live one is exactly this build.",
 )
 @with_check_options
 @click.option(

@@ -190,8 +190,9 @@ def print_plan(reporter: Reporter, result: PublishResult) -> None:
 def print_publish_summary(reporter: Reporter, result: PublishResult, live_url: str | None) -> None:
     if result.unchanged:
         reporter.info(
-            f"Unchanged: release {result.release.id} is live with exactly these "
-            f"{len(result.build.files)} files; nothing written"
+            f"Unchanged: release {result.release.id} is live already with exactly these "
+            f"{len(result.build.files)} files; nothing written (--allow-empty records a new "
+            "release anyway)"
         )
     else:
         verb = "Would publish" if result.dry_run else "Published"
@@ -229,7 +230,7 @@ def watch_hooks(reporter: Reporter, live_url: str | None, debug: bool = False) -
         for warning in result.build.warnings:
             reporter.warn(warning)
         what = (
-            f"unchanged: release {result.release.id} is live, 0 files uploaded"
+            f"unchanged: release {result.release.id} is live already, 0 files uploaded"
             if result.unchanged
             else f"published {result.release.id}: {_count(result.uploaded, 'file')} uploaded"
         )
@@ -340,6 +341,9 @@ def gc_json(results: Sequence[GcResult]) -> dict[str, Any]:
                 ],
                 "collected_releases": list(r.plan.doomed),
                 "delete_keys": list(r.plan.delete_keys),
+                # Among delete_keys: pages and plain files no kept release has any more.
+                "removed_names": list(r.plan.removed_names),
+                "left_names": [{"key": n.key, "reason": n.reason} for n in r.plan.left_names],
                 "delete_records": list(r.plan.record_keys),
                 "delete_bytes": r.plan.delete_bytes,
                 "deleted_objects": r.deleted_objects,
@@ -360,7 +364,13 @@ def print_gc(reporter: Reporter, results: Sequence[GcResult]) -> None:
             + (f" and {len(plan.pending)} in-flight publish(es)" if plan.pending else "")
             + (f" and {len(plan.untrusted)} with an invalid record" if plan.untrusted else "")
             + f"; {verb} {len(plan.doomed)} release(s), {len(plan.delete_keys)} object(s) "
-            f"({human_bytes(plan.delete_bytes)}), {r.requests} requests"
+            f"({human_bytes(plan.delete_bytes)}"
+            + (
+                f"; {len(plan.removed_names)} removed page(s) or file(s)"
+                if plan.removed_names
+                else ""
+            )
+            + f"), {r.requests} requests"
         )
         if r.dry_run:
             for key in (*plan.delete_keys, *plan.record_keys):

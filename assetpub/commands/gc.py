@@ -32,6 +32,7 @@ from assetpub.history.lease import (
     lease_blocks,
 )
 from assetpub.history.record import (
+    RecordedFile,
     ReleaseRecord,
     keys_in_asset_manifest,
     load_record,
@@ -56,14 +57,18 @@ def serving_live_pages(
     kept: set[str],
     listing: Mapping[str, RemoteObject],
     live_bytes: Callable[[str], bytes | None],
+    live_keys: AbstractSet[str] = frozenset(),
 ) -> set[str]:
     """Doomed releases whose entry files are what the origin serves right now, under a key
-    where no kept release published the same bytes.
+    a kept release (or the live asset manifest, `live_keys`) has too, where no kept release
+    published the same bytes.
 
     A publish or rollback that died mid-switch leaves the state and asset-manifest.json on one
     release and some pages (index.html last) still on another; those pages load that other
     release's assets, so it must not be collected. Where a kept release has the same bytes
-    (robots.txt, unchanged pages), its own objects already cover what the page loads.
+    (robots.txt, unchanged pages), its own objects already cover what the page loads. A page
+    no kept release has (one deleted from the site) rescues nothing: it goes with the last
+    release that had it (removed_names), instead of keeping that release forever.
     """
 
     def serves(release_id: str, key: str) -> bool:
@@ -77,7 +82,8 @@ def serving_live_pages(
         return by_listing if by_listing is not None else live_bytes(key) == content
 
     rescued: set[str] = set()
-    keys = {k for r in doomed if r in records for k in records[r].entry_content}
+    switched = set(live_keys).union(*(records[r].entry_content for r in kept if r in records))
+    keys = {k for r in doomed if r in records for k in records[r].entry_content} & switched
     for key in sorted(keys):
         serving = {r for r in doomed if r in records and serves(r, key)}
         if serving and not any(serves(r, key) for r in kept if r in records):
@@ -99,6 +105,63 @@ class Untrusted:
 
 
 @dataclass(frozen=True)
+class LeftName:
+    """A page or plain file only collected releases published, which GC leaves: the object
+    under that name is not (or cannot be shown to be) what any of them put there."""
+
+    key: str
+    reason: str
+
+
+def removed_names(
+    records: Mapping[str, ReleaseRecord],
+    collected: AbstractSet[str],
+    kept: AbstractSet[str],
+    listing: Mapping[str, RemoteObject],
+    live_keys: AbstractSet[str],
+    stored_sha256: Callable[[str], str | None],
+) -> tuple[list[str], list[LeftName]]:
+    """The entry and plain names (a page deleted from the site, an old robots.txt) that GC
+    deletes with the `collected` releases, and the ones it leaves, with why.
+
+    A name goes only when a collected release's record published it, no `kept` release's
+    record names it in any way, it is not part of the live site (`live_keys`) nor assetpub's
+    own, and the object under it holds bytes one of those records published there: by the
+    listing's size and MD5 ETag, else by the SHA-256 assetpub stored with it
+    (`stored_sha256`, one HEAD). Anything else there was written by someone else after
+    (a foreign upload under a name the site no longer uses) and is left. Names are compared
+    without case against what is kept: on a case-insensitive folder origin `About.html` is
+    `about.html`."""
+    published: dict[str, list[RecordedFile]] = {}
+    for release_id in sorted(collected):
+        if release_id in records:
+            for key, file in records[release_id].named_files().items():
+                published.setdefault(key, []).append(file)
+    protected = set(live_keys).union(*(records[r].needed_keys() for r in kept if r in records))
+    protected_folded = {k.casefold() for k in protected}
+    delete: list[str] = []
+    left: list[LeftName] = []
+    for key, versions in sorted(published.items()):
+        remote = listing.get(key)
+        if remote is None or key.casefold() in protected_folded or is_reserved(key):
+            continue
+        verdicts = [remote.holds(f.size, f.md5) for f in versions]
+        if any(verdicts):
+            delete.append(key)
+            continue
+        undecided = {f.sha256 for f, held in zip(versions, verdicts, strict=True) if held is None}
+        if undecided and stored_sha256(key) in undecided:
+            delete.append(key)
+        else:
+            left.append(
+                LeftName(
+                    key, "holds other bytes than any release that published it (another upload?)"
+                )
+            )
+    return delete, left
+
+
+@dataclass(frozen=True)
 class GcPlan:
     retained: tuple[str, ...]
     pending: tuple[str, ...]  # uncommitted publishes younger than the grace period
@@ -106,6 +169,9 @@ class GcPlan:
     delete_keys: tuple[str, ...]  # their objects that nothing kept needs, existing on the origin
     delete_bytes: int
     untrusted: tuple[Untrusted, ...] = ()  # would be doomed, kept: their records are not valid
+    # Among delete_keys: pages and plain files no kept release has any more (removed_names).
+    removed_names: tuple[str, ...] = ()
+    left_names: tuple[LeftName, ...] = ()  # such names GC leaves: others' bytes are there
 
     @property
     def record_keys(self) -> tuple[str, ...]:
@@ -154,11 +220,14 @@ def plan_gc(
     *,
     live_keys: AbstractSet[str] = frozenset(),
     unreadable: Mapping[str, str] | None = None,
+    stored_sha256: Callable[[str], str | None] = lambda key: None,
 ) -> GcPlan:
     """What a collection of `doomed` deletes: the keys their records derive (collectable_keys),
     minus what any kept release owns, minus `live_keys` (what the live site is made of), and
-    never a key in assetpub's own namespace but a blob. A doomed release whose record is
-    `unreadable` (id -> why) or has problems is kept instead, with what its record claims."""
+    never a key in assetpub's own namespace but a blob; and the pages and plain files only
+    they published, still holding their bytes (removed_names; `stored_sha256` reads the
+    digest of one the listing cannot settle). A doomed release whose record is `unreadable`
+    (id -> why) or has problems is kept instead, with what its record claims."""
     untrusted = dict(unreadable or {})
     for release_id in doomed - untrusted.keys():
         record = records.get(release_id)
@@ -175,18 +244,29 @@ def plan_gc(
     for release_id in collected:
         if release_id in records:
             candidates |= records[release_id].collectable_keys()
-    delete = sorted(
+    delete = {
         k
         for k in candidates - kept - live_keys
         if k in listing and (is_blob_key(k) or not is_reserved(k))
+    }
+    names, left = removed_names(
+        records,
+        collected,
+        retained | pending | untrusted.keys(),
+        listing,
+        live_keys,
+        stored_sha256,
     )
+    delete |= set(names)
     return GcPlan(
         retained=tuple(sorted(retained, reverse=True)),
         pending=tuple(sorted(pending, reverse=True)),
         doomed=tuple(sorted(collected, reverse=True)),
-        delete_keys=tuple(delete),
+        delete_keys=tuple(sorted(delete)),
         delete_bytes=sum(listing[k].size for k in delete),
         untrusted=tuple(Untrusted(r, why) for r, why in sorted(untrusted.items(), reverse=True)),
+        removed_names=tuple(names),
+        left_names=tuple(left),
     )
 
 
@@ -252,7 +332,9 @@ class _Collector:
                 live_bytes_read[key] = self.origin.get(key)
             return live_bytes_read[key]
 
-        rescued = serving_live_pages(records, doomed, retained | pending, listing, live_bytes)
+        rescued = serving_live_pages(
+            records, doomed, retained | pending, listing, live_bytes, live_keys
+        )
         if rescued:
             log.info("%s: keeping %s: live pages still load them", self.origin.url, rescued)
         retained, doomed = retained | rescued, doomed - rescued
@@ -264,6 +346,7 @@ class _Collector:
             doomed,
             live_keys=live_keys,
             unreadable=unreadable,
+            stored_sha256=self.origin.sha256,
         )
         return state, plan
 
@@ -351,6 +434,13 @@ class _Collector:
                         f"{self.origin.url}: {untrusted.record_key} is not a valid release "
                         f"record ({untrusted.reason}); GC keeps release {untrusted.release} "
                         "and everything it names"
+                    )
+            for name in plan.left_names:
+                if name.key not in warned:
+                    warned.add(name.key)
+                    self.warn(
+                        f"{self.origin.url}: leaving {name.key}: no kept release has it, but it "
+                        f"{name.reason}"
                     )
             result = GcResult(self.origin.url, plan, dry_run=self.options.dry_run)
             if plan.total_deletes > self.options.max_deletes and not self.options.force:

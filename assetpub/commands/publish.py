@@ -281,7 +281,7 @@ def publish(
     Everything that can fail on bad input (the build, references, config, reaching the
     origins, conflicting immutable names) fails before the first write to any origin.
     """
-    scanned = scan_build(settings.build_dir, settings.include_dotfiles)
+    scanned = scan_build(settings.build_dir, settings.selection)
     opening = _Opening(settings.origins) if origins is None else None
     options = PrepareOptions(
         entry_patterns=settings.entry_patterns,
@@ -349,14 +349,20 @@ def publish(
 
         plans = [plan_for(origin) for origin in opened]
         _raise_conflicts(plans)
-        served = [
-            _live_if_same(stores[o.url], release, p, listings[o.url], witnessed[o.url].same_record)
-            for o, p in zip(opened, plans, strict=True)
-        ]
-        if all(served) and len({r.id for r in served if r}) == 1 and served[0]:
+        served = (
+            []
+            if settings.allow_empty
+            else [
+                _live_if_same(
+                    stores[o.url], release, p, listings[o.url], witnessed[o.url].same_record
+                )
+                for o, p in zip(opened, plans, strict=True)
+            ]
+        )
+        if served and all(served) and len({r.id for r in served if r}) == 1 and served[0]:
             # Every origin already serves exactly this build: a new release would add history
             # and requests and change nothing anyone can fetch (hugo deploy and aws s3 sync
-            # write nothing either).
+            # write nothing either), and each rerun would push a real release out of `keep`.
             same = PublishResult(served[0], prepared, dry_run=settings.dry_run, unchanged=True)
             return _summarize_unchanged(same, opened, [r() for r in counters])
         if hooks.on_plan:
@@ -368,6 +374,13 @@ def publish(
             """A GC ran since the listing: upload again whatever it removed."""
             fresh = plan_for(planned.origin)
             _raise_conflicts([fresh])
+            # A plain file the first listing showed unchanged is not in the switch, and a GC
+            # deletes a plain name no kept release has (docs/history.md): one it deleted since
+            # goes up now, with the assets, before the commit.
+            skipped = {s.key for s in planned.plan.skipped}
+            listing = listings[planned.origin.url]
+            gone = [u for u in fresh.plain if u.key in skipped and u.key not in listing]
+            fresh = replace(fresh, assets=(*fresh.assets, *gone))
             write_records([PlannedOrigin(planned.origin, fresh)], allow_existing=True)
             upload_assets([PlannedOrigin(planned.origin, fresh)], settings.concurrency, None)
 
@@ -450,11 +463,10 @@ def _live_if_same(
     # Read again, not the state read before the listing: the decision to write nothing must
     # rest on what is live now (one GET), not on what was live before another publish began.
     state, _ = store.load()
-    # After a rollback the live release is not the newest one: publishing it again is a new
-    # release then, so that the deploy it stands for is the newest in the history (and GC's
-    # "keep the newest N" counts from it).
-    newest = state.newest_first()
-    if state.live is None or not newest or state.live != newest[0].id:
+    # Live, not necessarily the newest: after a rollback the same build again is no new
+    # release either. GC keeps the live release whatever its age (State.retained_ids), so a
+    # new one would only push a real release out of `keep`.
+    if state.live is None:
         return None
     # Compared as the record's bytes: parsing the live record would cost 45 MB at 100,000
     # files, only to find the same files.

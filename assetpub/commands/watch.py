@@ -20,6 +20,7 @@ from typing import Protocol
 
 from assetpub.build.changes import Wake
 from assetpub.build.completeness import Completeness, inspect_build
+from assetpub.build.scan import FileSelection
 from assetpub.clock import SYSTEM_CLOCK, Clock
 from assetpub.commands.publish import Hooks, PublishResult, publish
 from assetpub.errors import AssetpubError, BuildError, ConflictError
@@ -88,7 +89,7 @@ class WatchHooks:
     publish_hooks: Hooks = field(default_factory=Hooks)
 
 
-Inspect = Callable[[Path, tuple[str, ...], float, float], Completeness]
+Inspect = Callable[[Path, FileSelection, float, float], Completeness]
 Publish = Callable[[PublishSettings, Hooks, Clock], PublishResult]
 
 
@@ -124,6 +125,8 @@ def watch(
     publish_build = publish_build or _PublishOnOpenedOrigins(open_origins(build.origins))
     schedule = Schedule(settings.debounce, changed_at=clock.monotonic() - settings.debounce)
     backoff = Backoff(settings.retry_first, settings.retry_max)
+    # Compiled once: include/exclude are the same for every look at the build.
+    selection = build.selection
     published_signature: tuple[object, ...] | None = None
     # The build as it was when it could not be published (a build problem): an event that
     # left it so (a rename's second event, a touch) tries it, and says so, no second time.
@@ -139,9 +142,7 @@ def watch(
         if schedule.due_in(clock.monotonic()) != 0:
             continue
         schedule.clear()
-        found = inspect(
-            build.build_dir, build.include_dotfiles, clock.now().timestamp(), settings.debounce
-        )
+        found = inspect(build.build_dir, selection, clock.now().timestamp(), settings.debounce)
         if not found.is_complete:
             if found.is_changing:  # written without an event yet: look again once quiet
                 schedule.note_change(clock.monotonic())

@@ -263,6 +263,16 @@ class ReleaseRecord:
                 keys.add(blob_key(file.sha256))
         return keys
 
+    def named_files(self) -> dict[str, RecordedFile]:
+        """The entry and plain files this release wrote under their own names, by key (their
+        build path): what GC may delete once no kept release has the name any more and the
+        object still holds what a collected release put there (commands/gc.py,
+        removed_names). Derived from the paths, as collectable_keys; a record with any
+        problem yields nothing."""
+        if self.problems(self.id):
+            return {}
+        return {path: f for path, f in self.files.items() if f.storage != Storage.KEY}
+
     def _bundler_paths(self) -> set[str]:
         """The paths the evidence in this record proves bundler-hashed, as the publish decided
         them: the build's paths and its root page's generator are both in the record. What
