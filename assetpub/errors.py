@@ -115,3 +115,7 @@ class HealthCheckError(AssetpubError):
     the failing check and what was done about it (rolled back, or left live)."""
 
     exit_code = 3
+
+
+class NotConfirmedError(AssetpubError):
+    """A command that deletes what cannot be restored was not confirmed: nothing changed."""

@@ -33,7 +33,11 @@ SITE: dict[str, str | bytes] = {
 
 
 def prepare(
-    build: Path, cache_dir: Path, read_cache: bool = True, seconds_later: float = 10.0
+    build: Path,
+    cache_dir: Path,
+    read_cache: bool = True,
+    seconds_later: float = 10.0,
+    public_url: str | None = None,
 ) -> PreparedBuild:
     """prepare_build with the read cache, run `seconds_later` after the files were written
     (the cache trusts no reading of a file changed less than RACY_SECONDS before)."""
@@ -44,6 +48,7 @@ def prepare(
         read_cache=read_cache,
         cache_dir=cache_dir,
         clock=later,
+        public_url=public_url,
     )
     return prepare_build(scan_build(build), options, Path(tempfile.mkdtemp()))
 
@@ -71,6 +76,22 @@ def test_an_untouched_build_is_not_read_again(
     assert reads.take() == ["css/site.css", "index.html"]
     assert outcome(second) == outcome(first)
     assert second.decisions == first.decisions and second.warnings == first.warnings
+
+
+def test_a_new_public_url_is_applied_to_cached_readings(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reading holds what the file says, never how it is rewritten: the public URL is
+    applied after it, so changing it needs no fresh reading and is never missed."""
+    cdn = "https://cdn.example/pr-7/"
+    prepare(site, tmp_path)
+    reads = Reads(monkeypatch)
+    preview = prepare(site, tmp_path, public_url=cdn)
+    assert "app.js" not in reads.take()  # from the cache
+    assert outcome(preview) == outcome(prepare(site, tmp_path, read_cache=False, public_url=cdn))
+    page = next(f for f in preview.files if f.source == "index.html").local_path.read_text()
+    assert f"src={cdn}{preview.file_map['app.js']}>" in page
+    assert outcome(prepare(site, tmp_path)) == outcome(prepare(site, tmp_path, read_cache=False))
 
 
 def test_a_file_changed_with_its_mtime_restored_is_read_again(

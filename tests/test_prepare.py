@@ -112,6 +112,91 @@ def test_public_url_makes_rewritten_references_absolute(
     assert "https://cdn.example.com/app/img/caf%C3%A9." in html and ".png?v=2#x" in html
 
 
+# A Vite build (default base '/': every URL root-relative) with a public folder and a
+# stylesheet of the site's own, as a preview under a prefix receives it.
+PREVIEW_SITE: dict[str, str | bytes] = {
+    "index.html": (
+        '<!doctype html><head><script type="module" src="/assets/index-BxY2k9aQ.js"></script>'
+        '<link rel="modulepreload" href="/assets/vendor-Ab12Cd34.js">'
+        "<link rel=stylesheet href=/assets/index-Zx81Qw7e.css>"
+        '<link rel="stylesheet" href="css/site.css"><link rel=icon href=/favicon.ico>'
+        '<script src="https://cdn.other.example/lib.js"></script></head>'
+        '<body><img src="/logo.svg?v=1#top" srcset="/logo.svg 1x, img/big.png 2x">'
+        '<img src="data:image/gif;base64,R0lGOD"><a href="/about.html">about</a>'
+        '<a href="#top">top</a><img src="/gone.png"></body>\n'
+    ),
+    "about.html": "<p>about</p>",
+    "assets/index-BxY2k9aQ.js": 'import "./vendor-Ab12Cd34.js";fetch("/assets/data-Cd34Ef56.json")',
+    "assets/vendor-Ab12Cd34.js": "export const v = 1",
+    "assets/data-Cd34Ef56.json": "{}",
+    "assets/index-Zx81Qw7e.css": "body{background:url(/img/big.png)}",
+    "css/site.css": "h1{background:url(/img/big.png)}h2{background:url(../logo.svg)}",
+    "favicon.ico": b"ico",
+    "logo.svg": "<svg/>",
+    "img/big.png": b"\x89PNG big",
+}
+
+
+def test_public_url_applies_to_every_reference_of_pages_and_stylesheets_to_the_build(
+    make_build: MakeBuild, tmp_path: Path
+) -> None:
+    cdn = "https://cdn.example/pr-42/"
+    result = prepare(make_build(PREVIEW_SITE), tmp_path, public_url=cdn)
+    kinds = {f.source: f.kind for f in result.files}
+    assert kinds["assets/index-BxY2k9aQ.js"] == FileKind.BUNDLER
+    assert kinds["favicon.ico"] == FileKind.ENTRY
+    # The bundler's stylesheet names it, and assetpub never rewrites bundler output.
+    assert kinds["img/big.png"] == FileKind.PLAIN
+    site_css, logo = key_of(result, "css/site.css"), key_of(result, "logo.svg")
+    assert logo != "logo.svg"  # only references name it: renamed
+    # Hashed, bundler-hashed, plain and entry files alike, root-relative or relative, in src, href,
+    # modulepreload and srcset; queries and fragments kept.
+    expected = (
+        cast(str, PREVIEW_SITE["index.html"])
+        .replace('"/assets/', f'"{cdn}assets/')
+        .replace("=/assets/", f"={cdn}assets/")
+        .replace('"css/site.css"', f'"{cdn}{site_css}"')
+        .replace("=/favicon.ico", f"={cdn}favicon.ico")
+        .replace('"/logo.svg?v=1#top"', f'"{cdn}{logo}?v=1#top"')
+        .replace('"/logo.svg 1x, img/big.png 2x"', f'"{cdn}{logo} 1x, {cdn}img/big.png 2x"')
+    )
+    # External, data:, navigable (<a href>), fragment-only and missing references: as written.
+    assert 'src="https://cdn.other.example/lib.js"' in expected
+    assert '<a href="/about.html">' in expected and '<img src="/gone.png">' in expected
+    assert published(result, "index.html").decode() == expected
+    # The site's own stylesheet too; the bundler's output is the bundler's (its base setting).
+    assert published(result, "css/site.css") == (
+        f"h1{{background:url({cdn}img/big.png)}}h2{{background:url({cdn}{logo})}}".encode()
+    )
+    bundler_css = cast(str, PREVIEW_SITE["assets/index-Zx81Qw7e.css"])
+    assert published(result, "assets/index-Zx81Qw7e.css") == bundler_css.encode()
+    # Without a public URL nothing but renamed references changes.
+    plain = prepare(make_build(PREVIEW_SITE), tmp_path)
+    html = published(plain, "index.html").decode()
+    assert html == cast(str, PREVIEW_SITE["index.html"]).replace(
+        "css/site.css", key_of(plain, "css/site.css")
+    ).replace("/logo.svg", "/" + key_of(plain, "logo.svg"))
+
+
+def test_public_url_does_not_touch_a_source_map_comment_of_a_plain_map(
+    make_build: MakeBuild, tmp_path: Path
+) -> None:
+    # sourceMappingURL resolves against the script, which is served from the public URL.
+    script = "console.log(1)\n//# sourceMappingURL=app.js.map\n"
+    build = make_build(
+        {"index.html": "<script src=app.js></script>", "app.js": script, "app.js.map": "{}"}
+    )
+    result = prepare(build, tmp_path, public_url="https://cdn.example/pr-1/")
+    assert (
+        f"https://cdn.example/pr-1/{key_of(result, 'app.js')}"
+        in published(result, "index.html").decode()
+    )
+    assert key_of(result, "app.js.map") != "app.js.map"  # renamed: the comment follows it
+    assert published(result, "app.js").decode() == script.replace(
+        "app.js.map", f"https://cdn.example/pr-1/{key_of(result, 'app.js.map')}"
+    )
+
+
 def test_missing_reference_warns_or_fails_with_strict(
     make_build: MakeBuild, tmp_path: Path
 ) -> None:

@@ -54,6 +54,7 @@ _WEBPACK_MANIFEST = "manifest.json"
 _JS_EXTENSIONS = (".js", ".mjs", ".cjs")
 _SOURCE_MAP_MARK = b"sourceMappingURL"
 _SAFE_URL_CHARS = "/-._~!$&*+,;=:@"
+_ABSOLUTE_UNDER_PUBLIC_URL = (".html", ".htm", ".css")
 # A task for the reading pool: enough bytes that the hand-off costs nothing beside the hashing.
 _BATCH_BYTES = 4 * 1024 * 1024
 _BATCH_FILES = 256
@@ -370,9 +371,20 @@ def _plain_code_warning(plain: list[str], text: BuildText) -> str | None:
     )
 
 
+def _is_under_public_url(referrer: str) -> bool:
+    """Whether, with a public URL, every reference of `referrer` to a file of the build is
+    made absolute, whatever that file's kind: pages and stylesheets, the files a browser
+    resolves against the address it fetched them from. Served from a preview's prefix, a
+    root-relative "/assets/x.js" would name the site's root instead. (A script's
+    sourceMappingURL resolves against the script, and webpack's manifest.json is read by a
+    server against its own publicPath: those change only when their target is renamed.)"""
+    return referrer.lower().endswith(_ABSOLUTE_UNDER_PUBLIC_URL)
+
+
 def _new_reference(raw_path: str, target: str, final_key: str, public_url: str | None) -> str:
     """The reference as it should now read: only the hash is inserted, so relative,
-    root-relative and percent-encoded forms stay as the author wrote them."""
+    root-relative and percent-encoded forms stay as the author wrote them. With a public URL,
+    the published key under it."""
     if public_url:
         return public_url + quote(final_key, safe=_SAFE_URL_CHARS)
     stem, suffix = split_suffix(posixpath.basename(target))
@@ -452,12 +464,21 @@ def prepare_build(
     staged: dict[str, tuple[str, Digests]] = {}
     stager = _Stager(staging_dir)
 
+    def is_rewritten(path: str, target: str | None) -> bool:
+        """Whether the reference in `path` to `target` is rewritten: when the target is
+        renamed, and with a public URL, in pages and stylesheets, for every file of the build.
+        Bundler output never is: its own base setting (Vite's base, webpack's publicPath)
+        decides its URLs."""
+        if target is None or target not in kinds or kinds[path] == FileKind.BUNDLER:
+            return False
+        if kinds[target] == FileKind.HASHED:
+            return True
+        return options.public_url is not None and _is_under_public_url(path)
+
     def rewritten_bytes(path: str) -> bytes | None:
-        """The file's bytes with references to hashed files renamed, or None if unchanged."""
-        if kinds[path] == FileKind.BUNDLER or not any(
-            link.target and kinds.get(link.target) == FileKind.HASHED
-            for link in links.get(path, ())
-        ):
+        """The file's bytes with references to hashed files renamed (and, with a public URL,
+        made absolute), or None if unchanged."""
+        if not any(is_rewritten(path, link.target) for link in links.get(path, ())):
             return None
         data = _read_bytes(by_path[path])
         # The references' offsets are those of the first read: only the same bytes may be
@@ -471,11 +492,11 @@ def prepare_build(
         refs = build_text.references.get(path, [])
         for ref, link in zip(refs, links.get(path, ()), strict=True):
             target = link.target
-            if target is not None and kinds.get(target) == FileKind.HASHED:
+            if target is not None and is_rewritten(path, target):
                 raw = text[ref.start : ref.path_end]
-                replacements.append(
-                    (ref, _new_reference(raw, target, final_key[target], options.public_url))
-                )
+                # Only hashed files change names; they come first in the hashing order.
+                key = final_key[target] if kinds[target] == FileKind.HASHED else target
+                replacements.append((ref, _new_reference(raw, target, key, options.public_url)))
         return rewrite.replace_references(text, replacements).encode("utf-8", "surrogateescape")
 
     original = build_text.digests

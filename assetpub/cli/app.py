@@ -19,11 +19,14 @@ from assetpub.cli.render import (
     Reporter,
     broken_leases_json,
     check_outcome_json,
+    delete_prefix_json,
+    delete_prefix_prompt,
     gc_json,
     guard_json,
     print_broken_leases,
     print_check_outcomes,
     print_decisions,
+    print_delete_prefix,
     print_detected,
     print_gc,
     print_guard,
@@ -431,6 +434,45 @@ def gc_command(
         obj.reporter.emit_json(gc_json(results))
     else:
         print_gc(obj.reporter, results)
+
+
+@cli.command("delete-prefix")
+@click.argument("origin")
+@endpoint_option
+@click.option("--yes", is_flag=True, help="Delete without asking (needed off a terminal).")
+@click.option("--dry-run", is_flag=True, help="Print exactly what would be deleted and left.")
+@json_option
+@click.pass_obj
+def delete_prefix_command(
+    obj: Context, origin: str, endpoint_url: str | None, yes: bool, dry_run: bool, as_json: bool
+) -> None:
+    """Delete a preview: every object assetpub owns under ORIGIN (s3://bucket/pr-42), its
+    release history included. Objects assetpub did not write stay, and are listed."""
+    from assetpub.commands.delete_prefix import DeletePrefixPlan, check_deletable, delete_prefix
+
+    check_deletable(origin)
+    if not (yes or dry_run or _stdin_is_terminal()):
+        raise ConfigError(
+            f"delete-prefix deletes {origin} and its history for good: pass --yes when not on a "
+            "terminal (or --dry-run to see what would go)"
+        )
+    [opened], _ = _open_origins(obj, [origin], endpoint_url)
+    obj.reporter.as_json = as_json
+
+    def confirm(plan: DeletePrefixPlan) -> bool:
+        if yes or dry_run:
+            return True
+        return click.confirm(delete_prefix_prompt(opened.url, plan), default=False, err=True)
+
+    result = delete_prefix(opened, confirm=confirm, dry_run=dry_run, warn=obj.reporter.warn)
+    if as_json:
+        obj.reporter.emit_json(delete_prefix_json(result))
+    else:
+        print_delete_prefix(obj.reporter, result)
+
+
+def _stdin_is_terminal() -> bool:
+    return sys.stdin.isatty()
 
 
 @cli.command("status")

@@ -14,6 +14,7 @@ import click
 
 # Types only: `assetpub --help` must not import the commands (start-up time).
 if TYPE_CHECKING:
+    from assetpub.commands.delete_prefix import DeletePrefixPlan, DeletePrefixResult
     from assetpub.commands.gc import GcResult
     from assetpub.commands.guard import GuardResult
     from assetpub.commands.invalidate import Invalidation
@@ -375,6 +376,49 @@ def print_gc(reporter: Reporter, results: Sequence[GcResult]) -> None:
         if r.dry_run:
             for key in (*plan.delete_keys, *plan.record_keys):
                 reporter.info(f"  delete {key}")
+
+
+def delete_prefix_prompt(url: str, plan: DeletePrefixPlan) -> str:
+    live = f", live {plan.live}" if plan.live else ""
+    return (
+        f"Delete {len(plan.delete_keys)} object(s) ({human_bytes(plan.delete_bytes)}) under "
+        f"{url}: {len(plan.releases)} release(s){live} and their history; "
+        f"{len(plan.left)} object(s) assetpub did not write stay. This cannot be undone. Delete?"
+    )
+
+
+def delete_prefix_json(result: DeletePrefixResult) -> dict[str, Any]:
+    plan = result.plan
+    return {
+        "url": result.url,
+        "dry_run": result.dry_run,
+        "releases": list(plan.releases),
+        "live": plan.live,
+        "delete": {phase: list(keys) for phase, keys in plan.groups},
+        "delete_bytes": plan.delete_bytes,
+        "deleted": result.deleted,
+        "left": [{"key": o.key, "reason": o.reason} for o in plan.left],
+        "invalid_records": [{"record": k, "reason": why} for k, why in plan.invalid_records],
+        "appeared": list(result.appeared),
+        "requests": result.requests,
+    }
+
+
+def print_delete_prefix(reporter: Reporter, result: DeletePrefixResult) -> None:
+    plan = result.plan
+    verb = "would delete" if result.dry_run else "deleted"
+    count = len(plan.delete_keys) if result.dry_run else result.deleted
+    reporter.info(
+        f"{result.url}: {verb} {count} object(s) ({human_bytes(plan.delete_bytes)}) of "
+        f"{len(plan.releases)} release(s) and the history; left {len(plan.left)} object(s) "
+        f"assetpub did not write; {result.requests} requests"
+    )
+    if result.dry_run:
+        for phase, keys in plan.groups:
+            for key in keys:
+                reporter.info(f"  delete {key} ({phase})")
+    for left in plan.left:
+        reporter.info(f"  leave {left.key} ({left.reason})")
 
 
 def broken_leases_json(
