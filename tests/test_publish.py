@@ -339,3 +339,32 @@ def test_allow_empty_records_an_identical_build_as_a_new_release(
     assert state.live == again.release.id and state.newest_first()[0].id == again.release.id
     assert json.loads(origin.get("asset-manifest.json") or b"")["release"] == again.release.id
     assert publish(settings(build), origins=[origin]).release.id == again.release.id
+
+
+def test_an_object_collected_between_the_listing_and_its_head_is_uploaded_again(
+    make_build: MakeBuild, tmp_path: Path
+) -> None:
+    """A GC may delete an object the listing showed before the publish asks for its digest
+    (a folder origin lists no ETag, so every listed file is asked): the object is missing
+    then, and uploaded, not an immutable name holding other bytes."""
+    from assetpub.origins.folder import FolderOrigin
+
+    files: dict[str, str | bytes] = {
+        "index.html": '<link rel="stylesheet" href="site.css">',
+        "site.css": "body{background:url(logo.png)}",
+        "logo.png": b"\x89PNG logo",
+    }
+    origin = FolderOrigin(tmp_path / "www")
+    first = publish(PublishSettings(make_build(files), ()), origins=[origin])
+    logo = next(f.key for f in first.build.files if f.source == "logo.png")
+
+    class CollectedMeanwhile(FolderOrigin):
+        def head(self, key: str) -> Any:
+            if key == logo:
+                self.delete([key])  # what a concurrent GC did since the listing
+            return super().head(key)
+
+    racing = CollectedMeanwhile(tmp_path / "www")
+    second = publish(PublishSettings(make_build({**files, "extra.txt": "x"}), ()), origins=[racing])
+    assert logo in {u.key for u in second.origins[0].plan.assets}  # type: ignore[union-attr]
+    assert (tmp_path / "www" / logo).read_bytes() == b"\x89PNG logo"

@@ -184,8 +184,10 @@ def print_plan(reporter: Reporter, result: PublishResult) -> None:
             for upload in uploads:
                 verb = "put " if upload.copy_of is None else "copy"
                 reporter.info(f"  {name:8} {verb} {upload.key}  ({upload.reason})")
+        from assetpub.commands.plan import skip_reason
+
         for skip in plan.skipped:
-            reporter.detail(f"  {'':8} skip {skip.key}  ({skip.reason})")
+            reporter.detail(f"  {'':8} skip {skip.key}  ({skip_reason(skip)})")
 
 
 def print_publish_summary(reporter: Reporter, result: PublishResult, live_url: str | None) -> None:

@@ -132,6 +132,9 @@ class _Read:
 
     holding: set[str]
     carrying: set[str]
+    # Listed, then gone by the time of the HEAD (a concurrent GC collected it): missing, not
+    # an object holding other bytes (which under an immutable name is a conflict).
+    gone: set[str]
 
 
 def _read_objects(origin: Origin, files: list[PreparedFile], workers: int) -> _Read:
@@ -139,12 +142,14 @@ def _read_objects(origin: Origin, files: list[PreparedFile], workers: int) -> _R
     # by the workers, their tables (4 MB at 100,000 keys) were reallocated in the workers' own
     # malloc arenas, which keep what they free.
     holding, carrying = bytearray(len(files)), bytearray(len(files))
+    present = bytearray(len(files))
 
     def check(task: tuple[int, PreparedFile]) -> None:
         at, file = task
         info = origin.head(file.key)
         if info is None:
             return
+        present[at] = True
         holding[at] = info.sha256 == file.digests.sha256
         wanted = ObjectHeaders(file.content_type, file.cache_control, file.digests.sha256)
         carrying[at] = info.has_headers(wanted) is True
@@ -153,6 +158,7 @@ def _read_objects(origin: Origin, files: list[PreparedFile], workers: int) -> _R
     return _Read(
         {f.key for f, held in zip(files, holding, strict=True) if held},
         {f.key for f, held in zip(files, carrying, strict=True) if held},
+        {f.key for f, there in zip(files, present, strict=True) if not there},
     )
 
 
@@ -335,6 +341,8 @@ def publish(
             )
             to_verify = files_to_verify(prepared, listing, seen.evidence)
             read = _read_objects(origin, to_verify, settings.concurrency)
+            for key in read.gone:
+                del listing[key]
             return plan_origin(
                 origin.url,
                 prepared,
@@ -520,7 +528,7 @@ def _summarize(
                 uploaded=len(uploads),
                 uploaded_bytes=sum(u.size for u in uploads),
                 skipped=len(plan.skipped),
-                skipped_bytes=sum(s.size for s in plan.skipped),
+                skipped_bytes=sum(s.digests.size for s in plan.skipped),
                 headers_updated=len(plan.headers),
                 requests=made,
                 plan=plan,
