@@ -154,6 +154,10 @@ def test_no_command_shows_or_stores_a_credential_a_local_path_or_the_environment
         (["--debug", "gc", *origin, "--keep", "1", "--grace", "0", "--dry-run"], 0),
         (["--debug", "-vv", "gc", *origin, "--keep", "1", "--grace", "0", "--force"], 0),
         (["gc", *origin, "--keep", "1", "--grace", "0", "--json"], 0),
+        # delete-prefix takes its origin as an argument; a dry run, so the objects and records
+        # are still there to be scanned below.
+        (["--debug", "-v", "delete-prefix", *origin[1:], "--dry-run"], 0),
+        (["delete-prefix", *origin[1:], "--dry-run", "--json"], 0),
         # Failing runs: one line without --debug, a traceback with it.
         (["publish", str(builds[0]), *missing_bucket], 1),
         (["--debug", "-vv", "publish", str(builds[0]), *missing_bucket], -1),

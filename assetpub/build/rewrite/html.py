@@ -132,7 +132,10 @@ def _attribute_values(tag_text: str, offset: int) -> Iterator[tuple[str, int, in
             pos += 1
         if pos < n and tag_text[pos] in "\"'":
             close = tag_text.find(tag_text[pos], pos + 1)
-            close = n if close < 0 else close
+            if close < 0:
+                # Unclosed: a browser reads the value on to the end of the file, and a tag
+                # cut by the end of the file is dropped (html.parser ends it at a '>').
+                return
             yield name, offset + pos + 1, offset + close
             pos = close + 1
         else:
