@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from assetpub.build.classify import HASHED_NAME_SHAPES
+from assetpub.build.compress import check_encodings
 from assetpub.build.headers import HeaderRule, header_value_problem
 from assetpub.build.scan import FileSelection, glob_problem
 from assetpub.cdn import CdnTarget, parse_cdn_target
@@ -89,6 +90,7 @@ class PublishSettings:
     force: bool = False
     # Record a new release even when the live one is exactly this build.
     allow_empty: bool = False
+    compress: tuple[str, ...] = ()  # encodings to store text files in (build/compress.py)
 
     @property
     def selection(self) -> FileSelection:
@@ -121,6 +123,7 @@ class FileConfig:
     check_timeout: str | None = None
     invalidate: tuple[CdnTarget, ...] | None = None
     pretty_urls: bool | None = None
+    compress: tuple[str, ...] = ()
 
 
 def find_config_file(cwd: Path) -> tuple[Path, Mapping[str, Any]] | None:
@@ -183,6 +186,7 @@ _TOP_LEVEL_KEYS = {
     "check_timeout",
     "invalidate",
     "pretty_urls",
+    "compress",
 }
 
 
@@ -238,6 +242,9 @@ def parse_file_config(data: Mapping[str, Any], source: str) -> FileConfig:
             else tuple(parse_cdn_target(t, f"{where}: 'invalidate'") for t in invalidate)
         ),
         pretty_urls=_optional(data, "pretty_urls", bool, where),
+        compress=check_encodings(
+            _string_tuple(data, "compress", where) or (), f"{where}: 'compress'"
+        ),
     )
 
 
@@ -438,6 +445,17 @@ def check_build_apart_from_origins(build_dir: Path, specs: Sequence[OriginSpec])
             )
 
 
+def check_compression_origins(compress: Sequence[str], specs: Sequence[OriginSpec]) -> None:
+    """A folder keeps no headers: its encoded bytes would reach visitors without the
+    Content-Encoding that says how to read them."""
+    for spec in specs if compress else ():
+        if spec.identity[0] == "file":
+            raise ConfigError(
+                f"compress: origin {spec.url} is a folder, which cannot store Content-Encoding: "
+                "publish to S3 (or remove compress, and let the web server compress)"
+            )
+
+
 def publish_settings(
     file_config: FileConfig,
     build_dir: Path,
@@ -479,6 +497,7 @@ def publish_settings(
         for spec in resolve_origins(origins, file_config, endpoint_url)
     )
     check_build_apart_from_origins(build_dir, specs)
+    check_compression_origins(file_config.compress, specs)
     return PublishSettings(
         build_dir=build_dir,
         origins=specs,
@@ -502,6 +521,7 @@ def publish_settings(
         allow_empty=allow_empty,
         force=force,
         invalidate=invalidate_settings(file_config, invalidate, specs),
+        compress=file_config.compress,
     )
 
 

@@ -323,9 +323,15 @@ class BrowserTab:
 
 def _object_headers(obj: Any) -> dict[str, str]:
     headers = {"Content-Type": obj.get("ContentType", "application/octet-stream")}
-    for name, key in (("Cache-Control", "CacheControl"), ("ETag", "ETag")):
+    for name, key in (
+        ("Cache-Control", "CacheControl"),
+        ("ETag", "ETag"),
+        ("Content-Encoding", "ContentEncoding"),
+    ):
         if obj.get(key):
             headers[name] = obj[key]
+    if "Content-Encoding" in headers:  # what CloudFront adds for an encoded object
+        headers["Vary"] = "Accept-Encoding"
     return headers
 
 

@@ -38,7 +38,11 @@ ASSETPUB_HASH = r"[0-9a-f]{12}"
 WEBPACK_HASH = r"[0-9a-f]{20}"
 
 
-def publish(build: Path, origin: str, endpoint: str, cwd: Path) -> dict[str, Any]:
+def publish(
+    build: Path, origin: str, endpoint: str, cwd: Path, compress: bool = False
+) -> dict[str, Any]:
+    if compress:  # the config file is read from the current folder
+        (cwd / "assetpub.toml").write_text('compress = ["gzip"]\n')
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
     args = [sys.executable, "-m", "assetpub", "publish", str(build)]
@@ -115,3 +119,34 @@ def test_published_site_loads_in_a_browser(
         if entry.path == "/":
             assert "no-cache" in cache_control, (entry.path, entry.headers)
             assert entry.headers["Content-Type"].startswith("text/html"), entry.headers
+
+
+def test_a_gzip_compressed_publish_loads_in_a_browser(
+    webpack_build: WebpackBuild,
+    e2e_tools: Tools,
+    s3_endpoint: str,
+    s3_client: S3Client,
+    make_bucket: MakeBucket,
+    tmp_path: Path,
+) -> None:
+    """compress = ["gzip"]: every text object is stored gzipped with Content-Encoding, served
+    as stored (as CloudFront passes it through), and the page runs all its checks."""
+    bucket = make_bucket()
+    publish(webpack_build.path, f"s3://{bucket}/site", s3_endpoint, cwd=tmp_path, compress=True)
+    with serve_s3_prefix(s3_client, bucket, "site") as cdn:
+        dom = dump_dom(e2e_tools.chromium, f"{cdn.url}/", tmp_path / "chromium-profile")
+    report = read_report(dom)
+    requests = [(entry.path, entry.status, entry.headers) for entry in cdn.log]
+    assert report == dict.fromkeys(PAGE_CHECKS, True), f"page report {report}; requests {requests}"
+    encoded = {
+        entry.path: entry.headers.get("Content-Encoding")
+        for entry in cdn.log
+        if entry.status == 200
+    }
+    assert encoded["/"] == "gzip", requests
+    for pattern in (rf"/main\.{WEBPACK_HASH}\.js", rf"/main\.{WEBPACK_HASH}\.css"):
+        fetched = cdn.fetched(pattern)
+        assert fetched and all(e.headers.get("Content-Encoding") == "gzip" for e in fetched)
+    # Already-compressed types are stored as they are.
+    fonts = cdn.fetched(rf"/fonts/sample-sans\.{ASSETPUB_HASH}\.woff2")
+    assert fonts and all("Content-Encoding" not in e.headers for e in fonts)

@@ -59,6 +59,10 @@ CONTENT_TYPES: dict[str, str] = {
     ".csv": "text/csv; charset=utf-8",
 }
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
+# A build's own precompressed copies (compression-webpack-plugin's app.js.gz beside app.js):
+# served as what they hold, encoded, so a client that asks for them gets JavaScript, not a
+# download. Only over a known inner type: site.tar.gz is an archive, not encoded JavaScript.
+ENCODING_SUFFIXES = {".gz": "gzip", ".br": "br"}
 
 # Header values S3 stores and sends back as they are: visible ASCII and spaces. CR or LF would
 # split the request's headers; other bytes are refused by S3 or mangled by proxies.
@@ -90,8 +94,19 @@ class HeaderRule:
 
 
 def content_type_for(path: str) -> str:
-    _, ext = posixpath.splitext(path.lower())
+    inner, ext = posixpath.splitext(path.lower())
+    if ext in ENCODING_SUFFIXES and content_encoding_for(path) is not None:
+        ext = posixpath.splitext(inner)[1]
     return CONTENT_TYPES.get(ext, DEFAULT_CONTENT_TYPE)
+
+
+def content_encoding_for(path: str) -> str | None:
+    """The Content-Encoding of a build's own precompressed file (app.js.gz: gzip), or None."""
+    inner, ext = posixpath.splitext(path.lower())
+    encoding = ENCODING_SUFFIXES.get(ext)
+    if encoding is None or posixpath.splitext(inner)[1] not in CONTENT_TYPES:
+        return None
+    return encoding
 
 
 def resolve_headers(

@@ -15,12 +15,12 @@ import posixpath
 from collections import deque
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TypeVar
 from urllib.parse import quote
 
-from assetpub.build import evidence, rewrite
+from assetpub.build import compress, evidence, rewrite
 from assetpub.build.cache import CachedReading, FileReading, ReadCache, build_fingerprint
 from assetpub.build.classify import (
     REFERENCING_EXTENSIONS,
@@ -35,10 +35,18 @@ from assetpub.build.classify import (
 from assetpub.build.evidence import Mention, NameIndex, Span
 from assetpub.build.frameworks import detect, generator_of
 from assetpub.build.hashing import Digests, digest_bytes, digest_file, hashed_name, split_suffix
-from assetpub.build.headers import IMMUTABLE, NO_CACHE, SHORT_CACHE, HeaderRule, resolve_headers
+from assetpub.build.headers import (
+    IMMUTABLE,
+    NO_CACHE,
+    SHORT_CACHE,
+    HeaderRule,
+    content_encoding_for,
+    resolve_headers,
+)
 from assetpub.build.scan import ScannedBuild, SourceFile
 from assetpub.clock import SYSTEM_CLOCK, Clock
 from assetpub.errors import BuildError, and_more
+from assetpub.origins.base import ObjectHeaders
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -75,6 +83,11 @@ class PreparedFile:
     content_type: str
     cache_control: str
     local_root: str = ""  # "": `stored` is the whole location
+    # Set when the bytes at `local` are encoded: by assetpub's precompression (then `decoded`
+    # holds the digests of the build's bytes, which the hashed name is of), or by the build
+    # itself (app.js.gz, decoded None).
+    content_encoding: str | None = None
+    decoded: Digests | None = None
 
     @property
     def local(self) -> str:
@@ -83,6 +96,21 @@ class PreparedFile:
     @property
     def local_path(self) -> Path:
         return Path(self.local)
+
+    @property
+    def content_sha256(self) -> str:
+        """The digest of the content, decoded: what the hashed name is of."""
+        return (self.decoded or self.digests).sha256
+
+    @property
+    def headers(self) -> ObjectHeaders:
+        return ObjectHeaders(
+            self.content_type,
+            self.cache_control,
+            self.digests.sha256,
+            self.content_encoding,
+            self.decoded.sha256 if self.decoded else None,
+        )
 
     @property
     def is_immutable(self) -> bool:
@@ -117,6 +145,7 @@ class PrepareOptions:
     read_cache: bool = False
     cache_dir: Path | None = None  # default: build.cache.default_cache_dir()
     clock: Clock = SYSTEM_CLOCK  # the cache's "now", against which a file counts as settled
+    compress: Sequence[str] = ()  # encodings to try, in order (build/compress.py)
 
 
 def _read_bytes(file: SourceFile) -> bytes:
@@ -530,9 +559,18 @@ def prepare_build(
         )
         files.append(
             PreparedFile(
-                path, key, kinds[path], stored, digests, content_type, cache_control, local_root
+                path,
+                key,
+                kinds[path],
+                stored,
+                digests,
+                content_type,
+                cache_control,
+                local_root,
+                content_encoding_for(key),
             )
         )
+    files = _compressed(files, options.compress, staging_dir, options.workers)
     if scanned.replaced_manifest:
         warnings.append(
             "the build's own asset-manifest.json is not published: assetpub writes its own there"
@@ -548,6 +586,42 @@ def prepare_build(
         decisions=decisions,
         detected=detection.names,
     )
+
+
+def _compressed(
+    files: list[PreparedFile], encodings: Sequence[str], staging_dir: Path, workers: int
+) -> list[PreparedFile]:
+    """Each compressible file replaced by its encoded copy where that saves enough, staged
+    under `staging_dir`, one file in memory per worker (zlib releases the GIL)."""
+
+    def one(file: PreparedFile) -> PreparedFile:
+        if file.content_encoding is not None or not compress.is_compressible(file.content_type):
+            return file
+        try:
+            with open(file.local, "rb") as source:
+                data = source.read()
+        except OSError as exc:
+            raise BuildError(f"cannot read {file.source}: {exc.strerror}") from None
+        found = compress.best_encoding(data, encodings)
+        if found is None:
+            return file
+        encoding, encoded = found
+        target = compress.staged_path(staging_dir, encoding, file.key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(encoded)
+        return replace(
+            file,
+            stored=str(target),
+            local_root="",
+            digests=digest_bytes(encoded),
+            content_encoding=encoding,
+            decoded=file.digests,
+        )
+
+    if not encodings:
+        return files
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        return list(pool.map(one, files))
 
 
 def _fingerprint(paths: Collection[str], by_name: Mapping[str, Decision]) -> str:

@@ -13,6 +13,7 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from assetpub.build.classify import FileKind
+from assetpub.build.compress import is_compressible
 from assetpub.build.hashing import Digests, digest_bytes
 from assetpub.build.headers import NO_CACHE, PRIVATE
 from assetpub.build.prepare import PreparedBuild, PreparedFile
@@ -154,7 +155,7 @@ class OriginPlan:
 
 
 def _headers(file: PreparedFile) -> ObjectHeaders:
-    return ObjectHeaders(file.content_type, file.cache_control, file.digests.sha256)
+    return file.headers
 
 
 def _upload(file: PreparedFile, reason: str) -> Upload:
@@ -193,9 +194,10 @@ class HeaderEvidence:
             return None
         if not (file.is_immutable or self.live):
             return None
-        return (recorded.content_type, recorded.cache_control) == (
+        return (recorded.content_type, recorded.cache_control, recorded.content_encoding) == (
             file.content_type,
             file.cache_control,
+            file.content_encoding,
         )
 
 
@@ -232,6 +234,8 @@ def files_to_verify(
         and (
             (held := remote.holds(file.digests.size, file.digests.md5)) is None
             or (held and headers is not None and headers.carries(file) is None)
+            # Other bytes under an immutable name: the same content, encoded otherwise?
+            or (held is False and file.is_immutable and is_compressible(file.content_type))
         )
     ]
 
@@ -273,6 +277,7 @@ def plan_origin(
     headers: HeaderEvidence | None = None,
     carrying: Collection[str] = (),
     force: bool = False,
+    same_content: Collection[str] = (),
 ) -> OriginPlan:
     """`holds_digest`: the keys among files_to_verify's whose stored SHA-256 is the build
     file's (a key not in it is not proven to hold the file's bytes). `record`: the release
@@ -280,14 +285,16 @@ def plan_origin(
     history says of its objects' headers (None: the origin keeps none, as a folder);
     `carrying`: the keys among files_to_verify's whose stored headers are the file's. With
     `force`, every file is uploaded again, bytes and headers, whatever the origin holds; an
-    immutable name holding other bytes is still a conflict."""
+    immutable name holding other bytes is still a conflict, unless `same_content` has its
+    key: the object holds the same content encoded otherwise (compression turned on or off),
+    which is replaced: every version a cache holds decodes to the same bytes."""
     assets: list[Upload] = []
     plain: list[Upload] = []
     updates: list[Upload] = []
     skipped: list[PreparedFile] = []
     conflicts: list[Conflict] = []
 
-    def same_content(file: PreparedFile, remote: RemoteObject) -> bool:
+    def same_bytes(file: PreparedFile, remote: RemoteObject) -> bool:
         decided = remote.holds(file.digests.size, file.digests.md5)
         if decided is None:
             return file.key in holds_digest
@@ -310,11 +317,13 @@ def plan_origin(
         if file.is_immutable:
             if remote is None:
                 assets.append(_upload(file, "not on origin"))
-            elif same_content(file, remote):
+            elif same_bytes(file, remote):
                 if force:
                     assets.append(_upload(file, "forced"))
                 else:
                     keep(file, remote)
+            elif file.key in same_content:
+                assets.append(_upload(file, "encoding changed"))
             else:
                 conflicts.append(
                     Conflict(
@@ -342,7 +351,7 @@ def plan_origin(
             plain.append(_upload(file, "not on origin"))
         elif force:
             plain.append(_upload(file, "forced"))
-        elif same_content(file, remote):
+        elif same_bytes(file, remote):
             keep(file, remote)
         else:
             plain.append(_upload(file, "changed"))

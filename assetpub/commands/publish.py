@@ -37,7 +37,7 @@ from assetpub.commands.plan import (
     record_write,
 )
 from assetpub.commands.restore import converge_to_live
-from assetpub.errors import AssetpubError, BuildError, ConflictError, and_more
+from assetpub.errors import AssetpubError, BuildError, ConfigError, ConflictError, and_more
 from assetpub.history.commit import commit_release
 from assetpub.history.lease import lease_blocks
 from assetpub.history.record import (
@@ -60,7 +60,7 @@ from assetpub.origins import (
     open_origins,
     parse_origin_url,
 )
-from assetpub.origins.base import ObjectHeaders, RemoteObject, read_digest, request_counter
+from assetpub.origins.base import RemoteObject, read_digest, request_counter
 from assetpub.origins.checks import key_limit_problem
 from assetpub.settings import PublishSettings
 
@@ -135,6 +135,7 @@ class _Read:
     # Listed, then gone by the time of the HEAD (a concurrent GC collected it): missing, not
     # an object holding other bytes (which under an immutable name is a conflict).
     gone: set[str]
+    same_content: set[str]  # other bytes, the same content decoded (another encoding)
 
 
 def _read_objects(origin: Origin, files: list[PreparedFile], workers: int) -> _Read:
@@ -143,6 +144,7 @@ def _read_objects(origin: Origin, files: list[PreparedFile], workers: int) -> _R
     # malloc arenas, which keep what they free.
     holding, carrying = bytearray(len(files)), bytearray(len(files))
     present = bytearray(len(files))
+    same = bytearray(len(files))
 
     def check(task: tuple[int, PreparedFile]) -> None:
         at, file = task
@@ -151,14 +153,15 @@ def _read_objects(origin: Origin, files: list[PreparedFile], workers: int) -> _R
             return
         present[at] = True
         holding[at] = info.sha256 == file.digests.sha256
-        wanted = ObjectHeaders(file.content_type, file.cache_control, file.digests.sha256)
-        carrying[at] = info.has_headers(wanted) is True
+        same[at] = not holding[at] and info.content_sha256 == file.content_sha256
+        carrying[at] = info.has_headers(file.headers) is True
 
     run_parallel(enumerate(files), check, workers)
     return _Read(
         {f.key for f, held in zip(files, holding, strict=True) if held},
         {f.key for f, held in zip(files, carrying, strict=True) if held},
-        {f.key for f, there in zip(files, present, strict=True) if not there},
+        gone={f.key for f, there in zip(files, present, strict=True) if not there},
+        same_content={f.key for f, held in zip(files, same, strict=True) if held},
     )
 
 
@@ -274,6 +277,17 @@ class _Opening:
         return self._origins
 
 
+def _check_keeps_encoding(compress: Sequence[str], origins: Sequence[Origin]) -> None:
+    """Compressed bytes on an origin that keeps no Content-Encoding reach visitors unreadable
+    (settings refuse folder URLs already; this covers origins handed in)."""
+    for origin in origins if compress else ():
+        if not origin.keeps_headers:
+            raise ConfigError(
+                f"compress: origin {origin.url} cannot store Content-Encoding: publish to S3 "
+                "(or remove compress, and let the web server compress)"
+            )
+
+
 def publish(
     settings: PublishSettings,
     hooks: Hooks = Hooks(),
@@ -298,6 +312,7 @@ def publish(
         workers=settings.concurrency,
         read_cache=settings.read_cache,
         clock=clock,
+        compress=settings.compress,
     )
     with tempfile.TemporaryDirectory(prefix="assetpub-stage-") as staging:
         prepared = prepare_build(scanned, options, Path(staging))
@@ -314,6 +329,7 @@ def publish(
         release = replace(release, extra={**release.extra, HEADERS_APPLIED: True})
         opened = opening.result() if opening else list(origins or ())
         _check_keys_fit(prepared, opened)
+        _check_keeps_encoding(settings.compress, opened)
         if settings.dry_run:
             opened = as_dry_run(opened)
         counters = [request_counter(origin) for origin in opened]
@@ -353,6 +369,7 @@ def publish(
                 headers=seen.evidence,
                 carrying=read.carrying,
                 force=settings.force,
+                same_content=read.same_content,
             )
 
         plans = [plan_for(origin) for origin in opened]

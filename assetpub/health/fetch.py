@@ -6,6 +6,7 @@ from __future__ import annotations
 import http.client
 import urllib.error
 import urllib.request
+import zlib
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -34,11 +35,17 @@ class HttpFetcher:
     """urllib with a timeout per request (connect and each read); safe across threads."""
 
     def fetch(self, url: str, *, read_body: bool, timeout: float) -> Answer:
-        request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT, "Accept": "*/*"})
+        # Accept-Encoding as a browser sends it: a compressed publish (docs/compression.md)
+        # stores gzip bytes, which a check must read as a visitor's browser does.
+        request = urllib.request.Request(
+            url, headers={"User-Agent": USER_AGENT, "Accept": "*/*", "Accept-Encoding": "gzip"}
+        )
         try:
             # http(s) only: settings checks the scheme of every check URL.
             with urllib.request.urlopen(request, timeout=timeout) as response:
                 body = response.read(MAX_BODY + 1) if read_body else None
+                if body is not None and response.headers.get("Content-Encoding") == "gzip":
+                    body = _gunzip(body)
                 return Answer(url, response.status, response.headers.get("Content-Type"), body)
         except urllib.error.HTTPError as exc:
             with exc:
@@ -47,6 +54,14 @@ class HttpFetcher:
             return Answer(url, 0, error=_reason(exc.reason))
         except (OSError, http.client.HTTPException) as exc:  # timeouts, resets, bad answers
             return Answer(url, 0, error=_reason(exc))
+
+
+def _gunzip(data: bytes) -> bytes:
+    """At most MAX_BODY + 1 decoded bytes, like a plain body (b"" if it does not decode)."""
+    try:
+        return zlib.decompressobj(wbits=31).decompress(data, MAX_BODY + 1)
+    except zlib.error:
+        return b""
 
 
 def _reason(reason: object) -> str:

@@ -31,6 +31,7 @@ from typing import Any, BinaryIO, TypeVar
 
 from assetpub import __version__
 from assetpub.build.classify import FileKind, bundler_by_name_alone
+from assetpub.build.compress import ENCODINGS, decode, is_compressible
 from assetpub.build.frameworks import detect, generator_of
 from assetpub.build.hashing import Digests, hashed_name
 from assetpub.build.prepare import PreparedBuild
@@ -105,6 +106,11 @@ class RecordedFile:
     # A record's sha256 and md5 as read when they are not lowercase hex (or there is no MD5,
     # as in early records): `problem` says so, and the record writes back as it was read.
     odd_hex: tuple[str, str] | None = None
+    # Precompressed (docs/compression.md): the digests above are of the encoded bytes stored,
+    # decoded_sha256 of the build's bytes, which a hashed name is of. A build's own .gz file
+    # has an encoding and no decoded_sha256: its name is of the bytes stored.
+    content_encoding: str | None = None
+    decoded_sha256: str = ""
 
     @classmethod
     def of(
@@ -116,11 +122,16 @@ class RecordedFile:
         content_type: str,
         cache_control: str,
         md5: str = "",
+        content_encoding: str | None = None,
+        decoded_sha256: str = "",
     ) -> RecordedFile:
         try:
-            return cls(key, kind, content_type, cache_control, Digests.of(sha256, md5, size))
+            digests, odd = Digests.of(sha256, md5, size), None
         except ValueError:
-            return cls(key, kind, content_type, cache_control, Digests(b"", size), (sha256, md5))
+            digests, odd = Digests(b"", size), (sha256, md5)
+        return cls(
+            key, kind, content_type, cache_control, digests, odd, content_encoding, decoded_sha256
+        )
 
     @property
     def sha256(self) -> str:
@@ -133,6 +144,11 @@ class RecordedFile:
     @property
     def size(self) -> int:
         return self.digests.size
+
+    @property
+    def name_sha256(self) -> str:
+        """The digest a hashed name carries: of the decoded bytes when assetpub compressed."""
+        return self.decoded_sha256 or self.sha256
 
     @property
     def storage(self) -> Storage:
@@ -154,13 +170,26 @@ class RecordedFile:
         return None
 
     @property
+    def may_be_reencoded(self) -> bool:
+        """Whether the immutable object may hold this content in another encoding: a publish
+        since turned compression on or off (an immutable name never holds other content;
+        publish refuses that, so another size there is another encoding of it)."""
+        return self.storage == Storage.KEY and is_compressible(self.content_type)
+
+    @property
     def headers(self) -> ObjectHeaders:
-        return ObjectHeaders(self.content_type, self.cache_control, self.sha256)
+        return ObjectHeaders(
+            self.content_type,
+            self.cache_control,
+            self.sha256,
+            self.content_encoding,
+            self.decoded_sha256 or None,
+        )
 
     def derived_key(self, path: str) -> str:
         """The key a publish gives the file at `path` with these bytes: the content-hashed
         name for a file assetpub renames, the path itself for every other kind."""
-        return hashed_name(path, self.sha256) if self.kind == FileKind.HASHED else path
+        return hashed_name(path, self.name_sha256) if self.kind == FileKind.HASHED else path
 
     def problem(self, path: str) -> str | None:
         """Why no publish could have recorded this file at `path`, or None."""
@@ -177,6 +206,12 @@ class RecordedFile:
             return f"{path}: sha256 {self.sha256!r} is not a SHA-256 digest"
         if self.size < 0:
             return f"{path}: size {self.size} is negative"
+        if self.content_encoding is not None and self.content_encoding not in ENCODINGS:
+            return f"{path}: unknown content_encoding {self.content_encoding!r}"
+        if self.decoded_sha256 and not (
+            self.content_encoding and is_sha256_hex(self.decoded_sha256)
+        ):
+            return f"{path}: decoded_sha256 {self.decoded_sha256!r} without a valid encoding"
         if self.key != (derived := self.derived_key(path)):
             return f"{path}: key {self.key!r} is not its {self.kind} name {derived!r}"
         return None
@@ -185,9 +220,15 @@ class RecordedFile:
 def _file_json(file: RecordedFile) -> bytes:
     """The file's JSON object, byte for byte as json.dumps(sort_keys=True) in compact form
     writes it, so a record never needs a dict per file in memory first."""
+    encoding = (
+        f'"content_encoding":{_json_str(file.content_encoding)},'
+        if file.content_encoding is not None
+        else ""
+    )
+    decoded = f'"decoded_sha256":{_json_str(file.decoded_sha256)},' if file.decoded_sha256 else ""
     return (
-        f'{{"cache_control":{_json_str(file.cache_control)},'
-        f'"content_type":{_json_str(file.content_type)},'
+        f'{{"cache_control":{_json_str(file.cache_control)},{encoding}'
+        f'"content_type":{_json_str(file.content_type)},{decoded}'
         f'"key":{_json_str(file.key)},"kind":{_json_str(file.kind)},'
         f'"md5":{_json_str(file.md5)},"sha256":{_json_str(file.sha256)},"size":{int(file.size)}}}'
     ).encode("ascii")
@@ -256,7 +297,7 @@ class ReleaseRecord:
         keys = set()
         for path, file in self.files.items():
             if file.kind == FileKind.HASHED:
-                keys.add(hashed_name(path, file.sha256))
+                keys.add(hashed_name(path, file.name_sha256))
             elif file.kind == FileKind.BUNDLER and path in bundler:
                 keys.add(path)
             elif file.kind == FileKind.PLAIN:
@@ -279,7 +320,9 @@ class ReleaseRecord:
         only the build proved (a bundler manifest, hashed_name_patterns from the config) is
         not re-proved, so such files stay on the origin: the safe side."""
         paths = set(self.files)
-        generator = generator_of(self.entry_content.get("index.html", b""))
+        index = self.files.get("index.html")
+        encoding = index.content_encoding if index and index.kind == FileKind.ENTRY else None
+        generator = generator_of(decode(self.entry_content.get("index.html", b""), encoding))
         return bundler_by_name_alone(paths, detect(paths, generator))
 
     def missing_from(self, listing: Mapping[str, RemoteObject]) -> list[MissingObject]:
@@ -293,7 +336,7 @@ class ReleaseRecord:
             remote = listing.get(key)
             if remote is None:
                 missing.append(MissingObject(key, f"missing (needed for {path})"))
-            elif remote.size != file.size:
+            elif remote.size != file.size and not file.may_be_reencoded:
                 missing.append(MissingObject(key, f"has {remote.size} bytes, expected {file.size}"))
         return missing
 
@@ -403,9 +446,30 @@ class ReleaseRecord:
 
 _T = TypeVar("_T")
 _REQUIRED: Any = object()
-_FILE_FIELDS = frozenset({"key", "kind", "sha256", "size", "content_type", "cache_control", "md5"})
-_FILE_FIELDS_REQUIRED = _FILE_FIELDS - {"md5"}
-_TEXT_FIELDS = ("key", "kind", "sha256", "content_type", "cache_control", "md5")
+_FILE_FIELDS = frozenset(
+    {
+        "key",
+        "kind",
+        "sha256",
+        "size",
+        "content_type",
+        "cache_control",
+        "md5",
+        "content_encoding",
+        "decoded_sha256",
+    }
+)
+_FILE_FIELDS_REQUIRED = _FILE_FIELDS - {"md5", "content_encoding", "decoded_sha256"}
+_TEXT_FIELDS = (
+    "key",
+    "kind",
+    "sha256",
+    "content_type",
+    "cache_control",
+    "md5",
+    "content_encoding",
+    "decoded_sha256",
+)
 
 
 def _field(data: dict[str, Any], name: str, kind: type[_T], default: _T = _REQUIRED) -> _T:
@@ -442,6 +506,8 @@ def _recorded_file(path: str, data: object) -> RecordedFile:
             content_type=_field(data, "content_type", str),
             cache_control=_field(data, "cache_control", str),
             md5=_field(data, "md5", str, ""),
+            content_encoding=_optional(data, "content_encoding"),
+            decoded_sha256=_field(data, "decoded_sha256", str, ""),
         )
     except ValueError as exc:
         raise ValueError(f"file {path!r}: {exc}") from None
@@ -493,6 +559,8 @@ class _FileReader:
             content_type=share(data["content_type"], data["content_type"]),
             cache_control=share(data["cache_control"], data["cache_control"]),
             md5=data.get("md5", ""),
+            content_encoding=data.get("content_encoding"),
+            decoded_sha256=data.get("decoded_sha256", ""),
         )
 
 
@@ -791,7 +859,15 @@ def build_release(
         tool_version=__version__,
         created_by=current_user(),
         files={
-            f.source: RecordedFile(f.key, f.kind.value, f.content_type, f.cache_control, f.digests)
+            f.source: RecordedFile(
+                f.key,
+                f.kind.value,
+                f.content_type,
+                f.cache_control,
+                f.digests,
+                content_encoding=f.content_encoding,
+                decoded_sha256=f.decoded.sha256 if f.decoded else "",
+            )
             for f in prepared.files
         },
         entry_content=entry_content,

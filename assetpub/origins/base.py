@@ -45,23 +45,30 @@ class ObjectHeaders:
     # sha256 hex of the bytes, kept in object metadata (x-amz-meta-assetpub-sha256): unlike the
     # ETag it survives multipart uploads.
     sha256: str
+    # "gzip" or "br" for bytes stored encoded (docs/compression.md); they then also get
+    # Vary: Accept-Encoding where the backend can set it.
+    content_encoding: str | None = None
+    # With an encoding: the sha256 of the decoded bytes (x-amz-meta-assetpub-decoded-sha256),
+    # which tells a re-encoding of the same content from other bytes under an immutable name.
+    decoded_sha256: str | None = None
 
     @property
     def fingerprint(self) -> str:
         """What the headers assetpub sets amount to, kept in metadata beside the digest
         (x-amz-meta-assetpub-headers) on every put and copy: the object's own word for which
         headers it was given, whatever a service makes of their spelling."""
-        return headers_fingerprint(self.content_type, self.cache_control)
+        return headers_fingerprint(self.content_type, self.cache_control, self.content_encoding)
 
 
-def headers_fingerprint(content_type: str, cache_control: str) -> str:
+def headers_fingerprint(
+    content_type: str, cache_control: str, content_encoding: str | None = None
+) -> str:
     """16 hex digits of the SHA-256 of the headers' canonical JSON: short, and stable across
     versions (a new header joins the JSON only when set, so old fingerprints keep their value)."""
-    canonical = json.dumps(
-        {"cache-control": cache_control, "content-type": content_type},
-        sort_keys=True,
-        separators=(",", ":"),
-    )
+    headers = {"cache-control": cache_control, "content-type": content_type}
+    if content_encoding is not None:
+        headers["content-encoding"] = content_encoding
+    canonical = json.dumps(headers, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
@@ -86,6 +93,13 @@ class ObjectInfo:
     # The fingerprint assetpub stored with the headers (ObjectHeaders.fingerprint); None when
     # the object has none (written by an older assetpub, or a backend without metadata).
     headers_fingerprint: str | None = None
+    content_encoding: str | None = None  # as the backend reports it (None: none, or unknown)
+    decoded_sha256: str | None = None  # ObjectHeaders.decoded_sha256, as stored
+
+    @property
+    def content_sha256(self) -> str | None:
+        """The digest of the content the object stands for, decoded (None: unknown)."""
+        return self.decoded_sha256 or self.sha256
 
     def has_headers(self, headers: ObjectHeaders) -> bool | None:
         """Whether the object carries `headers`: by the stored fingerprint, else by the
@@ -94,9 +108,10 @@ class ObjectInfo:
             return self.headers_fingerprint == headers.fingerprint
         if self.content_type is None or self.cache_control is None:
             return None
-        return (self.content_type, self.cache_control) == (
+        return (self.content_type, self.cache_control, self.content_encoding) == (
             headers.content_type,
             headers.cache_control,
+            headers.content_encoding,
         )
 
 

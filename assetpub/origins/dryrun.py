@@ -120,6 +120,8 @@ class DryRunOrigin:
             headers.cache_control,
             headers.sha256,
             headers.fingerprint,
+            headers.content_encoding,
+            headers.decoded_sha256,
         )
 
     def put_file(

@@ -86,6 +86,8 @@ class MemoryOrigin:
             headers.cache_control,
             headers.sha256,
             headers.fingerprint,
+            headers.content_encoding,
+            headers.decoded_sha256,
         )
 
     def get(self, key: str) -> bytes | None:

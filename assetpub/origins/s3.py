@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SHA256_METADATA = "assetpub-sha256"  # sent as x-amz-meta-assetpub-sha256
+DECODED_SHA256_METADATA = "assetpub-decoded-sha256"  # ObjectHeaders.decoded_sha256
 HEADERS_METADATA = "assetpub-headers"  # ObjectHeaders.fingerprint, x-amz-meta-assetpub-headers
 BATCH_SIZE = 1000  # DeleteObjects' limit
 _CONFLICT_ATTEMPTS = 4
@@ -179,6 +180,8 @@ class S3Origin:
             response.get("CacheControl"),
             metadata.get(SHA256_METADATA),
             metadata.get(HEADERS_METADATA),
+            response.get("ContentEncoding") or None,
+            metadata.get(DECODED_SHA256_METADATA),
         )
 
     def get(self, key: str) -> bytes | None:
@@ -423,6 +426,11 @@ class S3Origin:
                 HEADERS_METADATA: headers.fingerprint,
             },
         }
+        # S3 keeps no Vary header: docs/compression.md says why none is needed.
+        if headers.content_encoding is not None:
+            extra["ContentEncoding"] = headers.content_encoding
+        if headers.decoded_sha256 is not None:
+            extra["Metadata"][DECODED_SHA256_METADATA] = headers.decoded_sha256
         if self._spec.acl:
             extra["ACL"] = self._spec.acl
         return extra
