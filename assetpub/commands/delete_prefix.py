@@ -17,11 +17,9 @@ GC or delete-prefix is refused while it is held.
 from __future__ import annotations
 
 import logging
-import secrets
 from collections.abc import Callable, Mapping
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass, replace
-from datetime import timedelta
+from dataclasses import dataclass
 
 from assetpub.build.classify import FileKind
 from assetpub.build.hashing import Digests, digest_bytes
@@ -34,14 +32,16 @@ from assetpub.errors import (
     OriginError,
 )
 from assetpub.history.lease import (
-    LEASE_SECONDS,
-    holder_id,
+    StateMoved,
     implausible_lease_message,
     is_implausible,
     lease_blocks,
+    release_lease,
+    renew_lease,
+    take_lease,
 )
 from assetpub.history.record import ReleaseRecord, load_record, record_ids
-from assetpub.history.state import GcLease, State, iso
+from assetpub.history.state import GcLease, State
 from assetpub.history.store import StateStore
 from assetpub.keys import (
     ASSET_MANIFEST_KEY,
@@ -195,10 +195,6 @@ def check_deletable(url: str) -> None:
         )
 
 
-class _StateMoved(Exception):
-    pass
-
-
 @dataclass
 class _Deleter:
     origin: Origin
@@ -229,7 +225,7 @@ class _Deleter:
                 invalid[exc.key] = exc.reason
                 continue
             except MissingRecordError:
-                raise _StateMoved from None  # deleted since the listing: plan again
+                raise StateMoved from None  # deleted since the listing: plan again
             records[release_id] = record
         holding = self._holding(listing, recorded_bytes(records))
         plan = plan_delete_prefix(
@@ -265,37 +261,18 @@ class _Deleter:
         return holding
 
     def take_lease(self, planned_from: State, plan: DeletePrefixPlan) -> GcLease:
-        lease = GcLease(
-            id=secrets.token_hex(8),
-            expires_at=iso(self.clock.now() + timedelta(seconds=LEASE_SECONDS)),
-            doomed=plan.releases,
-            holder=holder_id(),
-        )
-
-        def change(current: State) -> State | None:
-            if current.gc_lease is not None and current.gc_lease.id == lease.id:
-                return None  # our own swap went through; its answer was lost
-            if current != planned_from:
-                raise _StateMoved  # a publish, rollback or GC changed it: plan again
-            return current.take_gc_lease(lease)
-
-        self.store.update(change)
-        return lease
+        return take_lease(self.store, planned_from, plan.releases)
 
     def renew(self, lease: GcLease) -> None:
-        def change(current: State) -> State:
-            if current.gc_lease is None or current.gc_lease.id != lease.id:
-                raise OriginError(
-                    f"{self.origin.url}: delete-prefix lost its lease (`gc --break-lease`?); "
-                    "stopped deleting, run it again"
-                )
-            expires = iso(self.clock.now() + timedelta(seconds=LEASE_SECONDS))
-            return replace(current, gc_lease=replace(lease, expires_at=expires))
-
-        self.store.update(change)
+        renew_lease(
+            self.store,
+            lease,
+            f"{self.origin.url}: delete-prefix lost its lease (`gc --break-lease`?); "
+            "stopped deleting, run it again",
+        )
 
     def release(self, lease: GcLease) -> None:
-        self.store.update(lambda current: current.without_gc_lease(lease.id))
+        release_lease(self.store, lease)
 
     def delete(self, plan: DeletePrefixPlan, lease: GcLease, result: DeletePrefixResult) -> None:
         groups = dict(plan.groups)
@@ -337,7 +314,7 @@ def delete_prefix(
     for _attempt in range(_ATTEMPTS):
         try:
             state, plan = deleter.plan()
-        except _StateMoved:
+        except StateMoved:
             continue
         for record_key, reason in plan.invalid_records:
             warn(
@@ -351,7 +328,7 @@ def delete_prefix(
         if plan.delete_keys:
             try:
                 lease = deleter.take_lease(state, plan)
-            except _StateMoved:
+            except StateMoved:
                 continue
             deleter.delete(plan, lease, result)
         expected_left = {left.key for left in plan.left}

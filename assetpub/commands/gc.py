@@ -9,10 +9,9 @@ blocking anyone.
 from __future__ import annotations
 
 import logging
-import secrets
 from collections.abc import Callable, Mapping
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from assetpub.clock import SYSTEM_CLOCK, Clock
@@ -25,11 +24,13 @@ from assetpub.errors import (
     and_more,
 )
 from assetpub.history.lease import (
-    LEASE_SECONDS,
-    holder_id,
+    StateMoved,
     implausible_lease_message,
     is_implausible,
     lease_blocks,
+    release_lease,
+    renew_lease,
+    take_lease,
 )
 from assetpub.history.record import (
     RecordedFile,
@@ -39,7 +40,7 @@ from assetpub.history.record import (
     record_ids,
     release_named_by,
 )
-from assetpub.history.state import GcLease, State, iso, release_time
+from assetpub.history.state import GcLease, State, release_time
 from assetpub.history.store import StateStore
 from assetpub.keys import ASSET_MANIFEST_KEY, is_blob_key, is_reserved, release_record_key
 from assetpub.origins import as_dry_run, list_all
@@ -280,10 +281,6 @@ class GcResult:
     requests: int = 0
 
 
-class _StateMoved(Exception):
-    pass
-
-
 @dataclass
 class _Collector:
     origin: Origin
@@ -371,7 +368,7 @@ class _Collector:
                 except MissingRecordError:
                     # Listed a moment ago, gone now: another GC collected it. The plan rests
                     # on a listing that no longer holds: plan again from a fresh one.
-                    raise _StateMoved from None
+                    raise StateMoved from None
             elif release_id in retained:
                 raise HistoryError(
                     f"{self.origin.url}: retained release {release_id} has no record; refusing "
@@ -391,41 +388,24 @@ class _Collector:
         return records, unreadable
 
     def take_lease(self, planned_from: State, plan: GcPlan) -> GcLease:
-        lease = GcLease(
-            id=secrets.token_hex(8),
-            expires_at=iso(self.clock.now() + timedelta(seconds=LEASE_SECONDS)),
-            doomed=plan.doomed,
-            holder=holder_id(),
-        )
-
-        def change(current: State) -> State | None:
-            if current.gc_lease is not None and current.gc_lease.id == lease.id:
-                return None  # our own swap went through; its answer was lost
-            if current != planned_from:
-                raise _StateMoved  # a publish or rollback committed: plan again
-            return current.take_gc_lease(lease)
-
-        self.store.update(change)
-        return lease
+        return take_lease(self.store, planned_from, plan.doomed)
 
     def renew(self, lease: GcLease) -> None:
-        def change(current: State) -> State:
-            if current.gc_lease is None or current.gc_lease.id != lease.id:
-                raise OriginError(f"{self.origin.url}: GC lost its lease; stopped deleting")
-            expires = iso(self.clock.now() + timedelta(seconds=LEASE_SECONDS))
-            return replace(current, gc_lease=replace(lease, expires_at=expires))
-
-        self.store.update(change)
+        renew_lease(
+            self.store,
+            lease,
+            f"{self.origin.url}: GC lost its lease; stopped deleting",
+        )
 
     def release(self, lease: GcLease) -> None:
-        self.store.update(lambda current: current.without_gc_lease(lease.id))
+        release_lease(self.store, lease)
 
     def run(self) -> GcResult:
         warned: set[str] = set()
         for _attempt in range(10):
             try:
                 state, plan = self.plan()
-            except _StateMoved:
+            except StateMoved:
                 continue
             for untrusted in plan.untrusted:
                 if untrusted.release not in warned:  # once per release, however many plans
@@ -452,7 +432,7 @@ class _Collector:
                 return result
             try:
                 lease = self.take_lease(state, plan)
-            except _StateMoved:
+            except StateMoved:
                 continue
             try:
                 for start in range(0, len(plan.delete_keys), BATCH):

@@ -6,10 +6,15 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 import socket
+from collections.abc import Iterable
+from dataclasses import replace
 from datetime import datetime, timedelta
 
-from assetpub.history.state import GcLease, State, parse_iso
+from assetpub.errors import OriginError
+from assetpub.history.state import GcLease, State, iso, parse_iso
+from assetpub.history.store import StateStore
 
 log = logging.getLogger(__name__)
 
@@ -61,3 +66,45 @@ def implausible_lease_message(url: str, lease: GcLease, now: datetime) -> str:
         "ahead, or a stuck writer); if no GC is running, clear it with "
         "`assetpub gc --break-lease`"
     )
+
+
+class StateMoved(Exception):
+    """The state is no longer the one the caller planned from: it plans again."""
+
+
+def take_lease(store: StateStore, planned_from: State, doomed: Iterable[str]) -> GcLease:
+    """Take the GC lease for deleting `doomed` releases' objects, on the state the plan was
+    made from; raises StateMoved when a publish, rollback or GC changed it since."""
+    lease = GcLease(
+        id=secrets.token_hex(8),
+        expires_at=iso(store.clock.now() + timedelta(seconds=LEASE_SECONDS)),
+        doomed=tuple(doomed),
+        holder=holder_id(),
+    )
+
+    def change(current: State) -> State | None:
+        if current.gc_lease is not None and current.gc_lease.id == lease.id:
+            return None  # our own swap went through; its answer was lost
+        if current != planned_from:
+            raise StateMoved
+        return current.take_gc_lease(lease)
+
+    store.update(change)
+    return lease
+
+
+def renew_lease(store: StateStore, lease: GcLease, lost: str) -> None:
+    """Push the lease's expiry on; OriginError(`lost`) when it is no longer ours (broken with
+    `gc --break-lease`, or the state deleted)."""
+
+    def change(current: State) -> State:
+        if current.gc_lease is None or current.gc_lease.id != lease.id:
+            raise OriginError(lost)
+        expires = iso(store.clock.now() + timedelta(seconds=LEASE_SECONDS))
+        return replace(current, gc_lease=replace(lease, expires_at=expires))
+
+    store.update(change)
+
+
+def release_lease(store: StateStore, lease: GcLease) -> None:
+    store.update(lambda current: current.without_gc_lease(lease.id))
