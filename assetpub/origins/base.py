@@ -96,6 +96,21 @@ class ObjectInfo:
     content_encoding: str | None = None  # as the backend reports it (None: none, or unknown)
     decoded_sha256: str | None = None  # ObjectHeaders.decoded_sha256, as stored
 
+    @classmethod
+    def written(cls, key: str, size: int, headers: ObjectHeaders) -> ObjectInfo:
+        """What a HEAD tells of an object written with `headers` (the test double and the
+        dry run's overlay, which keep the headers themselves)."""
+        return cls(
+            key,
+            size,
+            headers.content_type,
+            headers.cache_control,
+            headers.sha256,
+            headers.fingerprint,
+            headers.content_encoding,
+            headers.decoded_sha256,
+        )
+
     @property
     def content_sha256(self) -> str | None:
         """The digest of the content the object stands for, decoded (None: unknown)."""

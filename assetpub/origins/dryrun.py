@@ -113,16 +113,7 @@ class DryRunOrigin:
         headers = pending.headers
         if headers is None:
             return ObjectInfo(key, pending.size, None, None, None)
-        return ObjectInfo(
-            key,
-            pending.size,
-            headers.content_type,
-            headers.cache_control,
-            headers.sha256,
-            headers.fingerprint,
-            headers.content_encoding,
-            headers.decoded_sha256,
-        )
+        return ObjectInfo.written(key, pending.size, headers)
 
     def put_file(
         self, key: str, path: Path, headers: ObjectHeaders, *, if_absent: bool = False

@@ -79,16 +79,7 @@ class MemoryOrigin:
             return None
         if headers is None:  # seeded straight into `objects` by a test
             return ObjectInfo(key, len(data), None, None, None)
-        return ObjectInfo(
-            key,
-            len(data),
-            headers.content_type,
-            headers.cache_control,
-            headers.sha256,
-            headers.fingerprint,
-            headers.content_encoding,
-            headers.decoded_sha256,
-        )
+        return ObjectInfo.written(key, len(data), headers)
 
     def get(self, key: str) -> bytes | None:
         found = self.read(key)
