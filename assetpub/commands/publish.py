@@ -47,11 +47,12 @@ from assetpub.history.record import (
     detect_git_commit,
     load_record_if_files,
     new_release_id,
+    read_record_comparing,
     release_entry,
 )
 from assetpub.history.state import Activation, State
 from assetpub.history.store import StateStore
-from assetpub.keys import ASSET_MANIFEST_KEY, RESERVED_PREFIX, STATE_KEY, release_record_key
+from assetpub.keys import ASSET_MANIFEST_KEY, RESERVED_PREFIX, STATE_KEY
 from assetpub.origins import (
     Origin,
     OriginSpec,
@@ -188,7 +189,7 @@ def _witnessed(
     witness = header_witness(state, listing)
     if witness is None:
         return _Witnessed(HeaderEvidence())
-    record, same = _read_record(origin, witness, release)
+    record, same = read_record_comparing(origin, witness, release.files)
     if record is None:
         return _Witnessed(HeaderEvidence())
     if record.extra.get(HEADERS_APPLIED) is not True:
@@ -196,29 +197,6 @@ def _witnessed(
     live = state.live == witness
     recorded = {f.key: f for f in record.files.values()}
     return _Witnessed(HeaderEvidence(recorded, live), record if same else None)
-
-
-def _read_record(
-    origin: Origin, release_id: str, release: ReleaseRecord
-) -> tuple[ReleaseRecord | None, bool]:
-    """The record of `release_id` (None: missing, unreadable, or no record a publish wrote)
-    and whether its files are `release`'s. Read once into a temporary file; compared there a
-    chunk at a time, and parsed only when the files differ (450 bytes a file)."""
-    with tempfile.TemporaryFile(prefix="assetpub-record-") as spool:
-        if not origin.get_to(release_record_key(release_id), spool):
-            return None, False
-        try:
-            spool.seek(0)
-            record = ReleaseRecord.from_json_with_files(spool, release.files)
-            same = record is not None
-            if record is None:
-                spool.seek(0)
-                text = spool.read().decode("utf-8")
-                record = ReleaseRecord.from_json(text)
-                del text
-        except ValueError:  # NewerFormat and UnicodeDecodeError included: no evidence
-            return None, False
-    return (None, False) if record.problems(release_id) else (record, same)
 
 
 class StagedRecord(RecordUpload):

@@ -919,17 +919,33 @@ def load_record_if_files(
     origin: Origin, release_id: str, files: dict[str, RecordedFile]
 ) -> ReleaseRecord | None:
     """The record of `release_id` if its files are exactly `files` and load_record would
-    accept it; else None (missing, unreadable, of a newer format, or other files). The record
-    goes to a temporary file and is compared from there, a chunk at a time."""
+    accept it; else None (missing, unreadable, of a newer format, or other files)."""
+    record, same = read_record_comparing(origin, release_id, files, parse_other=False)
+    return record if same else None
+
+
+def read_record_comparing(
+    origin: Origin, release_id: str, files: dict[str, RecordedFile], *, parse_other: bool = True
+) -> tuple[ReleaseRecord | None, bool]:
+    """The record of `release_id` (None: missing, unreadable, of a newer format, or no record
+    a publish wrote) and whether its files are exactly `files`. The record goes to a
+    temporary file and is compared from there a chunk at a time; only when its files differ,
+    and `parse_other`, is it parsed whole (450 bytes a file)."""
     with tempfile.TemporaryFile(prefix="assetpub-record-") as spool:
         if not origin.get_to(release_record_key(release_id), spool):
-            return None
+            return None, False
         spool.seek(0)
         try:
             record = ReleaseRecord.from_json_with_files(spool, files)
-        except ValueError:  # NewerFormat included: not a record this code may compare
-            return None
-    return None if record is None or record.problems(release_id) else record
+            same = record is not None
+            if record is None and parse_other:
+                spool.seek(0)
+                record = ReleaseRecord.from_json(spool.read().decode("utf-8"))
+        except ValueError:  # NewerFormat and UnicodeDecodeError included: not comparable
+            return None, False
+    if record is None or record.problems(release_id):
+        return None, False
+    return record, same
 
 
 def record_ids(keys: Iterator[str] | list[str]) -> set[str]:
