@@ -56,5 +56,5 @@ def recorded_release(release_id: str, files: Mapping[str, tuple[str, bytes]]) ->
         created_by="t@h",
         files=recorded,
         entry_content={path: data for path, (kind, data) in files.items() if kind == "entry"},
-        asset_manifest=b"{}",
+        stated_manifest=b"{}",
     )

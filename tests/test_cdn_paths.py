@@ -31,7 +31,9 @@ def release(changes: dict[str, tuple[str, bytes] | None], manifest: bytes = b"{}
             del files[path]
         else:
             files[path] = file
-    return replace(recorded_release("20261201T000000000Z-00000002", files), asset_manifest=manifest)
+    return replace(
+        recorded_release("20261201T000000000Z-00000002", files), stated_manifest=manifest
+    )
 
 
 @pytest.mark.parametrize(

@@ -46,7 +46,7 @@ def record(
             "css/site.css": RecordedFile.of(css, "hashed", css_sha, 3, "text/css", "immutable"),
         },
         entry_content={"index.html": index, "robots.txt": robots},
-        asset_manifest=b"{}",
+        stated_manifest=b"{}",
     )
 
 

@@ -129,6 +129,17 @@ def test_list_filters_by_key_prefix_not_folder(origin: Origin) -> None:
     assert list(origin.list("nothing/")) == []
 
 
+def test_a_listing_holds_each_key_once_in_no_promised_order(origin: Origin) -> None:
+    """Callers index a listing by key: its order is the server's (SeaweedFS lists folder by
+    folder, "a/b/c.js" before "a-b.js"; a folder origin as scandir finds the files)."""
+    keys = ["a/b/c.js", "a-b.js", "a.c", "a/z.js", "a0", "ab/x.js", "a/b.js", "b", "a/b-c/d"]
+    for key in keys:
+        origin.put_bytes(key, b"x", headers_for(b"x"))
+    assert sorted(obj.key for obj in origin.list()) == sorted(keys)
+    under = sorted(obj.key for obj in origin.list("a/b"))
+    assert under == sorted(k for k in keys if k.startswith("a/b"))
+
+
 def test_objects_outside_the_prefix_are_never_listed(backend: Backend, origin: Origin) -> None:
     if backend.write_outside is None:
         pytest.skip("a memory origin has nothing outside it")

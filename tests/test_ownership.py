@@ -12,7 +12,7 @@ from dataclasses import replace
 import pytest
 from history_support import recorded_release
 
-from assetpub.build.hashing import hashed_name
+from assetpub.build.hashing import digest_bytes, hashed_name
 from assetpub.history.record import (
     MissingObject,
     RecordedFile,
@@ -45,7 +45,7 @@ RELEASE = ReleaseRecord(
         "img/logo.png": recorded("img/logo.png", "plain", SHA["ddd"], size=7),
     },
     entry_content={"index.html": b"<p>"},
-    asset_manifest=b"{}",
+    stated_manifest=b"{}",
 )
 
 
@@ -479,7 +479,7 @@ def test_a_newer_record_with_the_same_files_is_refused_as_newer() -> None:
 def test_a_large_asset_manifest_is_written_as_one_base64_string() -> None:
     """The manifest's base64 is written in slices; joined, they are the whole's base64."""
     manifest = bytes(range(256)) * 2000 + b"tail"  # several slices, and not a multiple of 3
-    record = replace(RELEASE, asset_manifest=manifest)
+    record = replace(RELEASE, stated_manifest=manifest)
     written = json.loads(record.to_json())
     assert written["manifest"] == base64.b64encode(manifest).decode()
     assert ReleaseRecord.from_json(record.to_json()) == record
@@ -491,8 +491,42 @@ def test_a_large_asset_manifest_is_written_as_one_base64_string() -> None:
 )
 def test_the_asset_manifest_is_written_as_json_dumps_writes_it(file_map: dict[str, str]) -> None:
     expected = {"release": 'r"é', "files": dict(sorted(file_map.items()))}
-    written = asset_manifest_bytes('r"é', file_map)
+    written = asset_manifest_bytes('r"é', sorted(file_map.items()))
     assert written == (json.dumps(expected, indent=2, ensure_ascii=False) + "\n").encode()
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 1 << 20])
+def test_a_record_states_no_manifest_when_its_files_make_it(chunk: int) -> None:
+    """A publish's record makes its asset-manifest.json of its id and files when asked; read
+    back to compare, a record holding exactly that manifest states none either (its bytes
+    went by as digests), and all of them are the record written."""
+    derived = replace(RELEASE, stated_manifest=None)
+    pairs = sorted([*((p, f.key) for p, f in derived.files.items()), ("asset-manifest.json",) * 2])
+    expected = asset_manifest_bytes(derived.id, pairs)
+    assert derived.asset_manifest == expected and derived.asset_manifest_digests == digest_bytes(
+        expected
+    )
+    assert json.loads(expected) == {"release": derived.id, "files": dict(pairs)}
+    raw = derived.to_json()
+    read = ReleaseRecord.from_json_with_files(io.BytesIO(raw), derived.files, chunk=chunk)
+    assert read is not None and read.stated_manifest is None
+    assert (
+        read
+        == derived
+        == ReleaseRecord.from_json(raw)
+        == replace(RELEASE, stated_manifest=expected)
+    )
+    assert read.asset_manifest == expected
+    # A manifest one space apart, or the same under another id, is another: stated, as read.
+    for other in (
+        expected.replace(b'"files":', b'"files" :'),
+        replace(derived, id="x").asset_manifest,
+    ):
+        record = replace(derived, stated_manifest=other)
+        read = ReleaseRecord.from_json_with_files(
+            io.BytesIO(record.to_json()), derived.files, chunk=chunk
+        )
+        assert read is not None and read.stated_manifest == other and read != derived
 
 
 @pytest.mark.parametrize("chunk", [1, 5, 1 << 20])
@@ -500,7 +534,7 @@ def test_a_manifest_read_as_it_streams_is_the_manifest_written(chunk: int) -> No
     """The manifest's base64 is decoded a chunk at a time: groups of four cut anywhere, the
     padding at the end, and a manifest larger than a chunk come out as the bytes written."""
     for manifest in (b"", b"a", b"ab", bytes(range(256)) * 40 + b"tail"):
-        record = replace(RELEASE, asset_manifest=manifest)
+        record = replace(RELEASE, stated_manifest=manifest)
         read = ReleaseRecord.from_json_with_files(
             io.BytesIO(record.to_json()), RELEASE.files, chunk=chunk
         )
@@ -508,7 +542,7 @@ def test_a_manifest_read_as_it_streams_is_the_manifest_written(chunk: int) -> No
 
 
 def test_a_manifest_with_escapes_is_not_shown_to_be_ours_and_bad_base64_is_no_record() -> None:
-    raw = replace(RELEASE, asset_manifest=b"\xff\xff\xff" * 3).to_json()
+    raw = replace(RELEASE, stated_manifest=b"\xff\xff\xff" * 3).to_json()
     assert b"////" in raw
     # "\/" is JSON for "/": json.loads reads the same record, but no assetpub writes it.
     escaped = raw.replace(b"////", b"\\/\\/\\/\\/", 1)

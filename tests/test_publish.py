@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -83,6 +84,29 @@ def test_unchanged_publish_writes_nothing(make_build: MakeBuild, make_origin: Ma
     if not origin.url.startswith("file://"):
         # S3 and memory decide "already there" from one LIST: no request per file.
         assert ops.get("head", 0) == 0 and ops["list"] <= 2
+
+
+def test_a_live_manifest_in_an_older_layout_is_still_this_build(
+    make_build: MakeBuild, make_origin: MakeOrigin
+) -> None:
+    """The unchanged check compares the live record's manifest by its digests with the one its
+    files make; another writer's layout of it is read whole instead, and the origin's
+    asset-manifest.json must hold that one."""
+    origin = make_origin()
+    build = make_build(SITE)
+    first = publish(settings(build), origins=[origin])
+    key = f"_assetpub/releases/{first.release.id}.json"
+    record = ReleaseRecord.from_json(origin.get(key) or b"")
+    older = json.dumps(json.loads(record.asset_manifest)).encode()  # one line: no indent
+    json_headers = ObjectHeaders("application/json", "no-cache", "0" * 64)
+    origin.put_bytes(key, replace(record, stated_manifest=older).to_json(), json_headers)
+    origin.put_bytes("asset-manifest.json", older, json_headers)
+    second = publish(settings(build), origins=[origin])
+    assert second.unchanged and second.release.id == first.release.id
+    assert second.release.asset_manifest == older
+    # The origin serving the manifest this build's files make is not serving that record.
+    origin.put_bytes("asset-manifest.json", record.asset_manifest, json_headers)
+    assert not publish(settings(build), origins=[origin]).unchanged
 
 
 def test_a_live_page_changed_behind_our_back_is_republished(

@@ -185,7 +185,7 @@ def bundler_by_name_alone(paths: Collection[str], detection: Detection) -> set[s
 
 
 def classify(
-    paths: Iterable[str],
+    paths: Collection[str],
     links: Mapping[str, Sequence[Link]],
     by_name: Mapping[str, Decision],
     mentions: Mapping[str, Mention],
@@ -193,9 +193,9 @@ def classify(
     """Every file's decision. A file gets a content hash only when proven safe: some page or
     stylesheet loads it through a reference assetpub rewrites, no bundler output references
     it, and `mentions` (names written anywhere else in the build's text) has nothing for it.
+    `paths`: a set, in a publish (each is asked for often; a copy is 4 MB at 100,000 files).
     """
     all_paths = sorted(paths)
-    path_set = set(all_paths)
     decisions = dict(by_name)
     # A bundler-hashed file's source map keeps the bundler's name too.
     for path in all_paths:
@@ -203,7 +203,7 @@ def classify(
             continue
         maps = [link.target for link in links.get(path, ()) if link.kind == SOURCE_MAP_KIND]
         for target in [*maps, path + ".map"]:
-            if target in path_set and target not in decisions:
+            if target is not None and target in paths and target not in decisions:
                 decisions[target] = Decision(FileKind.BUNDLER, f"source map of {path}")
 
     pinned: dict[str, str] = {}  # assetpub never rewrites bundler output
@@ -212,14 +212,15 @@ def classify(
     for path in all_paths:
         is_bundler = decisions.get(path, _UNDECIDED).kind == FileKind.BUNDLER
         for link in links.get(path, ()):
-            if link.target not in path_set:
+            target = link.target
+            if target is None or target not in paths:
                 continue
             if is_bundler:
-                pinned.setdefault(link.target, f"{path} {link.kind}")
+                pinned.setdefault(target, f"{path} {link.kind}")
             else:
-                rewritten.setdefault(link.target, []).append(f"{path} {link.kind}")
+                rewritten.setdefault(target, []).append(f"{path} {link.kind}")
                 if link.kind not in NAMING_ONLY_KINDS:
-                    loaded.add(link.target)
+                    loaded.add(target)
     for path in all_paths:
         if path in decisions:
             continue

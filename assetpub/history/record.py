@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import bisect
 import getpass
+import hashlib
 import io
 import json
 import os
@@ -20,20 +22,22 @@ import secrets
 import socket
 import subprocess
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from dataclasses import fields as dataclass_fields
 from datetime import UTC, datetime
 from enum import StrEnum
+from functools import cached_property
 from json.encoder import encode_basestring as _json_text
 from json.encoder import encode_basestring_ascii as _json_str
 from pathlib import Path
-from typing import Any, BinaryIO, TypeVar
+from typing import Any, BinaryIO, Protocol, TypeVar
 
 from assetpub import __version__
 from assetpub.build.classify import FileKind, bundler_by_name_alone
 from assetpub.build.compress import ENCODINGS, decode, is_compressible
 from assetpub.build.frameworks import detect, generator_of
-from assetpub.build.hashing import Digests, hashed_name
+from assetpub.build.hashing import Digests, digest_bytes, hashed_name
 from assetpub.build.prepare import PreparedBuild
 from assetpub.errors import (
     ConfigError,
@@ -234,7 +238,7 @@ def _file_json(file: RecordedFile) -> bytes:
     ).encode("ascii")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ReleaseRecord:
     id: str
     created_at: str  # ISO 8601, UTC
@@ -244,10 +248,39 @@ class ReleaseRecord:
     created_by: str
     files: dict[str, RecordedFile]  # path in build -> what was published
     entry_content: dict[str, bytes]  # published key -> exact bytes, for entry files
-    # The exact asset-manifest.json this release switched to ("manifest" in the record's JSON).
-    asset_manifest: bytes
+    # The exact asset-manifest.json this release switched to ("manifest" in the record's JSON),
+    # or None: the one asset_manifest_bytes makes of the id and files, made when first asked
+    # for (see asset_manifest), so that a publish that finds the build live never makes it.
+    stated_manifest: bytes | None
     format: int = RECORD_FORMAT
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def __eq__(self, other: object) -> bool:
+        """Field for field, the manifest by what it is, stated or made from the files."""
+        if not isinstance(other, ReleaseRecord):
+            return NotImplemented
+        return self._compared() == other._compared()
+
+    def _compared(self) -> tuple[Any, ...]:
+        named = [
+            getattr(self, f.name) for f in dataclass_fields(self) if f.name != "stated_manifest"
+        ]
+        return (*named, self.asset_manifest_digests)
+
+    @cached_property
+    def asset_manifest(self) -> bytes:
+        """The bytes of this release's asset-manifest.json (7 MB at 100,000 files)."""
+        if self.stated_manifest is not None:
+            return self.stated_manifest
+        return asset_manifest_bytes(self.id, _manifest_pairs(self.files))
+
+    @cached_property
+    def asset_manifest_digests(self) -> Digests:
+        """The digests of asset_manifest, made as its lines go by when it is not stated:
+        what a publish compares with the origin's object without making the bytes."""
+        if self.stated_manifest is not None:
+            return digest_bytes(self.stated_manifest)
+        return _derived_manifest_digests(self.id, self.files)
 
     @property
     def record_key(self) -> str:
@@ -398,10 +431,28 @@ class ReleaseRecord:
         nothing: this is how a publish asks "is the live release this build?". Raises as
         from_json does for what is no record."""
         source = io.BytesIO(raw) if isinstance(raw, bytes) else raw
-        data = _fields_but_files(_JsonStream(source, chunk), _takes_all(_files_json(files)))
+        start = source.tell()
+        # The manifest goes by as its digests (10 MB not made at 100,000 files): when they
+        # are those of the manifest the id and files make, the record states none.
+        stream = _JsonStream(source, chunk)
+        data = _fields_but_files(stream, _takes_all(_files_json(files)), _Digesting)
         if data is None:
             return None
         data["files"] = files
+        found, release_id = data.get("manifest"), data.get("id")
+        if (
+            isinstance(found, _Digesting)
+            and isinstance(release_id, str)
+            and found.digests == _derived_manifest_digests(release_id, files)
+        ):
+            data["manifest"] = _DERIVED
+        if isinstance(data.get("manifest"), _Digesting):
+            # Another manifest (an older writer's): read again, this time keeping its bytes.
+            source.seek(start)
+            data = _fields_but_files(_JsonStream(source, chunk), _takes_all(_files_json(files)))
+            if data is None:
+                return None
+            data["files"] = files
         return cls._from_fields(data)
 
     @classmethod
@@ -434,9 +485,11 @@ class ReleaseRecord:
                 else {path: _recorded_file(path, file) for path, file in files.items()}
             ),
             entry_content={k: _unb64(_field(entry_content, k, str), k) for k in entry_content},
-            asset_manifest=(
-                manifest  # decoded already as it streamed by (JSON itself holds no bytes)
-                if isinstance(manifest := data.get("manifest"), bytes)
+            stated_manifest=(
+                None  # proven to be the one the id and files make (from_json_with_files)
+                if (manifest := data.get("manifest")) is _DERIVED
+                else manifest  # decoded already as it streamed by (JSON itself holds no bytes)
+                if isinstance(manifest, bytes)
                 else _unb64(_field(data, "manifest", str), "manifest")
             ),
             format=_field(data, "format", int, RECORD_FORMAT),
@@ -446,6 +499,7 @@ class ReleaseRecord:
 
 _T = TypeVar("_T")
 _REQUIRED: Any = object()
+_DERIVED: Any = object()  # "manifest" when from_json_with_files proved it the derived one
 _FILE_FIELDS = frozenset(
     {
         "key",
@@ -606,6 +660,10 @@ def _value_end(raw: bytes | bytearray, start: int) -> int:
     return found.end()
 
 
+class _Sink(Protocol):
+    def write(self, data: bytes, /) -> object: ...
+
+
 class _JsonStream:
     """JSON text read in chunks, for the field scanner: what it has not consumed yet, and no
     more than the value it is looking at (a record's files are compared as they go by, so a
@@ -670,18 +728,17 @@ class _JsonStream:
             if not self.more():
                 return _value_end(self.buffer, self.at)
 
-    def base64_string(self, what: str) -> bytes | None:
-        """The JSON string at `at`, decoded from base64 a chunk at a time, so that neither its
-        text nor a copy of it is ever whole in memory; None if it holds escapes (the string
-        is then left half consumed: the caller gives up on the text)."""
-        decoded = io.BytesIO()  # getvalue() hands over its buffer: the bytes are not copied
+    def base64_string(self, what: str, decoded: _Sink) -> bool:
+        """The JSON string at `at`, decoded from base64 a chunk at a time into `decoded`, so
+        that neither its text nor a copy of it is ever whole in memory; False if it holds
+        escapes (the string is then left half consumed: the caller gives up on the text)."""
         self.at += 1  # the opening quote
         pending = b""  # base64 is decoded in groups of 4: a group cut by a chunk waits here
         while True:
             quote = self.buffer.find(b'"', self.at)
             stop = len(self.buffer) if quote == -1 else quote
             if self.buffer.find(b"\\", self.at, stop) != -1:
-                return None
+                return False
             text = pending + bytes(self.buffer[self.at : stop])
             whole = len(text) if quote != -1 else len(text) - len(text) % 4
             try:
@@ -691,7 +748,7 @@ class _JsonStream:
             pending = text[whole:]
             if quote != -1:
                 self.at = quote + 1
-                return decoded.getvalue()
+                return True
             self.at = stop
             if not self.more():
                 raise ValueError(f"not JSON: {what!r} is not closed")
@@ -702,13 +759,16 @@ class _JsonStream:
 
 
 def _fields_but_files(
-    text: _JsonStream, files_match: Callable[[_JsonStream], bool]
+    text: _JsonStream,
+    files_match: Callable[[_JsonStream], bool],
+    manifest_sink: Callable[[], _Sink] = io.BytesIO,
 ) -> dict[str, Any] | None:
     """Each top-level field of a record's JSON object parsed, but "files", which
     `files_match` compares as it consumes them (False: they differ, and so does this answer:
-    None). Every value is parsed on its own or matched byte for byte, and the separators
-    between them are checked, so a text that is not one JSON object is refused as json.loads
-    would."""
+    None), and a base64 "manifest", decoded into a `manifest_sink()` (a BytesIO: the field is
+    its bytes; else the sink itself). Every value is parsed on its own or matched byte for
+    byte, and the separators between them are checked, so a text that is not one JSON object
+    is refused as json.loads would."""
     fields: dict[str, Any] = {}
     text.skip_space()
     if not text.take(b"{"):
@@ -735,10 +795,11 @@ def _fields_but_files(
             if name == "manifest" and text.next_byte() == b'"':
                 # Decoded as it streams by: whole, the base64 of the 10 MB manifest of 100,000
                 # files was 13 MB more in the buffer (and 26 MB more as a str and its JSON).
-                decoded = text.base64_string(name)
-                if decoded is None:
+                sink = manifest_sink()
+                if not text.base64_string(name, sink):
                     return None  # escapes, which no assetpub writes: not shown to be ours
-                fields[name] = decoded
+                # getvalue() hands over the BytesIO's buffer: the bytes are not copied.
+                fields[name] = sink.getvalue() if isinstance(sink, io.BytesIO) else sink
             else:
                 end = text.value_end()
                 fields[name] = json.loads(bytes(text.buffer[text.at : end]))
@@ -798,17 +859,61 @@ def new_release_id(now: datetime) -> str:
     return f"{stamp}Z-{secrets.token_hex(4)}"
 
 
-def asset_manifest_bytes(release_id: str, file_map: Mapping[str, str]) -> bytes:
-    """The bytes of json.dumps({"release": ..., "files": sorted}, indent=2,
-    ensure_ascii=False) and a newline, written a line at a time: at 100,000 files the whole
-    as a str, its sorted copy and its bytes would be 40 MB at once."""
+def asset_manifest_bytes(release_id: str, pairs: Iterable[tuple[str, str]]) -> bytes:
+    """The bytes of json.dumps({"release": ..., "files": dict(pairs)}, indent=2,
+    ensure_ascii=False) and a newline for (path, key) pairs sorted by path, written a line at
+    a time: at 100,000 files the whole as a str and its bytes would be 40 MB at once."""
     out = io.BytesIO()
-    out.write(f'{{\n  "release": {_json_text(release_id)},\n  "files": {{'.encode())
-    for index, path in enumerate(sorted(file_map)):
-        line = f"{',' if index else ''}\n    {_json_text(path)}: {_json_text(file_map[path])}"
-        out.write(line.encode())
-    out.write(b"\n  }\n}\n" if file_map else b"}\n}\n")
+    for part in _manifest_parts(release_id, pairs):
+        out.write(part)
     return out.getvalue()
+
+
+def _manifest_parts(release_id: str, pairs: Iterable[tuple[str, str]]) -> Iterator[bytes]:
+    """asset_manifest_bytes' bytes a line at a time, of (path, key) pairs sorted by path."""
+    yield f'{{\n  "release": {_json_text(release_id)},\n  "files": {{'.encode()
+    separator = ""
+    for path, key in pairs:
+        yield f"{separator}\n    {_json_text(path)}: {_json_text(key)}".encode()
+        separator = ","
+    yield b"\n  }\n}\n" if separator else b"}\n}\n"
+
+
+def _manifest_pairs(files: Mapping[str, RecordedFile]) -> Iterator[tuple[str, str]]:
+    """(build path, key) of every file, and asset-manifest.json's own, sorted by path: what
+    the manifest of a release with these files lists."""
+    paths = sorted(files)  # a list, not a set with the manifest's key (4 MB more)
+    if ASSET_MANIFEST_KEY not in files:  # always: no build file may have that name
+        bisect.insort(paths, ASSET_MANIFEST_KEY)
+    for path in paths:
+        yield path, (path if path == ASSET_MANIFEST_KEY else files[path].key)
+
+
+def _derived_manifest_digests(release_id: str, files: Mapping[str, RecordedFile]) -> Digests:
+    return _digest_parts(_manifest_parts(release_id, _manifest_pairs(files)))
+
+
+class _Digesting:
+    """A sink that keeps the digests of what is written to it, not the bytes."""
+
+    def __init__(self) -> None:
+        self._sha256, self._md5, self._size = hashlib.sha256(), hashlib.md5(), 0
+
+    def write(self, data: bytes) -> None:
+        self._sha256.update(data)
+        self._md5.update(data)
+        self._size += len(data)
+
+    @property
+    def digests(self) -> Digests:
+        return Digests(self._sha256.digest() + self._md5.digest(), self._size)
+
+
+def _digest_parts(parts: Iterable[bytes]) -> Digests:
+    sink = _Digesting()
+    for part in parts:
+        sink.write(part)
+    return sink.digests
 
 
 def detect_git_commit(build_dir: Path) -> str | None:
@@ -846,8 +951,6 @@ def build_release(
     git_commit: str | None,
     message: str | None,
 ) -> ReleaseRecord:
-    file_map = prepared.file_map
-    file_map[ASSET_MANIFEST_KEY] = ASSET_MANIFEST_KEY
     entry_content = {
         f.key: f.local_path.read_bytes() for f in prepared.files if f.kind == FileKind.ENTRY
     }
@@ -871,7 +974,7 @@ def build_release(
             for f in prepared.files
         },
         entry_content=entry_content,
-        asset_manifest=asset_manifest_bytes(release_id, file_map),
+        stated_manifest=None,  # the one its files make: made when a write needs it
     )
 
 

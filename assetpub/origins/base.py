@@ -166,7 +166,8 @@ class Origin(Protocol):
         credentials rejected, endpoint down), before anything is uploaded anywhere."""
 
     def list(self, prefix: str = "") -> Iterator[RemoteObject]:
-        """Every object whose key starts with `prefix` (one request per 1,000 keys on S3)."""
+        """Every object whose key starts with `prefix` (one request per 1,000 keys on S3), in
+        no promised order (SeaweedFS lists folder by folder): callers index it by key."""
 
     def sha256(self, key: str) -> str | None:
         """The content digest of `key` (metadata on S3, hashing the file on a folder); None when
