@@ -11,7 +11,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
 
 from assetpub.build.classify import FileKind
 from assetpub.build.compress import is_compressible
@@ -76,13 +75,14 @@ class Conflict:
 
 
 class RecordUpload:
-    """The release record's write, its JSON made on first use and then shared by every
-    origin's plan: a publish that finds nothing changed never makes it (40 MB at 100,000
-    files), and several origins hold one copy."""
+    """The release record's write, and asset-manifest.json's, each made on first use and
+    then shared by every origin's plan: a publish that finds nothing changed never makes
+    them (40 and 7 MB at 100,000 files), and several origins hold one copy."""
 
     def __init__(self, release: ReleaseRecord) -> None:
         self.release = release
         self._upload: Upload | None = None
+        self._manifest: Upload | None = None
         self._lock = threading.Lock()  # plans are read from the uploaders' threads too
 
     def __call__(self) -> Upload:
@@ -91,10 +91,20 @@ class RecordUpload:
                 self._upload = self._make(self.release)
             return self._upload
 
+    def manifest(self) -> Upload:
+        with self._lock:
+            if self._manifest is None:
+                self._manifest = self._make_manifest(self.release)
+            return self._manifest
+
     def _make(self, release: ReleaseRecord) -> Upload:
         """The record's JSON in memory; publish writes it to a file instead (StagedRecord)."""
         data = release.to_json()
         return record_write(release, digest_bytes(data), data=data)
+
+    def _make_manifest(self, release: ReleaseRecord) -> Upload:
+        """asset-manifest.json in memory; publish writes it to a file instead."""
+        return asset_manifest_upload(release)
 
 
 def record_write(
@@ -134,11 +144,11 @@ class OriginPlan:
         """The release record: the intent, written before anything else."""
         return self.record_upload()
 
-    @cached_property
+    @property
     def asset_manifest(self) -> Upload:
         """asset-manifest.json's write, made when the switch needs it: a publish that finds
         the build live never makes its bytes (7 MB at 100,000 files)."""
-        return asset_manifest_upload(self.record_upload.release)
+        return self.record_upload.manifest()
 
     @property
     def switch_groups(self) -> list[tuple[str, tuple[Upload, ...]]]:
@@ -259,14 +269,19 @@ def switch_order(keys: Iterable[str]) -> tuple[list[str], list[str]]:
     return [k for k in ordered if k != ROOT_INDEX], [k for k in ordered if k == ROOT_INDEX]
 
 
-def asset_manifest_upload(release: ReleaseRecord) -> Upload:
-    digests = release.asset_manifest_digests
+def asset_manifest_upload(
+    release: ReleaseRecord, staged: tuple[str, Digests] | None = None
+) -> Upload:
+    """asset-manifest.json's write: its bytes, or `staged`, a file holding them and their
+    digests."""
+    path, digests = staged or (None, release.asset_manifest_digests)
     return Upload(
         ASSET_MANIFEST_KEY,
         ObjectHeaders("application/json; charset=utf-8", NO_CACHE, digests.sha256),
         "switch",
         digests.size,
-        data=release.asset_manifest,
+        stated_path=path,
+        data=None if staged else release.asset_manifest,
         from_build=False,
     )
 

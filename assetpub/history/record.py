@@ -282,6 +282,15 @@ class ReleaseRecord:
             return digest_bytes(self.stated_manifest)
         return _derived_manifest_digests(self.id, self.files)
 
+    def asset_manifest_parts(self) -> Iterator[bytes]:
+        """asset_manifest in slices: made a line at a time from the files when it is not
+        stated, so that writing it to a file never holds it whole."""
+        if self.stated_manifest is None:
+            yield from _manifest_parts(self.id, _manifest_pairs(self.files))
+            return
+        for start in range(0, len(self.stated_manifest), _B64_SLICE):
+            yield self.stated_manifest[start : start + _B64_SLICE]
+
     @property
     def record_key(self) -> str:
         return release_record_key(self.id)
@@ -402,12 +411,11 @@ class ReleaseRecord:
                 for part in _files_json(self.files):
                     out.write(part)
             elif name == "manifest":
-                # Base64 needs no escaping in JSON: written in slices, the 10 MB manifest of
-                # 100,000 files is not also a 13 MB str, its JSON and their bytes at once.
+                # Base64 needs no escaping in JSON: written in slices, the 7 MB manifest of
+                # 100,000 files is not also a 10 MB str, its JSON and their bytes at once (nor,
+                # when the files make it, the manifest itself).
                 out.write(b'"')
-                for start in range(0, len(self.asset_manifest), _B64_SLICE):
-                    piece = self.asset_manifest[start : start + _B64_SLICE]
-                    out.write(base64.b64encode(piece))
+                _write_base64(self.asset_manifest_parts(), out)
                 out.write(b'"')
             else:
                 out.write(_compact_json(fields[name]).encode("ascii"))
@@ -907,6 +915,18 @@ class _Digesting:
     @property
     def digests(self) -> Digests:
         return Digests(self._sha256.digest() + self._md5.digest(), self._size)
+
+
+def _write_base64(parts: Iterable[bytes], out: BinaryIO) -> None:
+    """The base64 of the parts joined, written in slices of about _B64_SLICE bytes."""
+    pending = bytearray()
+    for part in parts:
+        pending += part
+        if len(pending) >= _B64_SLICE:
+            whole = len(pending) - len(pending) % 3  # whole groups: the slices' base64 joins
+            out.write(base64.b64encode(pending[:whole]))
+            del pending[:whole]
+    out.write(base64.b64encode(pending))
 
 
 def _digest_parts(parts: Iterable[bytes]) -> Digests:
