@@ -22,3 +22,6 @@ def test_a_lease_left_by_a_dead_local_process_is_stale() -> None:
     assert not is_stale_local_holder(f"{host}:{os.getpid()}")
     assert not is_stale_local_holder(f"some-other-host:{dead.stdout.strip()}")
     assert not is_stale_local_holder("garbage")
+    # No pid assetpub writes: not known dead (os.kill(0, 0) would ask about our process group).
+    assert not is_stale_local_holder(f"{host}:0")
+    assert not is_stale_local_holder(f"{host}:{2**64}")

@@ -3,7 +3,6 @@ backend adds (atomic files, S3 error messages, request counts), URL parsing and 
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import os
@@ -663,6 +662,7 @@ def test_folder_lock_file_is_never_an_object(tmp_path: Path) -> None:
         lambda: origin.put_bytes(LOCK_NAME, b"x", headers_for(b"x")),
         lambda: origin.copy("a.js", LOCK_NAME, headers_for(b"x")),
         lambda: origin.delete([LOCK_NAME]),
+        lambda: origin.put_bytes(LOCK_NAME.upper(), b"x", headers_for(b"x")),
     ]
     for call in writes:
         with pytest.raises(OriginError, match="reserved"):
@@ -670,8 +670,22 @@ def test_folder_lock_file_is_never_an_object(tmp_path: Path) -> None:
     assert (root / LOCK_NAME).read_bytes() == b""
 
 
-def test_folder_conditional_write_waits_for_the_lock(tmp_path: Path) -> None:
-    origin = FolderOrigin(tmp_path / "www")
+_HOLD_LOCK_CHILD = """
+import sys
+from pathlib import Path
+sys.path.insert(0, sys.argv[1])
+from assetpub.origins.folder import FolderOrigin
+with FolderOrigin(Path(sys.argv[2]))._locked():
+    print("held", flush=True)
+    sys.stdin.readline()
+"""
+
+
+def test_folder_conditional_write_waits_for_another_process_holding_the_lock(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "www"
+    origin = FolderOrigin(root)
     origin.put_bytes("state.json", b"[]", headers_for(b"[]"))
     current = origin.read("state.json")
     assert current is not None and current.etag == sha256_hex(b"[]")
@@ -680,13 +694,51 @@ def test_folder_conditional_write_waits_for_the_lock(tmp_path: Path) -> None:
         args=("state.json", b"[1]", headers_for(b"[1]")),
         kwargs={"if_match": current.etag},
     )
-    with (tmp_path / "www" / LOCK_NAME).open("rb") as held:  # another process holding the lock
-        fcntl.flock(held, fcntl.LOCK_EX)
+    checkout = str(Path(__file__).parent.parent)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLD_LOCK_CHILD, checkout, str(root)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
         writer.start()
         writer.join(0.3)
         assert writer.is_alive() and origin.get("state.json") == b"[]"
+        holder.communicate("release\n", timeout=30)
+    finally:
+        holder.kill()
+        holder.wait()
     writer.join(10)
     assert not writer.is_alive() and origin.get("state.json") == b"[1]"
+    assert [obj.key for obj in origin.list()] == ["state.json"]  # the lock file is no object
+
+
+def test_folder_writes_wait_for_a_thread_holding_the_lock(tmp_path: Path) -> None:
+    """Threads exclude each other whether they share one FolderOrigin (the uploader's pool) or
+    each opened their own on the same root."""
+    root = tmp_path / "www"
+    origin = FolderOrigin(root)
+    writers = [
+        threading.Thread(
+            target=target.put_bytes,
+            args=(key, b"x", headers_for(b"x")),
+            kwargs={"if_absent": True},
+        )
+        for target, key in [(origin, "same-object.js"), (FolderOrigin(root), "other-object.js")]
+    ]
+    with origin._locked():
+        for writer in writers:
+            writer.start()
+        for writer in writers:
+            writer.join(0.3)
+        assert all(writer.is_alive() for writer in writers)
+        assert list(origin.list()) == []
+    for writer in writers:
+        writer.join(10)
+    assert not any(writer.is_alive() for writer in writers)
+    assert sorted(obj.key for obj in origin.list()) == ["other-object.js", "same-object.js"]
 
 
 _CAS_CHILD = """

@@ -13,6 +13,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from assetpub.errors import OriginError
+from assetpub.history.liveness import MAX_PID, is_process_alive
 from assetpub.history.state import GcLease, State, iso, parse_iso
 from assetpub.history.store import StateStore
 
@@ -31,16 +32,12 @@ def holder_id() -> str:
 
 
 def is_stale_local_holder(holder: str) -> bool:
+    """Whether `holder` names a process of this host that is no longer running. A holder this
+    cannot read (another host's, or no pid assetpub writes) is not known dead."""
     host, _, pid = holder.rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit():
+    if host != socket.gethostname() or not pid.isdigit() or not 0 < int(pid) <= MAX_PID:
         return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
+    return not is_process_alive(int(pid))
 
 
 def lease_blocks(state: State, now: datetime) -> bool:

@@ -1,8 +1,8 @@
 """Where a build is published: choose a backend from an origin URL.
 
     s3://bucket[/prefix]   S3 or an S3-compatible service (R2, MinIO, GCS interop)
-    file:///abs/path       a local folder, e.g. one nginx serves
-    some/path              the same, relative to the working directory
+    file:///abs/path       a local folder, e.g. one nginx serves (file:///C:/site on Windows)
+    some/path              the same, relative to the working directory (C:\\site on Windows)
     memory://name          in-process storage for tests
 
 Backends are imported on first use, so the planning core never imports boto3.
@@ -14,7 +14,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 from assetpub.errors import ConfigError
 from assetpub.origins.base import (
@@ -26,6 +26,13 @@ from assetpub.origins.base import (
     VersionedBytes,
 )
 from assetpub.origins.checks import CONTROL_CHARACTER, check_key
+from assetpub.origins.folder_paths import (
+    NATIVE,
+    PathRules,
+    folder_from_file_url,
+    folder_from_path,
+    is_folder_path,
+)
 
 __all__ = [
     "as_dry_run",
@@ -140,18 +147,19 @@ def _is_endpoint(url: str) -> bool:
     return bool(parts.hostname)
 
 
-def parse_origin_url(url: str) -> tuple[str, str, str]:
+def parse_origin_url(url: str, paths: PathRules = NATIVE) -> tuple[str, str, str]:
     """Split an origin URL into (scheme, location, prefix), or raise ConfigError.
 
     location is the bucket (s3), the absolute folder (file, plain paths) or the name (memory);
-    prefix is '' or 'a/b' without leading or trailing '/'. Only s3 URLs carry a prefix.
+    prefix is '' or 'a/b' without leading or trailing '/'. Only s3 URLs carry a prefix. Folders
+    follow this OS's `paths` rules (a parameter, so other systems' are tested here too).
     """
     if not url or not url.strip():
         raise ConfigError("the origin URL is empty: use s3://bucket/prefix or a folder path")
     if CONTROL_CHARACTER.search(url):
         raise ConfigError(f"bad origin URL {url!r}: it contains a control character")
-    if not _URL_SCHEME.match(url):
-        return "file", _check_folder("", str(Path(url).expanduser().resolve()), url), ""
+    if not _URL_SCHEME.match(url) or is_folder_path(url, paths):
+        return "file", folder_from_path(url, url, paths), ""
     if "://" not in url:
         raise ConfigError(f"bad origin URL {url!r}: expected scheme://..., e.g. s3://bucket/site")
     parts = urlsplit(url)
@@ -160,7 +168,7 @@ def parse_origin_url(url: str) -> tuple[str, str, str]:
     if parts.scheme == "s3":
         return "s3", _check_bucket(parts.netloc, url), _normalise_prefix(parts.path, url)
     if parts.scheme == "file":
-        return "file", _check_folder(parts.netloc, unquote(parts.path), url), ""
+        return "file", folder_from_file_url(parts.netloc, parts.path, url, paths), ""
     if parts.scheme == "memory":
         if not parts.netloc or parts.path.strip("/"):
             raise ConfigError(f"bad origin URL {url!r}: use memory://NAME")
@@ -192,19 +200,6 @@ def _normalise_prefix(path: str, url: str) -> str:
         raise ConfigError(
             f"bad origin URL {url!r}: the prefix must not contain '..', '.', '//' or backslashes"
         ) from None
-
-
-def _check_folder(host: str, path: str, url: str) -> str:
-    if host not in ("", "localhost"):
-        raise ConfigError(f"bad origin URL {url!r}: file:// URLs cannot name a host")
-    if not path.startswith("/"):
-        raise ConfigError(f"bad origin URL {url!r}: use an absolute path (file:///abs/path)")
-    if ".." in path.split("/"):
-        raise ConfigError(f"bad origin URL {url!r}: '..' is not allowed in the folder path")
-    folder = str(Path(path))  # drops '//', '/./' and a trailing '/'
-    if folder == "/":
-        raise ConfigError(f"refusing to publish to the filesystem root ({url!r})")
-    return folder
 
 
 def open_origin(spec: OriginSpec) -> Origin:

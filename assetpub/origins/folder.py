@@ -2,16 +2,16 @@
 
 Every write goes to a temp file in the target's own directory, is fsynced, then renamed into
 place (rename is atomic within one filesystem), so a reader sees the old file or the new one,
-never a part. Every change to the tree (rename, link, unlink) happens under an exclusive flock on
-`.assetpub-lock` in the root, so conditional writes (if_absent, if_match) are atomic across
-threads and processes on this machine: check and rename happen in one critical section.
+never a part. Every change to the tree (rename, link, unlink) happens under an exclusive lock on
+`.assetpub-lock` in the root (flock on Linux and macOS, LockFileEx on Windows, through
+filelock), so conditional writes (if_absent, if_match) are atomic across threads and processes
+on this machine: check and rename happen in one critical section.
 """
 
 from __future__ import annotations
 
 import builtins
 import contextlib
-import fcntl
 import hashlib
 import io
 import os
@@ -21,6 +21,8 @@ import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
+
+import filelock
 
 from assetpub.errors import AlreadyExistsError, OriginError, PreconditionFailedError
 from assetpub.origins.base import (
@@ -35,6 +37,14 @@ from assetpub.origins.checks import check_key, check_list_prefix, check_write_co
 TEMP_PREFIX = ".assetpub-tmp-"
 LOCK_NAME = ".assetpub-lock"  # in the root; never listed, written or deleted as an object
 _CHUNK = 1024 * 1024
+# Flags the standard library has on some systems only: Windows needs O_BINARY (or its C runtime
+# turns each "\n" written into "\r\n") and has no O_NOFOLLOW. os.open's descriptors are not
+# inherited by child processes anyway (PEP 446), so O_CLOEXEC is not needed.
+_BINARY = getattr(os, "O_BINARY", 0)
+_NO_FOLLOW = getattr(os, "O_NOFOLLOW", 0)
+# How often a writer retries a lock another process holds: filelock polls, and the critical
+# sections are a rename or a mkdir long, so a waiter is let in soon after the holder is done.
+_LOCK_POLL_SECONDS = 0.002
 
 
 class FolderOrigin:
@@ -52,7 +62,10 @@ class FolderOrigin:
         self.stats = OriginStats()
         self.service = "folder"
         self.keeps_headers = False
-        self._lock = threading.Lock()  # stats are counted from the uploader's thread pool
+        self._stats_lock = threading.Lock()  # stats are counted from the uploader's thread pool
+        # This object's threads queue here for the file lock, so only other processes (and other
+        # FolderOrigin objects on the same root) are waited for by polling it.
+        self._thread_lock = threading.Lock()
         self._lock_path = self.root / LOCK_NAME
 
     def check(self) -> None:
@@ -195,7 +208,7 @@ class FolderOrigin:
             # decide, as for any file (a mkstemp file would be 0600, unreadable to the server).
             with self._locked():
                 target.parent.mkdir(parents=True, exist_ok=True)
-                fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+                fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _BINARY, 0o666)
             try:
                 with os.fdopen(fd, "wb") as out:
                     fill(out)
@@ -227,21 +240,30 @@ class FolderOrigin:
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
-        """Hold the origin's exclusive lock (an flock, so threads and processes alike wait).
+        """Hold the origin's exclusive lock: threads and processes alike wait for it.
 
-        Opened read-only: flock needs no write access, so several users can share an origin.
+        The lock is on a descriptor of our own (filelock's lock_descriptor: flock, or LockFileEx
+        on Windows), opened read-only: neither needs write access, so users who may write the
+        root can share an origin whoever created the lock file. Each critical section opens its
+        own descriptor, so two FolderOrigin objects on one root exclude each other as two
+        processes do. (filelock's FileLock opens the file read-write, and lets every thread of
+        a process in at once unless it is made thread-local.)
         """
-        flags = os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW
-        try:
-            fd = os.open(self._lock_path, flags, 0o666)
-        except FileNotFoundError:  # no root yet (a delete before any write)
-            self.root.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self._lock_path, flags, 0o666)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            yield
-        finally:
-            os.close(fd)  # releases the flock
+        flags = os.O_RDONLY | os.O_CREAT | _BINARY | _NO_FOLLOW
+        with self._thread_lock:
+            try:
+                fd = os.open(self._lock_path, flags, 0o666)
+            except FileNotFoundError:  # no root yet (a delete before any write)
+                self.root.mkdir(parents=True, exist_ok=True)
+                fd = os.open(self._lock_path, flags, 0o666)
+            try:
+                filelock.lock_descriptor(fd, poll_interval=_LOCK_POLL_SECONDS)
+                try:
+                    yield
+                finally:
+                    filelock.unlock_descriptor(fd)
+            finally:
+                os.close(fd)
 
     def _remove_empty_parents(self, folder: Path) -> None:
         while folder != self.root and self.root in folder.parents:
@@ -255,7 +277,8 @@ class FolderOrigin:
         """The file for `key`, refused when a symlink leads it out of root: reads follow the
         final symlink, writes and deletes replace it, so only its folder must stay inside."""
         path = self.root.joinpath(*check_key(key).split("/"))
-        if path == self._lock_path:
+        # Any case: on macOS and Windows .ASSETPUB-LOCK is the lock file itself.
+        if path.parent == self.root and path.name.casefold() == LOCK_NAME:
             raise OriginError(f"{key} is reserved for the lock of the folder origin {self.url}")
         if not self._is_inside_root(path if follow else path.parent):
             raise OriginError(f"{key} leads outside {self.root} through a symlink: refusing it")
@@ -264,7 +287,7 @@ class FolderOrigin:
     def _is_inside_root(self, path: Path) -> bool:
         real_root = os.path.realpath(self.root)
         real = os.path.realpath(path)
-        return real == real_root or real.startswith(real_root.rstrip("/") + "/")
+        return real == real_root or real.startswith(os.path.join(real_root, ""))
 
     @contextlib.contextmanager
     def _open_existing(self, path: Path) -> Iterator[io.BufferedReader | None]:
@@ -285,12 +308,15 @@ class FolderOrigin:
             raise OriginError(f"cannot {action} {path}: {exc.strerror or exc}") from exc
 
     def _count(self, operation: str) -> None:
-        with self._lock:
+        with self._stats_lock:
             self.stats.count(operation)
 
 
 def _fsync_directory(folder: Path) -> None:
-    """Make the rename itself durable, not just the file's bytes."""
+    """Make the rename itself durable, not just the file's bytes. Windows cannot open a folder
+    as a file (its NTFS journals the rename itself): there this does nothing."""
+    if os.name == "nt":
+        return
     fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
     try:
         os.fsync(fd)
