@@ -6,7 +6,7 @@ import json
 import re
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, BinaryIO
 
 import pytest
 from checks import snapshot
@@ -324,16 +324,16 @@ def test_a_record_another_gc_collects_while_this_one_plans_makes_it_plan_again(
     origin, results, lives = published
     doomed = results[0].release.id
     record_key = f"_assetpub/releases/{doomed}.json"
-    real_get, reads = origin.get, list[str]()
+    real_get_to, reads = origin.get_to, list[str]()
 
-    def get(key: str) -> bytes | None:
+    def get_to(key: str, out: BinaryIO) -> bool:
         if key == record_key and not reads:
             reads.append(key)
             origin.delete([key])  # what the other GC just did
-            return None
-        return real_get(key)
+            return False
+        return real_get_to(key, out)
 
-    origin.get = get  # type: ignore[method-assign]
+    origin.get_to = get_to  # type: ignore[method-assign]
     run_gc(origin, GcSettings(keep=2, grace=timedelta(0)))  # no "has no record" error
     assert reads == [record_key]
     state, _ = StateStore(origin).load()
