@@ -55,6 +55,17 @@ class HistoryError(OriginError):
     """The origin's history is missing something a command needs (release, state)."""
 
 
+class NoHistoryError(HistoryError):
+    """The origin has no assetpub history at all (no state object): a command that reads it
+    (gc, rollback, status) refuses rather than report success on a mistyped origin URL."""
+
+    def __init__(self, url: str, key: str, doing: str) -> None:
+        super().__init__(
+            f"{url}: no assetpub history here ({key} is missing), so {doing}; is the origin "
+            "URL right?"
+        )
+
+
 class MissingRecordError(HistoryError):
     """A release's record is not on the origin (never written, or collected by a GC)."""
 

@@ -127,16 +127,32 @@ class FileConfig:
 
 
 def find_config_file(cwd: Path) -> tuple[Path, Mapping[str, Any]] | None:
-    """assetpub.toml wins over pyproject.toml's [tool.assetpub]; only the current folder counts."""
-    candidate = cwd / "assetpub.toml"
-    if candidate.is_file():
-        return candidate, _read_toml(candidate)
-    pyproject = cwd / "pyproject.toml"
-    if pyproject.is_file():
-        section = _read_toml(pyproject).get("tool", {}).get("assetpub")
-        if section is not None:
-            return pyproject, section
+    """The nearest config from `cwd` upward, as git finds its repository: in each folder
+    assetpub.toml wins over pyproject.toml's [tool.assetpub], and the search stops after the
+    folder holding .git (the repository root), else at the filesystem root. A pyproject.toml
+    without the section is some other tool's and does not stop it."""
+    for folder in config_search_folders(cwd):
+        candidate = folder / "assetpub.toml"
+        if candidate.is_file():
+            return candidate, _read_toml(candidate)
+        pyproject = folder / "pyproject.toml"
+        if pyproject.is_file():
+            section = _read_toml(pyproject).get("tool", {}).get("assetpub")
+            if section is not None:
+                return pyproject, section
     return None
+
+
+def config_search_folders(cwd: Path) -> list[Path]:
+    """`cwd` and its parents up to the repository root (a .git folder, or the .git file of a
+    worktree or submodule), or all of them up to / outside a repository."""
+    start = cwd.absolute()
+    folders = []
+    for folder in (start, *start.parents):
+        folders.append(folder)
+        if (folder / ".git").exists():
+            break
+    return folders
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

@@ -460,3 +460,237 @@ def test_a_rerun_says_the_release_is_live_already_and_allow_empty_records_one(
     assert code == 0 and data["unchanged"] is False and data["release"] != first
     code, out, _ = run("releases", "--origin", str(origin), "--json")
     assert len(json.loads(out)) == 2
+
+
+# --------------------------------------------------------------------------------------------
+# CLI habits: global options anywhere, bare help, JSON errors, config found upward, init.
+
+
+def test_global_options_mean_the_same_after_the_command(
+    make_build: MakeBuild, tmp_path: Path
+) -> None:
+    build, origin = make_build(SITE), str(tmp_path / "www")
+    for args in (["-q", "publish", str(build)], ["publish", str(build), "-q"]):
+        code, out, err = run(*args, "--origin", origin, "--allow-empty")
+        assert (code, out, err) == (0, "", "")
+    before, after = (
+        json.loads(run(*args)[1])
+        for args in (
+            ["--json", "releases", "--origin", origin],
+            ["releases", "--origin", origin, "--json"],
+        )
+    )
+    assert len(before) == 2 and before == after
+    # --debug after the command: the error keeps its exception for the traceback.
+    from assetpub.errors import BuildError
+
+    with pytest.raises(BuildError):
+        main(["publish", str(tmp_path / "missing"), "--debug"])
+    # -v before and after add up: twice is debug logs.
+    import logging
+
+    run("-v", "status", "--origin", origin, "-v")
+    assert logging.getLogger("assetpub").level == logging.DEBUG
+    run("status", "--origin", origin)
+    assert logging.getLogger("assetpub").level == logging.NOTSET
+
+
+def test_bare_assetpub_prints_help_and_succeeds() -> None:
+    code, out, err = run()
+    assert code == 0 and err == ""
+    assert out.startswith("Usage: assetpub") and "publish " in out and "init " in out
+
+
+def test_every_command_shows_an_example() -> None:
+    from assetpub.cli.app import cli
+
+    for name in cli.commands:
+        code, out, _ = run(name, "--help")
+        assert code == 0 and f"assetpub {name} " in out.split("Examples:\n", 1)[1], name
+        assert "-q, --quiet" in out and "--debug" in out and "--config" in out, name
+        assert ("--json" in out) == (name != "watch"), name
+
+
+def test_verbose_lists_every_upload_and_skip_of_a_real_publish(
+    make_build: MakeBuild, tmp_path: Path
+) -> None:
+    origin = str(tmp_path / "www")
+    run("publish", str(make_build(SITE)), "--origin", origin)
+    changed = {**SITE, "site.css": "body{color:blue}"}
+    code, out, _ = run("publish", str(make_build(changed)), "--origin", origin, "-v")
+    assert code == 0 and "Published release" in out
+    lines = out.splitlines()
+    assert any(line.startswith("  assets   put  site.") for line in lines), out
+    assert any(
+        line.startswith("           skip logo.") and line.endswith(".png  (already on origin)")
+        for line in lines
+    ), out
+    assert "  index    put  index.html  (switch)" in lines
+    # Without -v: the summary only.
+    code, out, _ = run("publish", str(make_build(SITE)), "--origin", origin)
+    assert code == 0 and " skip " not in out and " put " not in out
+
+
+@pytest.mark.parametrize(
+    ("args", "exit_code", "says"),
+    [
+        (["publish", "{missing}", "--json"], 1, "does not exist"),
+        (["--json", "publish", "{missing}"], 1, "does not exist"),
+        (["publish", "{missing}", "--bogus", "--json"], 2, "No such option '--bogus'"),
+        (["gc", "--keep", "0", "--origin", "{origin}", "--json"], 2, "keep must be at least 1"),
+        (["status", "--origin", "{empty}", "--json"], 1, "no assetpub history here"),
+        (["--json", "watch"], 2, "drop --json"),
+        (["watch", "--json"], 2, "No such option '--json'"),
+    ],
+)
+def test_json_errors_are_one_object_on_stdout_and_one_line_on_stderr(
+    args: list[str], exit_code: int, says: str, make_build: MakeBuild, tmp_path: Path
+) -> None:
+    origin = tmp_path / "www"
+    assert run("publish", str(make_build(SITE)), "--origin", str(origin))[0] == 0
+    places = {"missing": tmp_path / "missing", "origin": origin, "empty": tmp_path / "empty"}
+    code, out, err = run(*(a.format(**places) for a in args))
+    one_line_error(code, out, err, says)
+    assert json.loads(out) == {
+        "error": err.strip().removeprefix("assetpub: error: "),
+        "exit_code": exit_code,
+    }
+    assert code == exit_code
+
+
+def test_a_failed_check_under_json_prints_only_the_result(
+    make_build: MakeBuild, tmp_path: Path
+) -> None:
+    origin = str(tmp_path / "www")
+    args = ("--origin", origin, "--json", "--check-cmd", "exit 1")
+    code, out, err = run("publish", str(make_build(SITE)), *args)
+    assert code == 3 and "check" in err
+    data = json.loads(out)  # one object: the publish's, which says the check failed
+    assert "error" not in data and data["check"]["passed"] is False
+
+
+def test_config_is_found_upward_to_the_repository_root(
+    make_build: MakeBuild, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ASSETPUB_ORIGIN", raising=False)
+    repo, www = tmp_path / "repo", tmp_path / "www"
+    (repo / ".git").mkdir(parents=True)
+    (repo / "web" / "src").mkdir(parents=True)
+    # Above the repository: never read (its bad key would stop every command).
+    (tmp_path / "assetpub.toml").write_text("colour = 'red'\n")
+    # Another tool's pyproject.toml on the way up does not stop the search.
+    (repo / "web" / "pyproject.toml").write_text("[tool.black]\n")
+    (repo / "assetpub.toml").write_text(f"origins = [{json.dumps(str(www))}]\n")
+    monkeypatch.chdir(repo / "web" / "src")
+    code, _, err = run("publish", str(make_build(SITE)), "-v")
+    assert code == 0, err
+    assert (www / "index.html").is_file()
+    assert f"assetpub: config: {repo / 'assetpub.toml'}" in err.splitlines()
+    # An explicit --config wins over the one found.
+    other = tmp_path / "other.toml"
+    other.write_text(f"origins = [{json.dumps(str(tmp_path / 'elsewhere'))}]\n")
+    assert run("publish", str(make_build(SITE)), "--config", str(other))[0] == 0
+    assert (tmp_path / "elsewhere" / "index.html").is_file()
+    # Outside the repository the search goes on up, and finds the bad one.
+    monkeypatch.chdir(tmp_path)
+    one_line_error(*run("status"), "unknown config key 'colour'")
+
+
+@pytest.mark.parametrize(
+    ("files", "bundler", "build_dir", "read"),
+    [
+        (
+            {"vite.config.ts": "export default { build: { outDir: 'public_html' } }"},
+            "Vite",
+            "public_html",
+            True,
+        ),
+        (
+            {
+                "webpack.config.js": "module.exports = {\n  output: {\n"
+                "    path: path.resolve(__dirname, 'build'),\n  },\n}"
+            },
+            "webpack",
+            "build",
+            True,
+        ),
+        (
+            {"webpack.config.js": "module.exports = { output: { path: outputFolder() } }"},
+            "webpack",
+            "dist",
+            False,
+        ),
+        (
+            {"vite.config.js": "export default { build: { outDir: '../outside' } }"},
+            "Vite",
+            "dist",
+            False,
+        ),
+        ({}, None, "dist", False),
+    ],
+    ids=["vite-outdir", "webpack-path", "webpack-computed", "vite-outside", "none"],
+)
+def test_init_writes_a_starter_config_publish_accepts(
+    files: dict[str, str],
+    bundler: str | None,
+    build_dir: str,
+    read: bool,
+    make_build: MakeBuild,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from assetpub.settings import load_file_config
+
+    project = tmp_path / "project"
+    project.mkdir()
+    for name, text in files.items():
+        (project / name).write_text(text)
+    monkeypatch.chdir(project)
+    code, out, err = run("init", "--json")
+    assert code == 0, err
+    assert json.loads(out) == {
+        "config": str(project / "assetpub.toml"),
+        "bundler": bundler,
+        "build_dir": build_dir,
+        "build_dir_read": read,
+    }
+    text = (project / "assetpub.toml").read_text()
+    assert f"assetpub publish {build_dir}\n" in text
+    assert ("check it" in text) == (bundler is not None and not read)
+    config = load_file_config(None, project)
+    assert config.source == str(project / "assetpub.toml")
+    assert [o.url for o in config.origins] == ["assetpub-origin"]
+    assert run("publish", str(make_build(SITE)))[0] == 0
+    assert (project / "assetpub-origin" / "index.html").is_file()
+
+
+def test_init_refuses_to_overwrite_and_its_commented_s3_origin_is_valid(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from assetpub.settings import parse_file_config
+
+    monkeypatch.chdir(tmp_path)
+    assert run("init")[0] == 0
+    written = (tmp_path / "assetpub.toml").read_text()
+    (tmp_path / "assetpub.toml").write_text("# mine\n")
+    code, out, err = run("init")
+    one_line_error(code, out, err, "assetpub.toml already exists; --force overwrites it")
+    assert code == 2 and (tmp_path / "assetpub.toml").read_text() == "# mine\n"
+    code, out, _ = run("init", "--force")
+    assert code == 0 and (tmp_path / "assetpub.toml").read_text() == written
+    assert "next: edit origins, then `assetpub publish dist --dry-run`" in out
+    # Another folder, named: written there, not here.
+    (tmp_path / "web").mkdir()
+    assert run("init", str(tmp_path / "web"))[0] == 0
+    assert (tmp_path / "web" / "assetpub.toml").read_text() == written
+    # The S3 example, uncommented in place of the origins line, is a config assetpub takes.
+    import tomllib
+
+    s3 = "\n".join(
+        line.removeprefix("# ") if line.startswith("# [[origins]]") or "= " in line else line
+        for line in written.split("# [[origins]]", 1)[1].splitlines()
+    )
+    edited = written.replace('origins = ["assetpub-origin"]\n', "").split("# [[origins]]")[0]
+    config = parse_file_config(tomllib.loads(edited + "[[origins]]" + s3), "assetpub.toml")
+    assert config.origins[0].url == "s3://assets/site"
+    assert config.origins[0].region == "auto"

@@ -259,3 +259,38 @@ def test_a_far_future_lease_fails_publish_at_once_until_gc_breaks_it(
     assert code == 0 and "no GC lease is held" in out
     code, _, err = run("publish", build, "--origin", origin)
     assert code == 0, err
+
+
+@pytest.mark.parametrize(
+    ("args", "doing"),
+    [
+        (["gc", "--grace", "0"], "there is nothing to collect"),
+        (["gc", "--break-lease"], "there is nothing to collect"),
+        (["rollback"], "no release is live to roll back"),
+        (["rollback", "--dry-run"], "no release is live to roll back"),
+        (["status"], "no release is live"),
+    ],
+)
+def test_an_origin_without_history_is_an_error_not_a_clean_nothing(
+    args: list[str], doing: str, tmp_path: Path
+) -> None:
+    """A cron job's mistyped origin must fail: exit 1 (the history stops the command), one
+    line, and nothing made on the origin, not even the folder."""
+    typo = tmp_path / "wwww"
+    code, out, err = run(*args, "--origin", str(typo))
+    one_line_error(
+        code,
+        out,
+        err,
+        f"{typo.as_uri()}: no assetpub history here (_assetpub/state.json is missing), so "
+        f"{doing}; is the origin URL right?",
+    )
+    assert code == 1 and not typo.exists()
+
+
+def test_status_names_the_origin_without_history_among_others(
+    three_releases: ThreeReleases, tmp_path: Path
+) -> None:
+    origin, _ = three_releases
+    code, out, err = run("status", "--origin", origin, "--origin", str(tmp_path / "new"))
+    one_line_error(code, out, err, f"{(tmp_path / 'new').as_uri()}: no assetpub history here")

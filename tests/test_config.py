@@ -137,6 +137,8 @@ def test_timeouts_and_the_lease_wait(tmp_path: Path) -> None:
     assert OriginSpec("s3://bucket/site").read_timeout == 30
     assert publish_settings(config, tmp_path).lease_wait == 90
     assert publish_settings(config, tmp_path, lease_wait="2m").lease_wait == 120  # the flag wins
+    # A repository of its own below tmp_path: the search stops at its root and finds nothing.
+    (tmp_path / "none" / ".git").mkdir(parents=True)
     assert publish_settings(load_file_config(None, tmp_path / "none"), tmp_path).lease_wait == 300
     with pytest.raises(ConfigError, match="lease_wait: invalid duration"):
         publish_settings(config, tmp_path, lease_wait="soon")

@@ -167,6 +167,7 @@ def test_no_command_shows_or_stores_a_credential_a_local_path_or_the_environment
         (["--debug", "rollback", "20000101T000000000Z-00000000", *origin], -1),
         (["gc", *missing_bucket, "--grace", "0"], 1),
         (["--debug", "publish", str(places["home"] / "no-build"), *origin], -1),
+        (["--debug", "-vv", "init", str(places["runs"])], 0),
         # watch runs until a signal (test_watch_shows_no_credential): here its refusal.
         (["watch", str(builds[0]), *origin, "--debounce", "0"], 2),
     ]

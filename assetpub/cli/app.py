@@ -8,7 +8,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,8 +21,10 @@ from assetpub.cli.render import (
     check_outcome_json,
     delete_prefix_json,
     delete_prefix_prompt,
+    error_json,
     gc_json,
     guard_json,
+    init_json,
     print_broken_leases,
     print_check_outcomes,
     print_decisions,
@@ -30,6 +32,7 @@ from assetpub.cli.render import (
     print_detected,
     print_gc,
     print_guard,
+    print_init,
     print_plan,
     print_publish_summary,
     print_releases,
@@ -54,9 +57,78 @@ if TYPE_CHECKING:
 
 @dataclass
 class Context:
-    reporter: Reporter
+    reporter: Reporter = field(default_factory=Reporter)
     config_path: Path | None = None
     debug: bool = False  # --debug: errors keep their tracebacks
+    verbose: int = 0  # -v given this many times, before and after the command together
+    quiet: bool = False
+    file_config: FileConfig | None = None  # read once a run, when a command first needs it
+
+    def output_flags_changed(self) -> None:
+        self.reporter.verbosity = -1 if self.quiet else self.verbose
+        _configure_logging(self.debug or self.verbose > 1)
+
+
+def _add_verbose(ctx: click.Context, _: click.Parameter, count: int) -> None:
+    context = ctx.ensure_object(Context)
+    context.verbose += count
+    context.output_flags_changed()
+
+
+def _set_quiet(ctx: click.Context, _: click.Parameter, quiet: bool) -> None:
+    context = ctx.ensure_object(Context)
+    context.quiet = context.quiet or quiet
+    context.output_flags_changed()
+
+
+def _set_debug(ctx: click.Context, _: click.Parameter, debug: bool) -> None:
+    context = ctx.ensure_object(Context)
+    context.debug = context.debug or debug
+    context.output_flags_changed()
+
+
+def _set_json(ctx: click.Context, _: click.Parameter, as_json: bool) -> None:
+    reporter = ctx.ensure_object(Context).reporter
+    reporter.as_json = reporter.as_json or as_json
+
+
+def _set_config(ctx: click.Context, _: click.Parameter, path: Path | None) -> None:
+    if path is not None:
+        ctx.ensure_object(Context).config_path = path
+
+
+# The options every command takes, before its name or after it alike (`assetpub -q publish dist`
+# is `assetpub publish dist -q`): each sets the one Context, so no command reads them itself.
+verbose_option = click.option(
+    "-v",
+    "--verbose",
+    count=True,
+    expose_value=False,
+    callback=_add_verbose,
+    help="More detail: each file's decision and each upload or skip with its reason "
+    "(twice: debug logs).",
+)
+quiet_option = click.option(
+    "-q", "--quiet", is_flag=True, expose_value=False, callback=_set_quiet, help="Only errors."
+)
+debug_option = click.option(
+    "--debug", is_flag=True, expose_value=False, callback=_set_debug, help="Show tracebacks."
+)
+json_option = click.option(
+    "--json",
+    is_flag=True,
+    expose_value=False,
+    callback=_set_json,
+    help='Print one JSON object on stdout; an error as {"error": ..., "exit_code": N}.',
+)
+config_option = click.option(
+    "--config",
+    type=click.Path(path_type=Path, dir_okay=False),
+    expose_value=False,
+    callback=_set_config,
+    help="Config file (default: the nearest assetpub.toml, else [tool.assetpub] in "
+    "pyproject.toml, from here up to the repository root).",
+)
 
 
 origin_option = click.option(
@@ -67,7 +139,6 @@ origin_option = click.option(
     help="s3://bucket[/prefix], file:///path or a folder path; repeatable. "
     "Default: config, then $ASSETPUB_ORIGIN, then ./assetpub-origin.",
 )
-json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 check_timeout_option = click.option(
     "--check-timeout",
     metavar="DURATION",
@@ -105,6 +176,9 @@ def with_options(
 
 
 with_check_options = with_options(*check_options)
+with_global_options = with_options(
+    verbose_option, quiet_option, debug_option, json_option, config_option
+)
 
 
 endpoint_option = click.option(
@@ -118,27 +192,56 @@ invalidate_option = click.option(
 )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="assetpub")
-@click.option("-v", "--verbose", count=True, help="More detail (repeat for debug logs).")
-@click.option("-q", "--quiet", is_flag=True, help="Only errors.")
-@click.option("--debug", is_flag=True, help="Show tracebacks.")
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="Config file (default: ./assetpub.toml, else [tool.assetpub] in ./pyproject.toml).",
+def examples(*lines: str) -> str:
+    """A command's epilog: its examples, kept as written (\\b stops click re-wrapping them)."""
+    return "\b\nExamples:\n" + "\n".join(f"  {line}" for line in lines)
+
+
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"]},
+    invoke_without_command=True,
+    epilog=examples("assetpub init", "assetpub publish dist", "assetpub publish --help"),
 )
+@click.version_option(__version__, prog_name="assetpub")
+@with_global_options
 @click.pass_context
-def cli(
-    ctx: click.Context, verbose: int, quiet: bool, debug: bool, config_path: Path | None
-) -> None:
-    """Publish front-end builds to S3-compatible CDN origins without breaking open pages."""
-    _configure_logging(debug or verbose > 1)
-    context = ctx.ensure_object(Context)
-    context.reporter = Reporter(verbosity=-1 if quiet else verbose)
-    context.config_path = config_path
-    context.debug = debug
+def cli(ctx: click.Context) -> None:
+    """Publish front-end builds to S3-compatible CDN origins without breaking open pages.
+
+    -v, -q, --debug, --json and --config mean the same before a command's name or after it."""
+    if ctx.invoked_subcommand is None:
+        # Bare `assetpub` asks what there is: the help, and success.
+        click.echo(ctx.get_help())
+
+
+@cli.command(
+    "init", epilog=examples("assetpub init", "assetpub init --force && git diff assetpub.toml")
+)
+@click.argument(
+    "folder", type=click.Path(path_type=Path, file_okay=False, exists=True), default="."
+)
+@click.option("--force", is_flag=True, help="Overwrite an assetpub.toml already there.")
+@with_global_options
+@click.pass_obj
+def init_command(obj: Context, folder: Path, force: bool) -> None:
+    """Write a commented starter assetpub.toml in FOLDER (default: the current folder), for
+    the webpack or Vite project found there (its build folder from output.path or
+    build.outDir when plainly written, else dist)."""
+    from assetpub.cli.starter import CONFIG_NAME, detect_bundler, starter_config
+
+    folder = folder.absolute()
+    target = folder / CONFIG_NAME
+    if target.exists() and not force:
+        raise ConfigError(f"{target} already exists; --force overwrites it")
+    bundler = detect_bundler(folder)
+    try:
+        target.write_text(starter_config(bundler), encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{target}: cannot write: {exc.strerror}") from None
+    if obj.reporter.as_json:
+        obj.reporter.emit_json(init_json(target, bundler))
+    else:
+        print_init(obj.reporter, target, bundler)
 
 
 def _configure_logging(debug: bool) -> None:
@@ -179,13 +282,33 @@ publish_options = with_options(
 )
 
 
+def _file_config(obj: Context) -> FileConfig:
+    """The config file's settings, read once; with -v, which file they came from."""
+    from assetpub.settings import config_search_folders, load_file_config
+
+    if obj.file_config is None:
+        cwd = Path.cwd()
+        obj.file_config = load_file_config(obj.config_path, cwd)
+        if obj.file_config.source is not None:
+            obj.reporter.explain(f"assetpub: config: {obj.file_config.source}")
+        else:
+            top = config_search_folders(cwd)[-1]
+            obj.reporter.explain(f"assetpub: config: none (looked in {cwd} up to {top})")
+    return obj.file_config
+
+
 def _publish_settings(obj: Context, build_dir: Path, **flags: Any) -> PublishSettings:
-    from assetpub.settings import load_file_config, publish_settings
+    from assetpub.settings import publish_settings
 
-    return publish_settings(load_file_config(obj.config_path, Path.cwd()), build_dir, **flags)
+    return publish_settings(_file_config(obj), build_dir, **flags)
 
 
-@cli.command("publish")
+@cli.command(
+    "publish",
+    epilog=examples(
+        "assetpub publish dist --origin s3://assets/site --public-url https://cdn.example.com/site/"
+    ),
+)
 @click.argument("build_dir", type=click.Path(path_type=Path, file_okay=True))
 @publish_options
 @click.option("--dry-run", is_flag=True, help="Write nothing; print the plan.")
@@ -205,7 +328,7 @@ def _publish_settings(obj: Context, build_dir: Path, **flags: Any) -> PublishSet
     is_flag=True,
     help="When a check fails, only report it (exit 3); the new release stays live.",
 )
-@json_option
+@with_global_options
 @click.pass_obj
 def publish_command(
     obj: Context,
@@ -216,18 +339,17 @@ def publish_command(
     check_cmd: str | None,
     check_timeout: str | None,
     no_rollback_on_failure: bool,
-    as_json: bool,
     **flags: Any,
 ) -> None:
     """Hash, rewrite and upload BUILD_DIR, then switch asset-manifest.json and index.html."""
     from assetpub.commands.guard import check_after_publish
     from assetpub.commands.publish import publish
     from assetpub.origins import open_origins
-    from assetpub.settings import check_settings, load_file_config, publish_settings
+    from assetpub.settings import check_settings, publish_settings
 
     reporter = obj.reporter
-    reporter.as_json = as_json
-    file_config = load_file_config(obj.config_path, Path.cwd())
+    as_json = reporter.as_json
+    file_config = _file_config(obj)
     checks = check_settings(
         file_config,
         check_urls,
@@ -253,7 +375,7 @@ def publish_command(
     else:
         print_detected(reporter, result)
         print_decisions(reporter, result)
-        if dry_run:
+        if dry_run or reporter.verbosity >= 1:
             print_plan(reporter, result)
         print_publish_summary(reporter, result, _live_url(settings))
         if guard:
@@ -262,7 +384,7 @@ def publish_command(
         guard.raise_if_failed(checks.rollback_on_failure)
 
 
-@cli.command("watch")
+@cli.command("watch", epilog=examples("vite build --watch & assetpub watch dist --origin www"))
 @click.argument("build_dir", type=click.Path(path_type=Path), default="dist")
 @publish_options
 @click.option(
@@ -271,6 +393,8 @@ def publish_command(
     metavar="SECONDS",
     help="How long the build folder must be quiet before a publish (default 1).",
 )
+# No --json: watch prints a line per publish until stopped, never one object.
+@with_options(verbose_option, quiet_option, debug_option, config_option)
 @click.pass_obj
 def watch_command(obj: Context, /, build_dir: Path, debounce: float | None, **flags: Any) -> None:
     """Publish BUILD_DIR (default: dist) now, then again whenever it changes and is complete:
@@ -280,6 +404,11 @@ def watch_command(obj: Context, /, build_dir: Path, debounce: float | None, **fl
     from assetpub.commands.watch import stopping_on_signals, watch
     from assetpub.settings import watch_settings
 
+    if obj.reporter.as_json:  # `assetpub --json watch`
+        raise ConfigError(
+            "watch prints one line per publish and runs until stopped, not one JSON object: "
+            "drop --json"
+        )
     settings = watch_settings(_publish_settings(obj, build_dir, **flags), debounce)
     reporter = obj.reporter
     with BuildChanges(build_dir) as changes, stopping_on_signals(changes.request_stop):
@@ -294,21 +423,19 @@ def _open_origins(
     obj: Context, origins: Sequence[str], endpoint_url: str | None, dry_run: bool = False
 ) -> tuple[list[Origin], FileConfig]:
     from assetpub.origins import open_origins
-    from assetpub.settings import load_file_config, resolve_origins
+    from assetpub.settings import resolve_origins
 
-    file_config = load_file_config(obj.config_path, Path.cwd())
+    file_config = _file_config(obj)
     specs = resolve_origins(origins, file_config, endpoint_url)
     return open_origins(specs, dry_run), file_config
 
 
-@cli.command("releases")
+@cli.command("releases", epilog=examples("assetpub releases --origin s3://assets/site --json"))
 @origin_option
 @endpoint_option
-@json_option
+@with_global_options
 @click.pass_obj
-def releases_command(
-    obj: Context, origins: Sequence[str], endpoint_url: str | None, as_json: bool
-) -> None:
+def releases_command(obj: Context, origins: Sequence[str], endpoint_url: str | None) -> None:
     """List the releases an origin keeps, newest first, and which is live."""
     from assetpub.history.store import StateStore
 
@@ -316,21 +443,26 @@ def releases_command(
     if len(opened) > 1:
         raise ConfigError("releases shows one origin at a time: pick one with --origin")
     state, _ = StateStore(opened[0]).load()
-    obj.reporter.as_json = as_json
-    if as_json:
+    if obj.reporter.as_json:
         obj.reporter.emit_json(releases_json(state))
     else:
         print_releases(obj.reporter, opened[0].url, state)
 
 
-@cli.command("rollback")
+@cli.command(
+    "rollback",
+    epilog=examples(
+        "assetpub rollback --origin s3://assets/site",
+        "assetpub rollback 20260102T030405678Z-1a2b3c4d --origin s3://assets/site --dry-run",
+    ),
+)
 @click.argument("release_id", required=False)
 @origin_option
 @endpoint_option
 @click.option("--dry-run", is_flag=True, help="Check and print what would happen; change nothing.")
 @with_check_options
 @invalidate_option
-@json_option
+@with_global_options
 @click.pass_obj
 def rollback_command(
     obj: Context,
@@ -342,7 +474,6 @@ def rollback_command(
     check_cmd: str | None,
     check_timeout: str | None,
     invalidate: Sequence[str],
-    as_json: bool,
 ) -> None:
     """Make RELEASE_ID live again (default: the release live before the current one).
 
@@ -351,6 +482,7 @@ def rollback_command(
     from assetpub.commands.guard import check_after_rollback
     from assetpub.commands.rollback import rollback
     from assetpub.history.record import check_release_id
+    from assetpub.history.store import require_history
     from assetpub.settings import check_settings, invalidate_settings, resolve_origins
 
     if release_id is not None:
@@ -361,7 +493,8 @@ def rollback_command(
     cdns = invalidate_settings(
         file_config, invalidate, resolve_origins(origins, file_config, endpoint_url)
     )
-    obj.reporter.as_json = as_json
+    for origin in opened:
+        require_history(origin, "no release is live to roll back")
     result = rollback(
         opened,
         release_id,
@@ -370,7 +503,7 @@ def rollback_command(
         invalidate=cdns,
     )
     guard = check_after_rollback(result, checks, opened)
-    if as_json:
+    if obj.reporter.as_json:
         obj.reporter.emit_json(
             {**rollback_json(result), "check": guard_json(guard) if guard else None}
         )
@@ -382,7 +515,7 @@ def rollback_command(
         guard.raise_if_failed(rollback_on_failure=False)
 
 
-@cli.command("gc")
+@cli.command("gc", epilog=examples("assetpub gc --origin s3://assets/site --keep 10 --dry-run"))
 @origin_option
 @endpoint_option
 @click.option(
@@ -398,7 +531,7 @@ def rollback_command(
     help="Only clear a GC lease no GC will release (a clock far ahead, a stuck host); "
     "delete nothing.",
 )
-@json_option
+@with_global_options
 @click.pass_obj
 def gc_command(
     obj: Context,
@@ -410,15 +543,17 @@ def gc_command(
     force: bool,
     dry_run: bool,
     break_lease: bool,
-    as_json: bool,
 ) -> None:
     """Delete the objects and records of releases no longer retained."""
     from assetpub.commands.gc import break_lease as break_gc_lease
     from assetpub.commands.gc import run_gc
+    from assetpub.history.store import require_history
     from assetpub.settings import gc_settings
 
     opened, file_config = _open_origins(obj, origins, endpoint_url, dry_run)
-    obj.reporter.as_json = as_json
+    as_json = obj.reporter.as_json
+    for origin in opened:
+        require_history(origin, "there is nothing to collect")
     if break_lease:
         broken = [
             (o.url, break_gc_lease(o, dry_run=dry_run, warn=obj.reporter.warn)) for o in opened
@@ -436,15 +571,15 @@ def gc_command(
         print_gc(obj.reporter, results)
 
 
-@cli.command("delete-prefix")
+@cli.command("delete-prefix", epilog=examples("assetpub delete-prefix s3://assets/pr-42 --dry-run"))
 @click.argument("origin")
 @endpoint_option
 @click.option("--yes", is_flag=True, help="Delete without asking (needed off a terminal).")
 @click.option("--dry-run", is_flag=True, help="Print exactly what would be deleted and left.")
-@json_option
+@with_global_options
 @click.pass_obj
 def delete_prefix_command(
-    obj: Context, origin: str, endpoint_url: str | None, yes: bool, dry_run: bool, as_json: bool
+    obj: Context, origin: str, endpoint_url: str | None, yes: bool, dry_run: bool
 ) -> None:
     """Delete a preview: every object assetpub owns under ORIGIN (s3://bucket/pr-42), its
     release history included. Objects assetpub did not write stay, and are listed."""
@@ -457,7 +592,6 @@ def delete_prefix_command(
             "terminal (or --dry-run to see what would go)"
         )
     [opened], _ = _open_origins(obj, [origin], endpoint_url)
-    obj.reporter.as_json = as_json
 
     def confirm(plan: DeletePrefixPlan) -> bool:
         if yes or dry_run:
@@ -465,7 +599,7 @@ def delete_prefix_command(
         return click.confirm(delete_prefix_prompt(opened.url, plan), default=False, err=True)
 
     result = delete_prefix(opened, confirm=confirm, dry_run=dry_run, warn=obj.reporter.warn)
-    if as_json:
+    if obj.reporter.as_json:
         obj.reporter.emit_json(delete_prefix_json(result))
     else:
         print_delete_prefix(obj.reporter, result)
@@ -475,22 +609,24 @@ def _stdin_is_terminal() -> bool:
     return sys.stdin.isatty()
 
 
-@cli.command("status")
+@cli.command(
+    "status", epilog=examples("assetpub status --origin s3://assets/site --origin s3://backup/site")
+)
 @origin_option
 @endpoint_option
-@json_option
+@with_global_options
 @click.pass_obj
-def status_command(
-    obj: Context, origins: Sequence[str], endpoint_url: str | None, as_json: bool
-) -> None:
-    """Show each origin's live release; exit 1 when origins diverge."""
+def status_command(obj: Context, origins: Sequence[str], endpoint_url: str | None) -> None:
+    """Show each origin's live release; exit 1 when origins diverge or one has no history."""
     from assetpub.commands.status import divergence, origin_status
+    from assetpub.history.store import require_history
 
     opened, _ = _open_origins(obj, origins, endpoint_url)
+    for origin in opened:
+        require_history(origin, "no release is live")
     statuses = [origin_status(o) for o in opened]
     reasons = divergence(statuses)
-    obj.reporter.as_json = as_json
-    if as_json:
+    if obj.reporter.as_json:
         obj.reporter.emit_json(status_json(statuses, reasons))
     else:
         print_status(obj.reporter, statuses, reasons)
@@ -498,7 +634,13 @@ def status_command(
         raise SystemExit(1)
 
 
-@cli.command("verify")
+@cli.command(
+    "verify",
+    epilog=examples(
+        "assetpub verify --origin s3://assets/site --deep",
+        "assetpub verify --url https://www.example.com/",
+    ),
+)
 @origin_option
 @endpoint_option
 @click.option("--deep", is_flag=True, help="Also read every object and re-hash its bytes.")
@@ -510,7 +652,7 @@ def status_command(
     help="Also check this page as a visitor fetches it (alone: no origin is opened); repeatable.",
 )
 @check_timeout_option
-@json_option
+@with_global_options
 @click.pass_obj
 def verify_command(
     obj: Context,
@@ -519,7 +661,6 @@ def verify_command(
     deep: bool,
     urls: Sequence[str],
     check_timeout: str | None,
-    as_json: bool,
 ) -> None:
     """Check the live release is whole on every origin; exit 1 with the problems if not.
 
@@ -527,9 +668,9 @@ def verify_command(
     that, without origin credentials."""
     from assetpub.commands.verify import verify_origin
     from assetpub.health.check import check_url
-    from assetpub.settings import check_settings, load_file_config
+    from assetpub.settings import check_settings
 
-    file_config = load_file_config(obj.config_path, Path.cwd())
+    file_config = _file_config(obj)
     checks = check_settings(
         file_config, urls, None, check_timeout, use_config_checks=False, url_flag="--url"
     )
@@ -544,8 +685,7 @@ def verify_command(
         for url in checks.urls
     ]
     healthy = all(r.healthy for r in results) and all(o.passed for o in outcomes)
-    obj.reporter.as_json = as_json
-    if as_json:
+    if obj.reporter.as_json:
         data = verify_json(results)
         if urls:
             data["healthy"] = healthy
@@ -572,8 +712,19 @@ def _live_url(settings: PublishSettings) -> str | None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    # The group fills this in, --debug included, before any command can fail.
-    context = Context(Reporter())
+    # The options' callbacks fill this in, --debug included, before any command can fail.
+    context = Context()
+
+    def fail(message: str, exit_code: int, *, parsed: bool = True) -> int:
+        """One line on stderr, always; under --json also the error as the one JSON object on
+        stdout, unless the command already printed its own (a failed check after a publish)."""
+        click.echo(f"assetpub: {message}", err=True)
+        # A usage error stops click before it reads --json: then the word itself counts.
+        as_json = context.reporter.as_json or (not parsed and _names_json(args))
+        if as_json and not context.reporter.emitted_json:
+            context.reporter.emit_json(error_json(message.removeprefix("error: "), exit_code))
+        return exit_code
+
     try:
         cli.main(args=args, prog_name="assetpub", standalone_mode=False, obj=context)
     except click.exceptions.Exit as exc:
@@ -585,23 +736,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         # line, message), which CI logs and scripts parsing stderr handle badly.
         command = exc.ctx.command_path if exc.ctx else "assetpub"
         message = exc.format_message().rstrip(".")
-        click.echo(f"assetpub: error: {message} (see '{command} --help')", err=True)
-        return exc.exit_code
+        return fail(f"error: {message} (see '{command} --help')", exc.exit_code, parsed=False)
     except click.ClickException as exc:
-        click.echo(f"assetpub: error: {exc.format_message()}", err=True)
-        return exc.exit_code
+        return fail(f"error: {exc.format_message()}", exc.exit_code)
     except click.exceptions.Abort:
-        click.echo("assetpub: aborted", err=True)
-        return 130
+        return fail("aborted", 130)
     except AssetpubError as exc:
         if context.debug or os.environ.get("ASSETPUB_DEBUG") == "1":
             raise
-        click.echo(f"assetpub: error: {exc.message}", err=True)
-        return exc.exit_code
+        return fail(f"error: {exc.message}", exc.exit_code)
     except KeyboardInterrupt:
-        click.echo("assetpub: interrupted", err=True)
-        return 130
+        return fail("interrupted", 130)
     return 0
+
+
+def _names_json(args: Sequence[str]) -> bool:
+    """Whether --json is among the arguments, before a `--` that ends the options."""
+    options = args[: args.index("--")] if "--" in args else args
+    return "--json" in options
 
 
 if __name__ == "__main__":  # pragma: no cover

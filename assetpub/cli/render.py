@@ -12,8 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from assetpub.cli.starter import DEFAULT_BUILD_DIR, Bundler
+
 # Types only: `assetpub --help` must not import the commands (start-up time).
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from assetpub.commands.delete_prefix import DeletePrefixPlan, DeletePrefixResult
     from assetpub.commands.gc import GcResult
     from assetpub.commands.guard import GuardResult
@@ -41,6 +45,9 @@ def human_bytes(size: float) -> str:
 class Reporter:
     verbosity: int = 0  # -1 quiet, 0 normal, 1+ verbose
     as_json: bool = False
+    # Whether stdout already holds the command's JSON object: an error after it (a failed
+    # health check) must not add a second one, which no JSON reader would take.
+    emitted_json: bool = False
 
     def warn(self, message: str) -> None:
         if self.verbosity >= 0:
@@ -59,8 +66,15 @@ class Reporter:
         if self.verbosity >= 1 and not self.as_json:
             click.echo(message)
 
+    def explain(self, message: str) -> None:
+        """-v only, on stderr: how assetpub read its input (which config file), so it stays
+        out of --json and of the command's output."""
+        if self.verbosity >= 1:
+            click.echo(message, err=True)
+
     def emit_json(self, data: Any) -> None:
         click.echo(json.dumps(data, indent=2))
+        self.emitted_json = True
 
     @contextmanager
     def progress(self) -> Iterator[Hooks]:
@@ -87,6 +101,32 @@ class Reporter:
         finally:
             for bar in bars:
                 bar.__exit__(None, None, None)
+
+
+def init_json(path: Path, bundler: Bundler | None) -> dict[str, Any]:
+    return {
+        "config": str(path),
+        "bundler": bundler.name if bundler else None,
+        "build_dir": bundler.build_dir if bundler else DEFAULT_BUILD_DIR,
+        "build_dir_read": bundler.build_dir_read if bundler else False,
+    }
+
+
+def print_init(reporter: Reporter, path: Path, bundler: Bundler | None) -> None:
+    build_dir = bundler.build_dir if bundler else DEFAULT_BUILD_DIR
+    if bundler is None:
+        found = f"no webpack or Vite config here; assumed build folder {build_dir}"
+    elif bundler.build_dir_read:
+        found = f"{bundler.name}, build folder {build_dir} ({bundler.setting})"
+    else:
+        found = f"{bundler.name}, build folder {build_dir} (its default: check {bundler.setting})"
+    reporter.info(f"Wrote {path}: {found}")
+    reporter.info(f"next: edit origins, then `assetpub publish {build_dir} --dry-run`")
+
+
+def error_json(message: str, exit_code: int) -> dict[str, Any]:
+    """What --json prints when a command stops: its one line's message, and the exit code."""
+    return {"error": message, "exit_code": exit_code}
 
 
 def publish_json(result: PublishResult) -> dict[str, Any]:

@@ -33,6 +33,7 @@ from assetpub.errors import (
     AlreadyExistsError,
     HistoryError,
     NewerFormatError,
+    NoHistoryError,
     OriginError,
     PreconditionFailedError,
 )
@@ -74,6 +75,14 @@ def with_answer(state: State, service: str, enforced: bool, now: datetime) -> St
     kept = dict(answers) if isinstance(answers, dict) else {}
     kept[service] = {"enforced": enforced, "probed_at": iso(now)}
     return replace(state, extra={**state.extra, _PROBED: kept})
+
+
+def require_history(origin: Origin, doing: str) -> None:
+    """Refuse to go on where the origin has no state object at all: gc, rollback and status
+    would otherwise report a clean nothing on a mistyped URL, and a cron job would pass. One
+    HEAD; `doing` says what cannot happen ("there is nothing to collect")."""
+    if origin.head(STATE_KEY) is None:
+        raise NoHistoryError(origin.url, STATE_KEY, doing)
 
 
 @dataclass
