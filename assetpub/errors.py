@@ -77,14 +77,22 @@ class MissingRecordError(HistoryError):
 class ConflictError(AssetpubError):
     """An immutable name on an origin already holds different bytes."""
 
+    # Its own code: a bundler whose output is not deterministic is fixed in the build, not
+    # by running the same deploy again.
+    exit_code = 4
+
 
 class IncompleteSwitchError(OriginError):
     """An origin's state says the release is live, but not all its files switched: the pages
     still load (assets first, index.html last), and the same command again converges."""
 
+    exit_code = 5  # the one failure a script answers by running the same command again
+
 
 class PartialSwitchError(AssetpubError):
     """Some origins switched and some did not: the message says which is live on what."""
+
+    exit_code = 5  # as IncompleteSwitchError: the same command again converges
 
 
 class RollbackError(HistoryError):

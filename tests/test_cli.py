@@ -11,12 +11,14 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
 from fixture_types import MakeBucket, MakeBuild, S3Client
 
 from assetpub.cli.app import main
+from assetpub.errors import OriginError
 
 SITE: dict[str, str | bytes] = {
     "index.html": "<link rel=stylesheet href=site.css><img src=logo.png>",
@@ -694,3 +696,41 @@ def test_init_refuses_to_overwrite_and_its_commented_s3_origin_is_valid(
     config = parse_file_config(tomllib.loads(edited + "[[origins]]" + s3), "assetpub.toml")
     assert config.origins[0].url == "s3://assets/site"
     assert config.origins[0].region == "auto"
+
+
+def test_a_conflicting_immutable_name_exits_4(make_build: MakeBuild, tmp_path: Path) -> None:
+    """Other bytes under a bundler-hashed name: a build problem, not one a rerun fixes."""
+    origin = tmp_path / "www"
+    site = {**SITE, "main.0123456789abcdef.js": "one()"}
+    assert run("publish", str(make_build(site)), "--origin", str(origin))[0] == 0
+    before = tree(origin)
+    changed = {**site, "main.0123456789abcdef.js": "two()"}
+    code, out, err = run("publish", str(make_build(changed)), "--origin", str(origin))
+    assert code == 4 and out == ""
+    assert err.startswith("assetpub: error: ") and err.count("\n") == 1
+    assert "main.0123456789abcdef.js" in err and tree(origin) == before
+
+
+def test_a_switch_that_fails_on_one_origin_of_two_exits_5(
+    make_build: MakeBuild, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first origin switched, the second did not: one line saying which serves what, and
+    the code a script answers by running the same command again, which converges."""
+    from assetpub.origins.folder import FolderOrigin
+
+    first, second = tmp_path / "a", tmp_path / "b"
+    real_put_file, failing = FolderOrigin.put_file, [True]
+
+    def put_file(self: FolderOrigin, key: str, *args: Any, **kwargs: Any) -> None:
+        if self.root == second and key == "asset-manifest.json" and failing[0]:
+            raise OriginError(f"{self.url}: injected failure writing {key}")
+        real_put_file(self, key, *args, **kwargs)
+
+    monkeypatch.setattr(FolderOrigin, "put_file", put_file)
+    build = make_build(SITE)
+    argv = ["publish", str(build), "--origin", str(first), "--origin", str(second)]
+    code, _, err = run(*argv)
+    assert code == 5 and err.count("\n") == 1 and "injected failure" in err
+    failing[0] = False
+    assert run(*argv)[0] == 0
+    assert tree(first)["index.html"] == tree(second)["index.html"]
