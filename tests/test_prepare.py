@@ -461,3 +461,43 @@ def test_each_file_is_uploaded_from_where_its_bytes_are(
     }
     for file in result.files:
         assert hashlib.sha256(uploaded[file.source]).hexdigest() == file.digests.sha256
+
+
+def test_a_publishs_record_reads_its_files_from_the_build(
+    make_build: MakeBuild, tmp_path: Path
+) -> None:
+    """A new release's files are made from the prepared build when asked for (no second copy
+    of each): the same mapping, path for path, as the record written and read back."""
+    from datetime import UTC, datetime
+
+    from assetpub.history.record import PreparedFiles, ReleaseRecord, build_release
+
+    build = make_build(
+        {
+            "index.html": "<link rel=stylesheet href=css/site.css><script src=app.js></script>",
+            "css/site.css": "body{background:url(../img/bg.png)}",
+            "img/bg.png": b"\x89PNG",
+            "app.js": "go()",
+            "about/index.html": "<p>about",
+        }
+    )
+    prepared = prepare(build, tmp_path)
+    release = build_release(
+        prepared, release_id="r", created_at=datetime.now(UTC), git_commit=None, message=None
+    )
+    files = release.files
+    assert isinstance(files, PreparedFiles)
+    paths = sorted(f.source for f in prepared.files)
+    assert list(files) == paths and len(files) == len(paths)
+    read = ReleaseRecord.from_json(release.to_json())
+    assert dict(files.items()) == read.files and read == release
+    for file in prepared.files:
+        assert files[file.source].key == file.key and file.source in files
+    assert "nothing.txt" not in files and files.get("nothing.txt") is None
+    with pytest.raises(KeyError):
+        files["css/site.cs"]
+    # Made from files in any order (a build put together by hand), and never two of a path.
+    shuffled = PreparedFiles(tuple(reversed(prepared.files)))
+    assert list(shuffled) == paths and dict(shuffled.items()) == dict(files.items())
+    with pytest.raises(ValueError, match="two files"):
+        PreparedFiles((*prepared.files, prepared.files[0]))

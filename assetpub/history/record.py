@@ -22,7 +22,7 @@ import secrets
 import socket
 import subprocess
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from dataclasses import fields as dataclass_fields
 from datetime import UTC, datetime
@@ -38,7 +38,7 @@ from assetpub.build.classify import FileKind, bundler_by_name_alone
 from assetpub.build.compress import ENCODINGS, decode, is_compressible
 from assetpub.build.frameworks import detect, generator_of
 from assetpub.build.hashing import Digests, digest_bytes, hashed_name
-from assetpub.build.prepare import PreparedBuild
+from assetpub.build.prepare import PreparedBuild, PreparedFile
 from assetpub.errors import (
     ConfigError,
     InvalidRecordError,
@@ -246,7 +246,8 @@ class ReleaseRecord:
     message: str | None
     tool_version: str
     created_by: str
-    files: dict[str, RecordedFile]  # path in build -> what was published
+    # Path in build -> what was published (a publish's own record: PreparedFiles).
+    files: Mapping[str, RecordedFile]
     entry_content: dict[str, bytes]  # published key -> exact bytes, for entry files
     # The exact asset-manifest.json this release switched to ("manifest" in the record's JSON),
     # or None: the one asset_manifest_bytes makes of the id and files, made when first asked
@@ -446,7 +447,11 @@ class ReleaseRecord:
 
     @classmethod
     def from_json_with_files(
-        cls, raw: bytes | BinaryIO, files: dict[str, RecordedFile], *, chunk: int = _STREAM_CHUNK
+        cls,
+        raw: bytes | BinaryIO,
+        files: Mapping[str, RecordedFile],
+        *,
+        chunk: int = _STREAM_CHUNK,
     ) -> ReleaseRecord | None:
         """The record `raw` (its bytes, or a file read `chunk` bytes at a time) holds if its
         "files" are byte for byte what to_json writes for `files`, with `files` itself
@@ -482,7 +487,11 @@ class ReleaseRecord:
     @classmethod
     def _from_fields(cls, data: dict[str, Any]) -> ReleaseRecord:
         check_format(data, RECORD_FORMAT)
-        files: dict[str, Any] = _field(data, "files", dict)
+        # A dict as parsed, or the files compared with the record's (from_json_with_files).
+        found = data.get("files")
+        files: Mapping[str, Any] = (
+            found if isinstance(found, Mapping) else _field(data, "files", dict)
+        )
         entry_content: dict[str, Any] = _field(data, "entry_content", dict)
         known = {
             "format",
@@ -1038,20 +1047,58 @@ def build_release(
         message=message,
         tool_version=__version__,
         created_by=current_user(),
-        files={
-            f.source: RecordedFile(
-                f.key,
-                f.kind.value,
-                f.content_type,
-                f.cache_control,
-                f.digests,
-                content_encoding=f.content_encoding,
-                decoded_sha256=f.decoded.sha256 if f.decoded else "",
-            )
-            for f in prepared.files
-        },
+        files=PreparedFiles(prepared.files),
         entry_content=entry_content,
         stated_manifest=None,  # the one its files make: made when a write needs it
+    )
+
+
+class PreparedFiles(Mapping[str, RecordedFile]):
+    """A publish's record's files, each made from the build's file when asked for: held as
+    RecordedFiles in a dict, they said again what the PreparedFiles say (13 MB at 100,000
+    files, for the whole publish)."""
+
+    def __init__(self, files: Sequence[PreparedFile]) -> None:
+        # Found by bisection: prepare_build makes its files in the order of their paths (a
+        # build made otherwise, as in a test, is sorted here).
+        if any(a.source >= b.source for a, b in zip(files, files[1:], strict=False)):
+            files = sorted(files, key=_source)
+            if any(a.source == b.source for a, b in zip(files, files[1:], strict=False)):
+                raise ValueError("a build with two files of one path")
+        self._files = files
+
+    def __getitem__(self, path: str) -> RecordedFile:
+        at = bisect.bisect_left(self._files, path, key=_source)
+        if at == len(self._files) or self._files[at].source != path:
+            raise KeyError(path)
+        return _recorded(self._files[at])
+
+    def __iter__(self) -> Iterator[str]:
+        return (f.source for f in self._files)
+
+    def __len__(self) -> int:
+        return len(self._files)
+
+    def __contains__(self, path: object) -> bool:
+        if not isinstance(path, str):
+            return False
+        at = bisect.bisect_left(self._files, path, key=_source)
+        return at < len(self._files) and self._files[at].source == path
+
+
+def _source(file: PreparedFile) -> str:
+    return file.source
+
+
+def _recorded(f: PreparedFile) -> RecordedFile:
+    return RecordedFile(
+        f.key,
+        f.kind.value,
+        f.content_type,
+        f.cache_control,
+        f.digests,
+        content_encoding=f.content_encoding,
+        decoded_sha256=f.decoded.sha256 if f.decoded else "",
     )
 
 
@@ -1095,7 +1142,7 @@ def load_record(origin: Origin, release_id: str, *, check: bool = True) -> Relea
 
 
 def load_record_if_files(
-    origin: Origin, release_id: str, files: dict[str, RecordedFile]
+    origin: Origin, release_id: str, files: Mapping[str, RecordedFile]
 ) -> ReleaseRecord | None:
     """The record of `release_id` if its files are exactly `files` and load_record would
     accept it; else None (missing, unreadable, of a newer format, or other files)."""
@@ -1104,7 +1151,11 @@ def load_record_if_files(
 
 
 def read_record_comparing(
-    origin: Origin, release_id: str, files: dict[str, RecordedFile], *, parse_other: bool = True
+    origin: Origin,
+    release_id: str,
+    files: Mapping[str, RecordedFile],
+    *,
+    parse_other: bool = True,
 ) -> tuple[ReleaseRecord | None, bool]:
     """The record of `release_id` (None: missing, unreadable, of a newer format, or no record
     a publish wrote) and whether its files are exactly `files`. The record goes to a
