@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -378,6 +379,53 @@ def test_version_and_help() -> None:
     assert code == 0 and "--origin" in out and "--dry-run" in out
 
 
+@pytest.mark.parametrize(
+    ("shell", "says"),
+    [("bash", "complete -o nosort -F _assetpub_completion assetpub"), ("zsh", "#compdef assetpub"),
+     ("fish", "complete --no-files --command assetpub")],
+)  # fmt: skip
+def test_shell_completion_scripts(shell: str, says: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("_ASSETPUB_COMPLETE", f"{shell}_source")
+    code, out, err = run()
+    assert code == 0 and err == "" and says in out
+
+
+@pytest.mark.parametrize(
+    ("words", "cword", "expected"),
+    [("assetpub pub", "1", "plain,publish"), ("assetpub gc --ke", "2", "plain,--keep")],
+)
+def test_bash_completion_completes_commands_and_options(
+    words: str, cword: str, expected: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in (("_ASSETPUB_COMPLETE", "bash_complete"), ("COMP_WORDS", words),
+                        ("COMP_CWORD", cword)):  # fmt: skip
+        monkeypatch.setenv(name, value)
+    code, out, _ = run()
+    assert code == 0 and out.split() == [expected]
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
+def test_bash_completion_through_the_installed_command(tmp_path: Path) -> None:
+    """The documented line, in a real bash, with `assetpub` on PATH as the console script."""
+    command = tmp_path / "bin" / "assetpub"
+    command.parent.mkdir()
+    command.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m assetpub "$@"\n')
+    command.chmod(0o755)
+    script = (
+        'eval "$(_ASSETPUB_COMPLETE=bash_source assetpub)"\n'
+        "COMP_WORDS=(assetpub pub); COMP_CWORD=1; _assetpub_completion assetpub\n"
+        'echo "${COMPREPLY[@]}"\n'
+    )
+    root = str(Path(__file__).parent.parent)
+    env = {**os.environ, "PATH": f"{command.parent}{os.pathsep}{os.environ['PATH']}"}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))
+    done = subprocess.run(
+        ["bash", "-c", script], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["publish"]
+
+
 _IMPORTS_PROBE = """
 import sys
 from assetpub.cli import main
@@ -554,6 +602,7 @@ def test_json_errors_are_one_object_on_stdout_and_one_line_on_stderr(
     code, out, err = run(*(a.format(**places) for a in args))
     one_line_error(code, out, err, says)
     assert json.loads(out) == {
+        "schema": "assetpub.error/1",
         "error": err.strip().removeprefix("assetpub: error: "),
         "exit_code": exit_code,
     }
@@ -651,6 +700,7 @@ def test_init_writes_a_starter_config_publish_accepts(
     code, out, err = run("init", "--json")
     assert code == 0, err
     assert json.loads(out) == {
+        "schema": "assetpub.init/1",
         "config": str(project / "assetpub.toml"),
         "bundler": bundler,
         "build_dir": build_dir,

@@ -239,7 +239,7 @@ def init_command(obj: Context, folder: Path, force: bool) -> None:
     except OSError as exc:
         raise ConfigError(f"{target}: cannot write: {exc.strerror}") from None
     if obj.reporter.as_json:
-        obj.reporter.emit_json(init_json(target, bundler))
+        obj.reporter.emit_json("init", init_json(target, bundler))
     else:
         print_init(obj.reporter, target, bundler)
 
@@ -371,7 +371,9 @@ def publish_command(
         invalidate=settings.invalidate,
     )
     if as_json:
-        reporter.emit_json({**publish_json(result), "check": guard_json(guard) if guard else None})
+        reporter.emit_json(
+            "publish", {**publish_json(result), "check": guard_json(guard) if guard else None}
+        )
     else:
         print_detected(reporter, result)
         print_decisions(reporter, result)
@@ -444,7 +446,7 @@ def releases_command(obj: Context, origins: Sequence[str], endpoint_url: str | N
         raise ConfigError("releases shows one origin at a time: pick one with --origin")
     state, _ = StateStore(opened[0]).load()
     if obj.reporter.as_json:
-        obj.reporter.emit_json(releases_json(state))
+        obj.reporter.emit_json("releases", releases_json(state))
     else:
         print_releases(obj.reporter, opened[0].url, state)
 
@@ -505,7 +507,7 @@ def rollback_command(
     guard = check_after_rollback(result, checks, opened)
     if obj.reporter.as_json:
         obj.reporter.emit_json(
-            {**rollback_json(result), "check": guard_json(guard) if guard else None}
+            "rollback", {**rollback_json(result), "check": guard_json(guard) if guard else None}
         )
     else:
         print_rollback(obj.reporter, result)
@@ -559,14 +561,14 @@ def gc_command(
             (o.url, break_gc_lease(o, dry_run=dry_run, warn=obj.reporter.warn)) for o in opened
         ]
         if as_json:
-            obj.reporter.emit_json(broken_leases_json(broken, dry_run))
+            obj.reporter.emit_json("gc-break-lease", broken_leases_json(broken, dry_run))
         else:
             print_broken_leases(obj.reporter, broken, dry_run)
         return
     settings = gc_settings(file_config, keep, grace, max_deletes, force=force, dry_run=dry_run)
     results = [run_gc(origin, settings, warn=obj.reporter.warn) for origin in opened]
     if as_json:
-        obj.reporter.emit_json(gc_json(results))
+        obj.reporter.emit_json("gc", gc_json(results))
     else:
         print_gc(obj.reporter, results)
 
@@ -600,7 +602,7 @@ def delete_prefix_command(
 
     result = delete_prefix(opened, confirm=confirm, dry_run=dry_run, warn=obj.reporter.warn)
     if obj.reporter.as_json:
-        obj.reporter.emit_json(delete_prefix_json(result))
+        obj.reporter.emit_json("delete-prefix", delete_prefix_json(result))
     else:
         print_delete_prefix(obj.reporter, result)
 
@@ -627,7 +629,7 @@ def status_command(obj: Context, origins: Sequence[str], endpoint_url: str | Non
     statuses = [origin_status(o) for o in opened]
     reasons = divergence(statuses)
     if obj.reporter.as_json:
-        obj.reporter.emit_json(status_json(statuses, reasons))
+        obj.reporter.emit_json("status", status_json(statuses, reasons))
     else:
         print_status(obj.reporter, statuses, reasons)
     if reasons:
@@ -690,7 +692,7 @@ def verify_command(
         if urls:
             data["healthy"] = healthy
             data["urls"] = [check_outcome_json(o) for o in outcomes]
-        obj.reporter.emit_json(data)
+        obj.reporter.emit_json("verify", data)
     else:
         print_verify(obj.reporter, results)
         print_check_outcomes(obj.reporter, outcomes)
@@ -722,7 +724,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         # A usage error stops click before it reads --json: then the word itself counts.
         as_json = context.reporter.as_json or (not parsed and _names_json(args))
         if as_json and not context.reporter.emitted_json:
-            context.reporter.emit_json(error_json(message.removeprefix("error: "), exit_code))
+            context.reporter.emit_json(
+                "error", error_json(message.removeprefix("error: "), exit_code)
+            )
         return exit_code
 
     try:

@@ -33,6 +33,28 @@ if TYPE_CHECKING:
     from assetpub.history.state import GcLease, State
 
 
+# Every --json output names itself and its version, "assetpub.<output>/<version>"
+# (docs/json.md, docs/schemas/<output>.json). A new field keeps the version; a field removed or
+# renamed, or one whose type changes, bumps it, so a script can refuse a shape it does not know.
+JSON_SCHEMA_VERSIONS = {
+    "init": 1,
+    "publish": 1,
+    "rollback": 1,
+    "releases": 1,
+    "gc": 1,
+    "gc-break-lease": 1,
+    "delete-prefix": 1,
+    "status": 1,
+    "verify": 1,
+    "error": 1,
+}
+
+
+def schema_id(output: str) -> str:
+    """The `schema` field of an output: `assetpub.publish/1`."""
+    return f"assetpub.{output}/{JSON_SCHEMA_VERSIONS[output]}"
+
+
 def human_bytes(size: float) -> str:
     for unit in ("B", "KB", "MB", "GB"):
         if size < 1024 or unit == "GB":
@@ -72,8 +94,12 @@ class Reporter:
         if self.verbosity >= 1:
             click.echo(message, err=True)
 
-    def emit_json(self, data: Any) -> None:
-        click.echo(json.dumps(data, indent=2))
+    def emit_json(self, output: str, data: dict[str, Any] | list[dict[str, Any]]) -> None:
+        """OUTPUT's object with its `schema` first. `releases` prints a list (as it always
+        has, for the scripts reading it): there each entry carries the field."""
+        schema = {"schema": schema_id(output)}
+        stamped = [{**schema, **e} for e in data] if isinstance(data, list) else {**schema, **data}
+        click.echo(json.dumps(stamped, indent=2))
         self.emitted_json = True
 
     @contextmanager
