@@ -553,3 +553,27 @@ def test_a_manifest_with_escapes_is_not_shown_to_be_ours_and_bad_base64_is_no_re
     cut = raw[: raw.index(b'"manifest":"') + 14]
     with pytest.raises(ValueError, match="not closed"):
         ReleaseRecord.from_json_with_files(io.BytesIO(cut), RELEASE.files, chunk=4)
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 64, 1 << 20])
+def test_a_record_parsed_as_it_streams_is_the_record_json_loads_reads(chunk: int) -> None:
+    """load_record parses a record a file at a time from its spool: the same record as a
+    whole parse, whatever the chunks, spaces between the parts, a repeated file path (the
+    last wins, as in json.loads) or field (read again whole); and what is no record is
+    refused with the same kind of error."""
+    record = replace(RELEASE, message='a "}{" message', extra={"z": {"files": [1]}})
+    raw = record.to_json()
+    assert ReleaseRecord.from_stream(io.BytesIO(raw), chunk=chunk) == record
+    spaced = raw.replace(b'"files":{', b' "files" : { ', 1).replace(b'},"img', b'} ,\n"img', 1)
+    assert spaced != raw
+    assert ReleaseRecord.from_stream(io.BytesIO(spaced), chunk=chunk) == record
+    twice = raw.replace(b'"files":{', b'"files":{"index.html":{},', 1)
+    assert ReleaseRecord.from_stream(io.BytesIO(twice), chunk=chunk) == record
+    repeated = raw[:-1] + b',"message":"again"}'
+    assert ReleaseRecord.from_stream(io.BytesIO(repeated), chunk=chunk).message == "again"
+    for broken in (raw[:-1], raw.replace(b'"files":{', b'"files":{"a"', 1), b"[]"):
+        with pytest.raises(ValueError):
+            ReleaseRecord.from_stream(io.BytesIO(broken), chunk=chunk)
+    listed = json.dumps({**json.loads(raw), "files": [1]}).encode()
+    with pytest.raises(ValueError, match="files"):
+        ReleaseRecord.from_stream(io.BytesIO(listed), chunk=chunk)

@@ -786,6 +786,35 @@ class _JsonStream:
             if not self.more():
                 raise ValueError(f"not JSON: {what!r} is not closed")
 
+    def json_value(self, **loads: Any) -> Any:
+        """The JSON value at `at`, parsed (json.loads with `loads`) and consumed."""
+        end = self.value_end()
+        found = json.loads(bytes(self.buffer[self.at : end]), **loads)
+        self.at = end
+        return found
+
+    def member_name(self, what: str) -> Any:
+        """An object member's name, consumed with its ':' and the spaces around it."""
+        if self.next_byte() != b'"':
+            raise ValueError(f"not JSON: no {what} at offset {self.offset}")
+        name = self.json_value()
+        self.skip_space()
+        if not self.take(b":"):
+            raise ValueError(f"not JSON: no ':' at offset {self.offset}")
+        self.skip_space()
+        return name
+
+    def member_end(self) -> bool:
+        """The ',' or '}' after an object member, consumed with the spaces around it: whether
+        it was the '}'."""
+        self.skip_space()
+        separator = self.next_byte()
+        if separator not in (b",", b"}"):
+            raise ValueError(f"not JSON: no ',' or '}}' at offset {self.offset}")
+        self.at += 1
+        self.skip_space()
+        return separator == b"}"
+
     def at_end(self) -> bool:
         self.skip_space()
         return self.at >= len(self.buffer) and not self.more()
@@ -809,15 +838,7 @@ def _fields_but_files(
     text.skip_space()
     closed = text.take(b"}")
     while not closed:
-        if text.next_byte() != b'"':
-            raise ValueError(f"not JSON: no field name at offset {text.offset}")
-        end = text.value_end()
-        name = json.loads(bytes(text.buffer[text.at : end]))
-        text.at = end
-        text.skip_space()
-        if not text.take(b":"):
-            raise ValueError(f"not JSON: no ':' at offset {text.offset}")
-        text.skip_space()
+        name = text.member_name("field name")
         if name in fields:
             return None  # which of the two counts is json.loads' rule: leave it to that
         if name == "files":
@@ -834,16 +855,8 @@ def _fields_but_files(
                 # getvalue() hands over the BytesIO's buffer: the bytes are not copied.
                 fields[name] = sink.getvalue() if isinstance(sink, io.BytesIO) else sink
             else:
-                end = text.value_end()
-                fields[name] = json.loads(bytes(text.buffer[text.at : end]))
-                text.at = end
-        text.skip_space()
-        separator = text.next_byte()
-        if separator not in (b",", b"}"):
-            raise ValueError(f"not JSON: no ',' or '}}' at offset {text.offset}")
-        text.at += 1
-        closed = separator == b"}"
-        text.skip_space()
+                fields[name] = text.json_value()
+        closed = text.member_end()
     if not text.at_end():
         raise ValueError(f"not JSON: extra data at offset {text.offset}")
     return fields
@@ -855,36 +868,19 @@ def _parses_files_into(parsed: dict[str, Any]) -> Callable[[_JsonStream], bool]:
     what is no JSON raises, and what is JSON but no files is _from_fields' to explain."""
     reader = _FileReader()
 
-    def value(text: _JsonStream, **loads: Any) -> Any:
-        end = text.value_end()
-        found = json.loads(bytes(text.buffer[text.at : end]), **loads)
-        text.at = end
-        return found
-
     def parse(text: _JsonStream) -> bool:
         if text.next_byte() != b"{":
-            parsed["files"] = _plain(value(text, object_pairs_hook=reader.object))
+            parsed["files"] = _plain(text.json_value(object_pairs_hook=reader.object))
             return True
         files = parsed["files"] = {}
         text.at += 1
         text.skip_space()
         closed = text.take(b"}")
         while not closed:
-            if text.next_byte() != b'"':
-                raise ValueError(f"not JSON: no file path at offset {text.offset}")
-            path = value(text)
-            text.skip_space()
-            if not text.take(b":"):
-                raise ValueError(f"not JSON: no ':' at offset {text.offset}")
-            text.skip_space()
-            files[path] = value(text, object_pairs_hook=reader.object)  # the last one wins
-            text.skip_space()
-            separator = text.next_byte()
-            if separator not in (b",", b"}"):
-                raise ValueError(f"not JSON: no ',' or '}}' at offset {text.offset}")
-            text.at += 1
-            closed = separator == b"}"
-            text.skip_space()
+            path = text.member_name("file path")
+            # The last of a repeated path wins, as in json.loads.
+            files[path] = text.json_value(object_pairs_hook=reader.object)
+            closed = text.member_end()
         return True
 
     return parse
