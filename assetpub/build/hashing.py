@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import posixpath
+from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from assetpub.keys import is_lower_hex
@@ -46,18 +48,37 @@ class Digests:
         return self.packed[32:].hex()
 
 
+class Digester:
+    """The Digests of bytes written to it a part at a time, without keeping them (a sink for
+    anything that writes to a file object)."""
+
+    def __init__(self) -> None:
+        self._sha256, self._md5, self._size = hashlib.sha256(), hashlib.md5(), 0
+
+    def write(self, data: bytes) -> None:
+        self._sha256.update(data)
+        self._md5.update(data)
+        self._size += len(data)
+
+    @property
+    def digests(self) -> Digests:
+        return Digests(self._sha256.digest() + self._md5.digest(), self._size)
+
+
 def digest_bytes(data: bytes) -> Digests:
     return Digests(hashlib.sha256(data).digest() + hashlib.md5(data).digest(), len(data))
 
 
+def digest_parts(parts: Iterable[bytes]) -> Digests:
+    digester = Digester()
+    for part in parts:
+        digester.write(part)
+    return digester.digests
+
+
 def digest_file(path: Path) -> Digests:
-    sha, md5, size = hashlib.sha256(), hashlib.md5(), 0
     with path.open("rb") as f:
-        while chunk := f.read(_CHUNK):
-            sha.update(chunk)
-            md5.update(chunk)
-            size += len(chunk)
-    return Digests(sha.digest() + md5.digest(), size)
+        return digest_parts(iter(partial(f.read, _CHUNK), b""))
 
 
 def split_suffix(basename: str) -> tuple[str, str]:

@@ -13,7 +13,6 @@ import base64
 import binascii
 import bisect
 import getpass
-import hashlib
 import io
 import json
 import os
@@ -37,7 +36,7 @@ from assetpub import __version__
 from assetpub.build.classify import FileKind, bundler_by_name_alone
 from assetpub.build.compress import ENCODINGS, decode, is_compressible
 from assetpub.build.frameworks import detect, generator_of
-from assetpub.build.hashing import Digests, digest_bytes, hashed_name
+from assetpub.build.hashing import Digester, Digests, digest_bytes, digest_parts, hashed_name
 from assetpub.build.prepare import PreparedBuild, PreparedFile
 from assetpub.errors import (
     ConfigError,
@@ -281,7 +280,7 @@ class ReleaseRecord:
         what a publish compares with the origin's object without making the bytes."""
         if self.stated_manifest is not None:
             return digest_bytes(self.stated_manifest)
-        return _derived_manifest_digests(self.id, self.files)
+        return digest_parts(_manifest_parts(self.id, _manifest_pairs(self.files)))
 
     def asset_manifest_parts(self) -> Iterator[bytes]:
         """asset_manifest in slices: made a line at a time from the files when it is not
@@ -461,28 +460,29 @@ class ReleaseRecord:
         from_json does for what is no record."""
         source = io.BytesIO(raw) if isinstance(raw, bytes) else raw
         start = source.tell()
-        # The manifest goes by as its digests (10 MB not made at 100,000 files): when they
-        # are those of the manifest the id and files make, the record states none.
-        stream = _JsonStream(source, chunk)
-        data = _fields_but_files(stream, _takes_all(_files_json(files)), _Digesting)
-        if data is None:
-            return None
-        data["files"] = files
-        found, release_id = data.get("manifest"), data.get("id")
-        if (
-            isinstance(found, _Digesting)
-            and isinstance(release_id, str)
-            and found.digests == _derived_manifest_digests(release_id, files)
-        ):
-            data["manifest"] = _DERIVED
-        if isinstance(data.get("manifest"), _Digesting):
-            # Another manifest (an older writer's): read again, this time keeping its bytes.
+
+        def read(manifest_sink: Callable[[], _Sink]) -> dict[str, Any] | None:
             source.seek(start)
-            data = _fields_but_files(_JsonStream(source, chunk), _takes_all(_files_json(files)))
-            if data is None:
+            files_match = _takes_all(_files_json(files))
+            found = _fields_but_files(_JsonStream(source, chunk), files_match, manifest_sink)
+            if found is not None:
+                found["files"] = files
+            return found
+
+        # The manifest goes by as its digests (7 MB not made at 100,000 files): when they are
+        # those of the manifest the id and files make, the record states none.
+        found = read(Digester)
+        if found is None:
+            return None
+        manifest = found.get("manifest")
+        if isinstance(manifest, Digester):
+            record = cls._from_fields({**found, "manifest": _DERIVED})
+            if record.asset_manifest_digests == manifest.digests:  # now cached on the record
+                return record
+            found = read(io.BytesIO)  # another manifest (an older writer's): keep its bytes
+            if found is None:
                 return None
-            data["files"] = files
-        return cls._from_fields(data)
+        return cls._from_fields(found)
 
     @classmethod
     def _from_fields(cls, data: dict[str, Any]) -> ReleaseRecord:
@@ -959,26 +959,6 @@ def _manifest_pairs(files: Mapping[str, RecordedFile]) -> Iterator[tuple[str, st
         yield path, (path if path == ASSET_MANIFEST_KEY else files[path].key)
 
 
-def _derived_manifest_digests(release_id: str, files: Mapping[str, RecordedFile]) -> Digests:
-    return _digest_parts(_manifest_parts(release_id, _manifest_pairs(files)))
-
-
-class _Digesting:
-    """A sink that keeps the digests of what is written to it, not the bytes."""
-
-    def __init__(self) -> None:
-        self._sha256, self._md5, self._size = hashlib.sha256(), hashlib.md5(), 0
-
-    def write(self, data: bytes) -> None:
-        self._sha256.update(data)
-        self._md5.update(data)
-        self._size += len(data)
-
-    @property
-    def digests(self) -> Digests:
-        return Digests(self._sha256.digest() + self._md5.digest(), self._size)
-
-
 def _write_base64(parts: Iterable[bytes], out: BinaryIO) -> None:
     """The base64 of the parts joined, written in slices of about _B64_SLICE bytes."""
     pending = bytearray()
@@ -989,13 +969,6 @@ def _write_base64(parts: Iterable[bytes], out: BinaryIO) -> None:
             out.write(base64.b64encode(pending[:whole]))
             del pending[:whole]
     out.write(base64.b64encode(pending))
-
-
-def _digest_parts(parts: Iterable[bytes]) -> Digests:
-    sink = _Digesting()
-    for part in parts:
-        sink.write(part)
-    return sink.digests
 
 
 def detect_git_commit(build_dir: Path) -> str | None:
