@@ -484,19 +484,19 @@ def prepare_build(
     warnings += missing
 
     decisions = classify(paths, links, by_name, build_text.mentions)
-    del by_name
-    hashed = {p: d.kind for p, d in decisions.items() if d.kind == FileKind.HASHED}
+    del by_name  # in the decisions now
     try:
-        order = hashing_order(hashed, links)
+        order = hashing_order(
+            {p: d.kind for p, d in decisions.items() if d.kind == FileKind.HASHED}, links
+        )
     except ValueError as exc:
         raise BuildError(f"reference cycle between files to hash: {exc}") from None
-    del hashed
     final_key, staged = _named_and_rewritten(
         order, by_path, decisions, build_text, _Stager(staging_dir), options.public_url
     )
-    plain = sorted(p for p, d in decisions.items() if d.kind == FileKind.PLAIN)
-    plain_warning = _plain_code_warning(plain, build_text)
-    del plain
+    plain_warning = _plain_code_warning(
+        sorted(p for p, d in decisions.items() if d.kind == FileKind.PLAIN), build_text
+    )
     original = build_text.digests
     # What the references said is used: 10 MB at 100,000 files no longer held while the
     # files below are made.
