@@ -18,7 +18,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from assetpub.commands.gc import GcResult, run_gc
-from assetpub.commands.guard import check_after_publish, check_after_rollback
+from assetpub.commands.guard import after_publish, check_after_rollback
 from assetpub.commands.publish import Hooks, PublishResult
 from assetpub.commands.publish import publish as run_publish
 from assetpub.commands.rollback import RollbackResult
@@ -131,15 +131,7 @@ def publish(
         allow_empty=allow_empty,
     )
     result = run_publish(settings, Hooks(warn=warn))
-    for warning in result.build.warnings:
-        warn(warning)
-    guard = check_after_publish(
-        result,
-        checks,
-        lambda: open_origins(settings.origins),
-        warn=warn,
-        invalidate=settings.invalidate,
-    )
+    guard = after_publish(result, settings, checks, warn)
     if guard:
         guard.raise_if_failed(checks.rollback_on_failure)
     return result

@@ -342,9 +342,8 @@ def publish_command(
     **flags: Any,
 ) -> None:
     """Hash, rewrite and upload BUILD_DIR, then switch asset-manifest.json and index.html."""
-    from assetpub.commands.guard import check_after_publish
+    from assetpub.commands.guard import after_publish
     from assetpub.commands.publish import publish
-    from assetpub.origins import open_origins
     from assetpub.settings import check_settings, publish_settings
 
     reporter = obj.reporter
@@ -361,15 +360,7 @@ def publish_command(
     settings = publish_settings(file_config, build_dir, dry_run=dry_run, **flags)
     with reporter.progress() as hooks:
         result = publish(settings, hooks)
-    for warning in result.build.warnings:
-        reporter.warn(warning)
-    guard = check_after_publish(
-        result,
-        checks,
-        lambda: open_origins(settings.origins),
-        warn=reporter.warn,
-        invalidate=settings.invalidate,
-    )
+    guard = after_publish(result, settings, checks, reporter.warn)
     if as_json:
         reporter.emit_json(
             "publish", {**publish_json(result), "check": guard_json(guard) if guard else None}

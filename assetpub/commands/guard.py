@@ -24,8 +24,9 @@ from assetpub.health.command import run_check_command
 from assetpub.health.fetch import Fetcher
 from assetpub.history.state import FailedCheck, State, iso
 from assetpub.history.store import StateStore
+from assetpub.origins import open_origins
 from assetpub.origins.base import Origin
-from assetpub.settings import NO_INVALIDATION, CheckSettings, InvalidateSettings
+from assetpub.settings import NO_INVALIDATION, CheckSettings, InvalidateSettings, PublishSettings
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +88,26 @@ def _mark_failed(origins: Sequence[Origin], failed: FailedCheck, clock: Clock) -
 def _marked(state: State, failed: FailedCheck) -> State | None:
     new = state.with_failed_check(failed)
     return None if new == state else new
+
+
+def after_publish(
+    result: PublishResult,
+    settings: PublishSettings,
+    checks: CheckSettings,
+    warn: Callable[[str], None] = log.warning,
+) -> GuardResult | None:
+    """What follows a publish, for the CLI and the Python API alike: the build's warnings,
+    then the health checks on what went live (opening the publish's origins again only for a
+    rollback, which invalidates as the publish did). The caller reports, then raises."""
+    for warning in result.build.warnings:
+        warn(warning)
+    return check_after_publish(
+        result,
+        checks,
+        lambda: open_origins(settings.origins),
+        warn=warn,
+        invalidate=settings.invalidate,
+    )
 
 
 def check_after_publish(
